@@ -1,0 +1,1 @@
+"""Portal pages: one module per page (``dash.register_page`` + ``layout``)."""

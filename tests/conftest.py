@@ -1,0 +1,37 @@
+"""Shared test helpers.
+
+A test that needs a system part (Chromium, PostgreSQL, Redis) runs when the part is there;
+under CI=true its absence is a failure, never a skip (`require`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(available: bool, part: str) -> None:
+    """Skip (locally) or fail (in CI) when a system part the test needs is missing."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"{part} is required under CI=true but is not available")
+    pytest.skip(f"{part} is not available on this machine")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,206 @@
+"""The warehouse schema on real engines: migrations, deduplication, corrections, time zones."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.doses import dose, states
+from warehouse import ddl
+from warehouse.client import Warehouse
+from warehouse.ledger import STATE_COLUMNS, write_states
+from warehouse.migrate import applied_migrations, latest_version, migrate, schema_version
+
+pytestmark = pytest.mark.integration
+
+COVERAGE_FROM_CURRENT = """
+SELECT toDate(administered_at) AS day, province_code, dose_number, vaccine_code, count() AS n
+FROM {db:Identifier}.doses_current GROUP BY ALL ORDER BY ALL
+"""
+COVERAGE_AGGREGATE = """
+SELECT day, province_code, dose_number, vaccine_code, sum(doses) AS n
+FROM {db:Identifier}.coverage_daily GROUP BY ALL HAVING n != 0 ORDER BY ALL
+"""
+SITES_FROM_CURRENT = """
+SELECT toStartOfHour(administered_at) AS hour, province_code, site_id, count() AS n
+FROM {db:Identifier}.doses_current GROUP BY ALL ORDER BY ALL
+"""
+SITES_AGGREGATE = """
+SELECT hour, province_code, site_id, sum(doses) AS n
+FROM {db:Identifier}.site_hourly GROUP BY ALL HAVING n != 0 ORDER BY ALL
+"""
+
+
+def current(warehouse: Warehouse) -> list[tuple[str, int, str]]:
+    return warehouse.rows(
+        "SELECT dose_id, version, province_code FROM {db:Identifier}.doses_current ORDER BY dose_id"
+    )
+
+
+def assert_aggregates_match_current(warehouse: Warehouse) -> None:
+    assert warehouse.rows(COVERAGE_AGGREGATE) == warehouse.rows(COVERAGE_FROM_CURRENT)
+    assert warehouse.rows(SITES_AGGREGATE) == warehouse.rows(SITES_FROM_CURRENT)
+
+
+def optimize(warehouse: Warehouse) -> None:
+    for table in ("dose_ledger", "coverage_daily", "site_hourly"):
+        warehouse.command(f"OPTIMIZE TABLE {{db:Identifier}}.{table} FINAL")
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+
+def test_migrate_is_idempotent(warehouse: Warehouse) -> None:
+    before = applied_migrations(warehouse)
+    report = migrate(warehouse)
+    assert report.applied == [] and report.already == latest_version()
+    assert applied_migrations(warehouse) == before
+    assert schema_version(warehouse) == latest_version()
+    tables = {name for (name,) in warehouse.rows(
+        "SELECT name FROM system.tables WHERE database = {db:String}"
+    )}
+    assert {"dose_ledger", "doses_current", "etl_rejects", "etl_checkpoints",
+            "coverage_daily", "site_hourly", "schema_migrations"} <= tables  # fmt: skip
+
+
+def test_an_edited_applied_file_is_refused(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for migration in ddl.load_migrations():
+        (tmp_path / migration.path.name).write_text(migration.source, encoding="utf-8")
+    edited = tmp_path / "0004_etl_rejects.sql"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    monkeypatch.setattr(ddl, "SCHEMA_DIR", tmp_path)
+    monkeypatch.setattr(
+        "warehouse.migrate.load_migrations", lambda: ddl.load_migrations(tmp_path)
+    )
+    with pytest.raises(ddl.SchemaError, match="append-only"):
+        migrate(warehouse)
+
+
+def test_a_new_database_migrates_from_nothing(warehouse: Warehouse) -> None:
+    other = dataclasses.replace(warehouse, database=f"{warehouse.database}_b")
+    try:
+        assert schema_version(other) == 0
+        assert len(migrate(other).applied) == latest_version()
+    finally:
+        other.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC")
+
+
+# -- insert deduplication --------------------------------------------------------------------
+
+
+def ledger_frame() -> pd.DataFrame:
+    return states(dose("a"), dose("b"), dose("c", administered_at="2021-09-01 08:00:00")).assign(
+        sign=1
+    )
+
+
+def ledger_count(warehouse: Warehouse) -> int:
+    return int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
+
+
+def test_same_batch_with_same_token_lands_once(warehouse: Warehouse) -> None:
+    columns = [*STATE_COLUMNS, "sign"]
+    for _ in range(2):
+        warehouse.insert_frame("dose_ledger", ledger_frame(), dedup_token="t-1", column_names=columns)
+    assert ledger_count(warehouse) == 3
+    assert int(warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")) == 3
+    # the control: another token is another insert, so the test above can fail
+    warehouse.insert_frame("dose_ledger", ledger_frame(), dedup_token="t-2", column_names=columns)
+    assert ledger_count(warehouse) == 6
+
+
+def test_replaying_a_batch_of_states_changes_nothing(warehouse: Warehouse) -> None:
+    batch = states(dose("a"), dose("b", version=2), dose("c", status="void"))
+    first = write_states(warehouse, batch, "registry:1-3")
+    replay = write_states(warehouse, batch, "registry:1-3")
+    assert (first.new, len(first.rows)) == (3, 3)
+    assert (replay.stale, len(replay.rows)) == (3, 0)
+    assert ledger_count(warehouse) == 3
+    assert [row[0] for row in current(warehouse)] == ["a", "b"]
+
+
+# -- corrections and voids -------------------------------------------------------------------
+
+
+def test_corrections_and_voids_net_out_everywhere(warehouse: Warehouse) -> None:
+    write_states(
+        warehouse,
+        states(
+            dose("a", province_code="01", site_id="S01-001"),
+            dose("b", province_code="01", site_id="S01-001", citizen_key="k-0002"),
+            dose("c", province_code="79", site_id="S79-001", citizen_key="k-0003"),
+            dose("d", province_code="79", site_id="S79-001", dose_number=2,
+                 administered_at="2021-08-05 10:30:00"),  # fmt: skip
+        ),
+        "b1",
+    )
+    write_states(
+        warehouse,
+        states(
+            # a: corrected twice in one batch -> moves province, site, day and vaccine
+            dose("a", version=2, province_code="48"),
+            dose("a", version=3, province_code="79", site_id="S79-002",
+                 vaccine_code="EU/1/20/1528", administered_at="2021-08-06 07:00:00"),  # fmt: skip
+            dose("b", version=2, status="void", citizen_key="k-0002"),
+            dose("c", citizen_key="k-0003", province_code="79", site_id="S79-001"),  # replay
+        ),
+        "b2",
+    )
+    # a late, older version of a and an un-void of b by a newer version
+    write_states(warehouse, states(dose("a", version=2, province_code="48")), "b3")
+    write_states(
+        warehouse,
+        states(dose("b", version=3, citizen_key="k-0002", province_code="92", site_id="S92-001")),
+        "b4",
+    )
+
+    expected = [("a", 3, "79"), ("b", 3, "92"), ("c", 1, "79"), ("d", 1, "79")]
+    assert current(warehouse) == expected
+    assert int(warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")) == 4
+    assert_aggregates_match_current(warehouse)
+    optimize(warehouse)
+    assert current(warehouse) == expected
+    assert_aggregates_match_current(warehouse)
+    # after merges, cancelled pairs are gone from the ledger itself
+    assert int(warehouse.scalar("SELECT sum(sign) FROM {db:Identifier}.dose_ledger")) == 4
+
+
+def test_void_arriving_before_the_dose_keeps_it_out(warehouse: Warehouse) -> None:
+    write_states(warehouse, states(dose("a", version=2, status="void")), "late-void")
+    write_states(warehouse, states(dose("a")), "original")
+    assert current(warehouse) == []
+    assert warehouse.rows(COVERAGE_AGGREGATE) == []
+
+
+# -- time zones ------------------------------------------------------------------------------
+
+
+def test_local_day_boundaries(warehouse: Warehouse) -> None:
+    write_states(
+        warehouse,
+        states(
+            dose("before-midnight", administered_at="2021-08-04 23:59:59"),
+            dose("utc-evening", administered_at=pd.Timestamp("2021-08-04T16:59:59Z")),
+            dose("local-midnight", administered_at=pd.Timestamp("2021-08-04T17:00:00Z")),
+        ),
+        "tz",
+    )
+    days = warehouse.rows(
+        "SELECT day, sum(doses) FROM {db:Identifier}.coverage_daily GROUP BY day ORDER BY day"
+    )
+    assert [(str(day), n) for day, n in days] == [("2021-08-04", 2), ("2021-08-05", 1)]
+    hours = warehouse.rows(
+        "SELECT toString(hour), sum(doses) FROM {db:Identifier}.site_hourly GROUP BY hour ORDER BY hour"
+    )
+    assert hours == [("2021-08-04 23:00:00", 2), ("2021-08-05 00:00:00", 1)]
+    stored = warehouse.rows(
+        "SELECT dose_id, toString(administered_at), toTimezone(administered_at, 'UTC') "
+        "FROM {db:Identifier}.doses_current WHERE dose_id = 'before-midnight'"
+    )
+    assert stored[0][1] == "2021-08-04 23:59:59.000"
+    assert str(stored[0][2]).startswith("2021-08-04 16:59:59")

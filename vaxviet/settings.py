@@ -1,0 +1,195 @@
+"""The one settings object.
+
+Built once, in an entry point, from the environment (`Settings.from_env()`), then passed down.
+Importing this module reads nothing and opens nothing.
+
+Two modes:
+
+* ``embedded`` (default): everything runs in one process on local files under ``var/``
+  (chDB warehouse, SQLite registry, in-process cache). Secrets that are not given are generated
+  on first start and kept in ``var/secrets.json`` (mode 0600), so restarts keep working.
+* ``production``: every secret must be given explicitly; a missing one stops the start with a
+  message naming each missing variable.
+
+Every variable is documented in ``.env.example``; `VARIABLES` below is the same list in code
+and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Mode = Literal["embedded", "production"]
+
+#: name -> (default shown in .env.example, meaning). Defaults marked "<...>" are computed.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "VAX_MODE": ("embedded", "embedded (one process, local files) or production"),
+    "VAX_VAR_DIR": ("<project>/var", "where embedded mode keeps its data, keys and secrets"),
+    "VAX_WAREHOUSE_DSN": (
+        "chdb://<VAX_VAR_DIR>/warehouse",
+        "ClickHouse: chdb:///dir (embedded) or http(s)://user:password@host:8123",
+    ),
+    "VAX_WAREHOUSE_DATABASE": ("vax", "ClickHouse database that holds the schema"),
+    "VAX_WAREHOUSE_CLUSTER": ("", "cluster name: render the schema ON CLUSTER (empty: single node)"),
+    "VAX_SOURCE_DSN": (
+        "sqlite:///<VAX_VAR_DIR>/registry.sqlite",
+        "operational registry (SQLAlchemy URL); postgresql+psycopg://… in production",
+    ),
+    "VAX_CACHE_URL": ("simple://", "flask-caching backend: simple:// (in-process) or redis://…"),
+    "VAX_HOST": ("127.0.0.1", "address the web server binds"),
+    "VAX_PORT": ("8050", "port the web server binds"),
+    "VAX_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "VAX_SECRET_KEY": ("<generated in embedded mode>", "Flask session signing key (secret)"),
+    "VAX_PSEUDONYM_KEY": (
+        "<generated in embedded mode>",
+        "HMAC key that turns citizen IDs into citizen keys (secret, hex, >= 32 bytes)",
+    ),
+    "VAX_SIGNING_KEY_PATH": (
+        "<VAX_VAR_DIR>/keys/signing-key.pem",
+        "certificate signing private key, PEM (required in production)",
+    ),
+    "VAX_SIGNING_CERT_PATH": (
+        "<VAX_VAR_DIR>/keys/signing-cert.pem",
+        "certificate signer X.509 certificate, PEM (required in production)",
+    ),
+}
+
+_GENERATED_SECRETS = ("VAX_SECRET_KEY", "VAX_PSEUDONYM_KEY")
+_PRODUCTION_REQUIRED = (
+    "VAX_WAREHOUSE_DSN",
+    "VAX_SOURCE_DSN",
+    "VAX_SECRET_KEY",
+    "VAX_PSEUDONYM_KEY",
+    "VAX_SIGNING_KEY_PATH",
+    "VAX_SIGNING_CERT_PATH",
+)
+_MIN_KEY_BYTES = 32
+
+
+class SettingsError(Exception):
+    """The environment does not describe a platform that can start; the message says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode
+    var_dir: Path
+    warehouse_dsn: str
+    warehouse_database: str
+    warehouse_cluster: str
+    source_dsn: str
+    cache_url: str
+    host: str
+    port: int
+    log_level: str
+    secret_key: str = field(repr=False)
+    pseudonym_key: bytes = field(repr=False)
+    signing_key_path: Path
+    signing_cert_path: Path
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "embedded"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from `env` (default: the process environment)."""
+        env = dict(os.environ if env is None else env)
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        mode = get("VAX_MODE", "embedded").lower()
+        if mode not in ("embedded", "production"):
+            raise SettingsError(f"VAX_MODE must be 'embedded' or 'production', not {mode!r}")
+
+        var_dir = Path(get("VAX_VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+
+        if mode == "production":
+            missing = [name for name in _PRODUCTION_REQUIRED if not get(name)]
+            if missing:
+                raise SettingsError(
+                    "production mode needs these environment variables, which are not set: "
+                    + ", ".join(missing)
+                    + " (see .env.example)"
+                )
+            secret_values = {name: get(name) for name in _GENERATED_SECRETS}
+        else:
+            secret_values = _embedded_secrets(var_dir, {n: get(n) for n in _GENERATED_SECRETS})
+
+        port_text = get("VAX_PORT", "8050")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"VAX_PORT must be a port number, not {port_text!r}")
+
+        log_level = get("VAX_LOG_LEVEL", "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"VAX_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+
+        database = get("VAX_WAREHOUSE_DATABASE", "vax")
+        if not database.replace("_", "").isalnum() or not database[0].isalpha():
+            raise SettingsError(
+                f"VAX_WAREHOUSE_DATABASE must be letters, digits and '_', starting with a letter, not {database!r}"
+            )
+
+        return cls(
+            mode=mode,  # type: ignore[arg-type]
+            var_dir=var_dir,
+            warehouse_dsn=get("VAX_WAREHOUSE_DSN", f"chdb://{var_dir / 'warehouse'}"),
+            warehouse_database=database,
+            warehouse_cluster=get("VAX_WAREHOUSE_CLUSTER"),
+            source_dsn=get("VAX_SOURCE_DSN", f"sqlite:///{var_dir / 'registry.sqlite'}"),
+            cache_url=get("VAX_CACHE_URL", "simple://"),
+            host=get("VAX_HOST", "127.0.0.1"),
+            port=int(port_text),
+            log_level=log_level,
+            secret_key=secret_values["VAX_SECRET_KEY"],
+            pseudonym_key=_decode_key(secret_values["VAX_PSEUDONYM_KEY"]),
+            signing_key_path=Path(get("VAX_SIGNING_KEY_PATH", str(var_dir / "keys" / "signing-key.pem"))),
+            signing_cert_path=Path(
+                get("VAX_SIGNING_CERT_PATH", str(var_dir / "keys" / "signing-cert.pem"))
+            ),
+        )
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise SettingsError("VAX_PSEUDONYM_KEY must be hexadecimal") from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise SettingsError(
+            f"VAX_PSEUDONYM_KEY must hold at least {_MIN_KEY_BYTES} bytes ({2 * _MIN_KEY_BYTES} hex digits)"
+        )
+    return key
+
+
+def _embedded_secrets(var_dir: Path, given: dict[str, str]) -> dict[str, str]:
+    """Secrets for embedded mode: given values win; the rest are generated once and kept."""
+    path = var_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"{path} is not valid JSON ({error}); delete it to regenerate") from None
+    changed = False
+    for name in _GENERATED_SECRETS:
+        if name not in stored:
+            stored[name] = secrets.token_hex(_MIN_KEY_BYTES)
+            changed = True
+    if changed:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle, indent=2)
+        tmp.replace(path)
+    return {name: given[name] or stored[name] for name in _GENERATED_SECRETS}

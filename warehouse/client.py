@@ -1,0 +1,143 @@
+"""The warehouse client: one per process, the only door to ClickHouse.
+
+`connect(dsn, database)` accepts ``chdb:///dir`` (embedded chDB, in this process) or
+``http(s)://user:password@host:port`` (a ClickHouse server). Both give a clickhouse-connect
+client with the same API, so nothing above this module branches on the engine.
+
+Every statement passes values as server-side parameters (``{name:Type}``); the database name
+travels as ``{db:Identifier}``, added automatically. Insert settings are pinned here (no async
+inserts, deduplication on), because ClickHouse 26.x defaults differ between engines and versions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+Engine = Literal["chdb", "clickhouse"]
+
+#: Settings sent with every insert: synchronous (also through Distributed tables on a
+#: cluster, so an acknowledged insert is on its shard), deduplicated (also in views).
+INSERT_SETTINGS: dict[str, Any] = {
+    "async_insert": 0,
+    "distributed_foreground_insert": 1,
+    "wait_for_async_insert": 1,
+    "insert_deduplicate": 1,
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
+}
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be reached or refused a statement; the message says which."""
+
+
+def engine_of(dsn: str) -> Engine:
+    """Which engine a DSN selects; raises WarehouseError for anything else."""
+    scheme = urlsplit(dsn).scheme.lower()
+    if scheme == "chdb":
+        return "chdb"
+    if scheme in ("http", "https"):
+        return "clickhouse"
+    raise WarehouseError(
+        f"unsupported warehouse DSN scheme {scheme!r}: use chdb:///dir or http(s)://host:8123"
+    )
+
+
+def _redact(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    if parts.password:
+        return dsn.replace(f":{parts.password}@", ":***@")
+    return dsn
+
+
+@dataclass
+class Warehouse:
+    """A connected warehouse: the client, its engine and the database holding the schema."""
+
+    client: Any
+    engine: Engine
+    database: str
+    dsn: str
+    cluster: str = ""
+    # chDB runs in this process and its client is not safe for concurrent use: serialise.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _params(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        merged: dict[str, Any] = {"db": self.database}
+        if parameters:
+            merged.update(parameters)
+        return merged
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        with self._lock:
+            return self.client.command(sql, parameters=self._params(parameters))
+
+    def rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self.client.query(sql, parameters=self._params(parameters)).result_rows)
+
+    def scalar(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        result = self.rows(sql, parameters)
+        return result[0][0] if result else None
+
+    def frame(self, sql: str, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        with self._lock:
+            return self.client.query_df(sql, parameters=self._params(parameters))
+
+    def insert_frame(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        dedup_token: str,
+        column_names: Sequence[str] | None = None,
+    ) -> None:
+        """Insert `frame` into `database.table` synchronously, deduplicated by `dedup_token`.
+
+        The token must identify the content (derive it from the source range *and* a hash of
+        the rows): a token reused with different rows silently drops those rows.
+        """
+        if not dedup_token:
+            raise ValueError("an insert needs a deduplication token")
+        settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
+        with self._lock:
+            self.client.insert_df(
+                table,
+                frame,
+                database=self.database,
+                column_names=list(column_names) if column_names else None,
+                settings=settings,
+            )
+
+    def server_version(self) -> str:
+        return str(self.scalar("SELECT version()"))
+
+    def close(self) -> None:
+        with self._lock:
+            self.client.close()
+
+    def describe(self) -> str:
+        return f"{self.engine} {_redact(self.dsn)} database {self.database}"
+
+
+def connect(dsn: str, database: str = "vax", cluster: str = "") -> Warehouse:
+    """Open the warehouse named by `dsn`. Call once per process and pass the result down."""
+    import clickhouse_connect  # heavy import, kept out of module import time
+
+    engine = engine_of(dsn)
+    if engine == "chdb":
+        path = urlsplit(dsn).path
+        if not path:
+            raise WarehouseError("a chdb DSN needs a directory: chdb:///absolute/path")
+        Path(path).mkdir(parents=True, exist_ok=True)
+    try:
+        client = clickhouse_connect.get_client(dsn=dsn)
+    except Exception as error:  # the driver raises several unrelated types
+        raise WarehouseError(f"cannot open the warehouse at {_redact(dsn)}: {error}") from error
+    return Warehouse(client=client, engine=engine, database=database, dsn=dsn, cluster=cluster)

@@ -1,0 +1,197 @@
+"""Write dose states so that every count stays exact under corrections and voids.
+
+A *dose state* is one version of one dose record (columns `STATE_COLUMNS`). The warehouse
+keeps them in ``dose_ledger`` as signed rows: moving a dose from state A to a newer state B
+writes ``-1 × A`` (a copy of A's values) and ``+1 × B``. Materialized aggregates sum `sign`
+over valid states, so at every moment each dose counts once, in its latest state, and a
+voided dose counts zero. The highest version wins whatever the arrival order: an older or
+equal version arriving late changes nothing.
+
+`plan_ledger_rows` is the pure core (DataFrames in, DataFrame out); `write_states` wraps it
+with the lookup of current states and the deduplicated insert. One writer per dose at a
+time (the ETL serialises its batches); a replay after a crash finds the states already
+written and plans nothing, so writing is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from warehouse.client import Warehouse
+from warehouse.sqlfiles import sql_beside
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+STATE_COLUMNS = [
+    "dose_id",
+    "version",
+    "status",
+    "citizen_key",
+    "birth_year",
+    "sex",
+    "province_code",
+    "site_id",
+    "vaccine_code",
+    "lot_number",
+    "dose_number",
+    "administered_at",
+    "recorded_at",
+    "source",
+]
+#: What makes two copies of the same (dose_id, version) the same record. recorded_at and
+#: source may differ between copies of one record (a re-export, a file and the stream).
+CONTENT_COLUMNS = [
+    "status",
+    "citizen_key",
+    "birth_year",
+    "sex",
+    "province_code",
+    "site_id",
+    "vaccine_code",
+    "lot_number",
+    "dose_number",
+    "administered_at",
+]
+_STRINGS = ["dose_id", "status", "citizen_key", "sex", "province_code", "site_id",
+            "vaccine_code", "lot_number", "source"]  # fmt: skip
+_LOOKUP_CHUNK = 20_000
+
+
+@dataclass
+class LedgerPlan:
+    """What writing a batch of states does: the signed rows, and counts that explain them."""
+
+    rows: pd.DataFrame  # STATE_COLUMNS + sign
+    new: int  # doses seen for the first time
+    changed: int  # doses moved to a newer version (corrections and voids)
+    stale: int  # incoming rows that change nothing (older, or identical to what is kept)
+    conflicts: pd.DataFrame  # (dose_id, version): same version, different content
+
+
+def normalise_states(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` reduced to STATE_COLUMNS with one dtype per column (for hashing and insert)."""
+    missing = [c for c in STATE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"dose states lack columns: {', '.join(missing)}")
+    out = frame[STATE_COLUMNS].copy()
+    for column in _STRINGS:
+        out[column] = out[column].astype("string[python]").astype(object)
+    out["version"] = out["version"].astype("uint32")
+    out["birth_year"] = out["birth_year"].astype("uint16")
+    out["dose_number"] = out["dose_number"].astype("uint8")
+    for column in ("administered_at", "recorded_at"):
+        out[column] = to_local_time(out[column])
+    return out.reset_index(drop=True)
+
+
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def to_local_time(values: pd.Series) -> pd.Series:
+    """Times as Asia/Ho_Chi_Minh (millisecond precision): values without an offset are local
+    times, values with one are converted. Accepts datetimes or ISO 8601 text, even mixed."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(TIMEZONE).dt.as_unit("ms")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.tz_localize(TIMEZONE).dt.as_unit("ms")
+    text = values.astype("string").str.strip()
+    has_offset = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ms, {TIMEZONE}]")
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset], utc=True, format="ISO8601")
+        result[has_offset] = aware.dt.tz_convert(TIMEZONE).dt.as_unit("ms")
+    if (~has_offset).any():
+        naive = pd.to_datetime(text[~has_offset], format="ISO8601")
+        result[~has_offset] = naive.dt.tz_localize(TIMEZONE).dt.as_unit("ms")
+    return result
+
+
+def _content_hash(frame: pd.DataFrame) -> pd.Series:
+    return pd.util.hash_pandas_object(frame[CONTENT_COLUMNS], index=False)
+
+
+def plan_ledger_rows(incoming: pd.DataFrame, current: pd.DataFrame) -> LedgerPlan:
+    """The signed rows that move each dose of `incoming` from its `current` state.
+
+    Both frames hold normalised states (`normalise_states`); `current` has at most one row
+    per dose_id (its stored latest state).
+    """
+    batch = incoming.assign(_hash=_content_hash(incoming))
+    # Same (dose_id, version) twice in the batch: a duplicate if identical, else a conflict.
+    distinct = batch.groupby(["dose_id", "version"], sort=False)["_hash"].transform("nunique")
+    conflicting_rows = int((distinct > 1).sum())
+    conflicts = batch.loc[distinct > 1, ["dose_id", "version"]].drop_duplicates()
+    batch = batch.loc[distinct == 1]
+    batch = batch.sort_values(["dose_id", "version"], kind="stable")
+    batch = batch.drop_duplicates("dose_id", keep="last")
+
+    stored = current.assign(_hash=_content_hash(current))[["dose_id", "version", "_hash"]]
+    joined = batch.merge(stored, on="dose_id", how="left", suffixes=("", "_stored"))
+    stored_version = joined["version_stored"]
+    is_new = stored_version.isna()
+    advances = is_new | (joined["version"] > stored_version)
+    same_version = joined["version"] == stored_version
+    clash = same_version & (joined["_hash"] != joined["_hash_stored"])
+    conflicts = pd.concat([conflicts, joined.loc[clash, ["dose_id", "version"]]])
+    conflicting_rows += int(clash.sum())
+
+    moving = joined.loc[advances, STATE_COLUMNS]
+    cancelled_ids = joined.loc[advances & ~is_new, "dose_id"]
+    cancels = current.loc[current["dose_id"].isin(cancelled_ids), STATE_COLUMNS]
+    rows = pd.concat(
+        [cancels.assign(sign=-1), moving.assign(sign=1)], ignore_index=True
+    )
+    rows["sign"] = rows["sign"].astype("int8")
+    return LedgerPlan(
+        rows=rows,
+        new=int(is_new.sum()),
+        changed=int((advances & ~is_new).sum()),
+        stale=len(incoming) - conflicting_rows - int(advances.sum()),
+        conflicts=conflicts.reset_index(drop=True),
+    )
+
+
+def current_states(warehouse: Warehouse, dose_ids: pd.Series) -> pd.DataFrame:
+    """The stored latest state of each of `dose_ids` that the warehouse knows."""
+    ids = pd.unique(dose_ids.astype(str))
+    parts = [
+        warehouse.frame(
+            sql_beside(__file__, "current_states.sql"),
+            {"dose_ids": list(ids[start : start + _LOOKUP_CHUNK])},
+        )
+        for start in range(0, len(ids), _LOOKUP_CHUNK)
+    ]
+    found = [part for part in parts if len(part)]
+    if not found:  # an empty result may come back without columns
+        return normalise_states(pd.DataFrame(columns=STATE_COLUMNS))
+    return normalise_states(pd.concat(found, ignore_index=True))
+
+
+def rows_token(prefix: str, rows: pd.DataFrame) -> str:
+    """A deduplication token naming both the batch and the exact rows (never reused for
+    different rows)."""
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()
+    ).hexdigest()
+    return f"{prefix}:{len(rows)}:{digest[:32]}"
+
+
+def write_states(warehouse: Warehouse, states: pd.DataFrame, batch: str) -> LedgerPlan:
+    """Bring the warehouse up to `states` (any order, any versions); returns the plan written.
+
+    `batch` names the input range (e.g. ``registry:1001-2000``) and prefixes the insert's
+    deduplication token.
+    """
+    incoming = normalise_states(states)
+    plan = plan_ledger_rows(incoming, current_states(warehouse, incoming["dose_id"]))
+    if len(plan.rows):
+        warehouse.insert_frame(
+            "dose_ledger",
+            plan.rows,
+            dedup_token=rows_token(batch, plan.rows),
+            column_names=[*STATE_COLUMNS, "sign"],
+        )
+    return plan
