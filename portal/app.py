@@ -17,13 +17,13 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 def create_portal(server: flask.Flask) -> dash.Dash:
     app = dash.Dash(
         "portal",
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash annotates only bool | callable
         url_base_pathname="/",
         use_pages=True,
         pages_folder=str(PAGES_DIR),
         serve_locally=True,
         title="VaxViet",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None is documented: no "Updating…"
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = dash.html.Div(

@@ -20,8 +20,6 @@ from warehouse.migrate import migrate
 
 log = logging.getLogger("vaxviet")
 
-_LOCKED = "Another server instance in same directory is already running"
-
 
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
@@ -33,12 +31,6 @@ def serve(args: argparse.Namespace) -> int:
         )
         report = migrate(warehouse)
     except WarehouseError as error:
-        if _LOCKED in str(error):
-            fail(
-                "the embedded warehouse is in use by another process (one process per chDB "
-                "directory): stop the other `make run`, or point VAX_VAR_DIR / "
-                "VAX_WAREHOUSE_DSN elsewhere"
-            )
         fail(str(error))
     except SchemaError as error:
         fail(str(error))

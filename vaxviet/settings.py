@@ -38,7 +38,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "ClickHouse: chdb:///dir (embedded) or http(s)://user:password@host:8123",
     ),
     "VAX_WAREHOUSE_DATABASE": ("vax", "ClickHouse database that holds the schema"),
-    "VAX_WAREHOUSE_CLUSTER": ("", "cluster name: render the schema ON CLUSTER (empty: single node)"),
+    "VAX_WAREHOUSE_CLUSTER": (
+        "",
+        "cluster name: render the schema ON CLUSTER (empty: single node)",
+    ),
     "VAX_SOURCE_DSN": (
         "sqlite:///<VAX_VAR_DIR>/registry.sqlite",
         "operational registry (SQLAlchemy URL); postgresql+psycopg://… in production",
@@ -131,7 +134,9 @@ class Settings:
 
         log_level = get("VAX_LOG_LEVEL", "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise SettingsError(f"VAX_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+            raise SettingsError(
+                f"VAX_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}"
+            )
 
         database = get("VAX_WAREHOUSE_DATABASE", "vax")
         if not database.replace("_", "").isalnum() or not database[0].isalpha():
@@ -152,7 +157,9 @@ class Settings:
             log_level=log_level,
             secret_key=secret_values["VAX_SECRET_KEY"],
             pseudonym_key=_decode_key(secret_values["VAX_PSEUDONYM_KEY"]),
-            signing_key_path=Path(get("VAX_SIGNING_KEY_PATH", str(var_dir / "keys" / "signing-key.pem"))),
+            signing_key_path=Path(
+                get("VAX_SIGNING_KEY_PATH", str(var_dir / "keys" / "signing-key.pem"))
+            ),
             signing_cert_path=Path(
                 get("VAX_SIGNING_CERT_PATH", str(var_dir / "keys" / "signing-cert.pem"))
             ),
@@ -179,7 +186,9 @@ def _embedded_secrets(var_dir: Path, given: dict[str, str]) -> dict[str, str]:
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
-            raise SettingsError(f"{path} is not valid JSON ({error}); delete it to regenerate") from None
+            raise SettingsError(
+                f"{path} is not valid JSON ({error}); delete it to regenerate"
+            ) from None
     changed = False
     for name in _GENERATED_SECRETS:
         if name not in stored:

@@ -126,6 +126,22 @@ class Warehouse:
         return f"{self.engine} {_redact(self.dsn)} database {self.database}"
 
 
+def _locked_elsewhere(directory: Path) -> bool:
+    """Whether another process holds the chDB directory's lock (its ``status`` file)."""
+    import fcntl
+
+    status = directory / "status"
+    if not status.exists():
+        return False
+    with status.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def connect(dsn: str, database: str = "vax", cluster: str = "") -> Warehouse:
     """Open the warehouse named by `dsn`. Call once per process and pass the result down."""
     import clickhouse_connect  # heavy import, kept out of module import time
@@ -139,5 +155,11 @@ def connect(dsn: str, database: str = "vax", cluster: str = "") -> Warehouse:
     try:
         client = clickhouse_connect.get_client(dsn=dsn)
     except Exception as error:  # the driver raises several unrelated types
+        if engine == "chdb" and _locked_elsewhere(Path(urlsplit(dsn).path)):
+            raise WarehouseError(
+                f"the embedded warehouse {urlsplit(dsn).path} is in use by another process "
+                "(chDB allows one process per directory): stop that process, or point "
+                "VAX_VAR_DIR or VAX_WAREHOUSE_DSN elsewhere"
+            ) from error
         raise WarehouseError(f"cannot open the warehouse at {_redact(dsn)}: {error}") from error
     return Warehouse(client=client, engine=engine, database=database, dsn=dsn, cluster=cluster)

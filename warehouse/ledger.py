@@ -141,9 +141,7 @@ def plan_ledger_rows(incoming: pd.DataFrame, current: pd.DataFrame) -> LedgerPla
     moving = joined.loc[advances, STATE_COLUMNS]
     cancelled_ids = joined.loc[advances & ~is_new, "dose_id"]
     cancels = current.loc[current["dose_id"].isin(cancelled_ids), STATE_COLUMNS]
-    rows = pd.concat(
-        [cancels.assign(sign=-1), moving.assign(sign=1)], ignore_index=True
-    )
+    rows = pd.concat([cancels.assign(sign=-1), moving.assign(sign=1)], ignore_index=True)
     rows["sign"] = rows["sign"].astype("int8")
     return LedgerPlan(
         rows=rows,

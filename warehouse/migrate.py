@@ -74,9 +74,7 @@ def _record(warehouse: Warehouse, migration: Migration) -> None:
     )
 
 
-def migrate(
-    warehouse: Warehouse, progress: Callable[[str], None] | None = None
-) -> MigrationReport:
+def migrate(warehouse: Warehouse, progress: Callable[[str], None] | None = None) -> MigrationReport:
     """Bring the warehouse schema up to the latest file. Safe to run any number of times."""
     migrations = load_migrations()
     renderer = Renderer(warehouse.database, warehouse.cluster)

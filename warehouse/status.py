@@ -22,7 +22,9 @@ def data_version(warehouse: Warehouse) -> str:
 
 def table_rows(warehouse: Warehouse) -> dict[str, int]:
     """Stored rows per table of the schema (metadata only, no scan)."""
-    return {name: int(rows) for name, rows in warehouse.rows(sql_beside(__file__, "table_rows.sql"))}
+    return {
+        name: int(rows) for name, rows in warehouse.rows(sql_beside(__file__, "table_rows.sql"))
+    }
 
 
 def warehouse_status(warehouse: Warehouse | None, error: str = "") -> dict[str, Any]:

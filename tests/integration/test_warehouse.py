@@ -59,9 +59,10 @@ def test_migrate_is_idempotent(warehouse: Warehouse) -> None:
     assert report.applied == [] and report.already == latest_version()
     assert applied_migrations(warehouse) == before
     assert schema_version(warehouse) == latest_version()
-    tables = {name for (name,) in warehouse.rows(
-        "SELECT name FROM system.tables WHERE database = {db:String}"
-    )}
+    tables = {
+        name
+        for (name,) in warehouse.rows("SELECT name FROM system.tables WHERE database = {db:String}")
+    }
     assert {"dose_ledger", "doses_current", "etl_rejects", "etl_checkpoints",
             "coverage_daily", "site_hourly", "schema_migrations"} <= tables  # fmt: skip
 
@@ -74,9 +75,7 @@ def test_an_edited_applied_file_is_refused(
     edited = tmp_path / "0004_etl_rejects.sql"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
     monkeypatch.setattr(ddl, "SCHEMA_DIR", tmp_path)
-    monkeypatch.setattr(
-        "warehouse.migrate.load_migrations", lambda: ddl.load_migrations(tmp_path)
-    )
+    monkeypatch.setattr("warehouse.migrate.load_migrations", lambda: ddl.load_migrations(tmp_path))
     with pytest.raises(ddl.SchemaError, match="append-only"):
         migrate(warehouse)
 
@@ -106,7 +105,9 @@ def ledger_count(warehouse: Warehouse) -> int:
 def test_same_batch_with_same_token_lands_once(warehouse: Warehouse) -> None:
     columns = [*STATE_COLUMNS, "sign"]
     for _ in range(2):
-        warehouse.insert_frame("dose_ledger", ledger_frame(), dedup_token="t-1", column_names=columns)
+        warehouse.insert_frame(
+            "dose_ledger", ledger_frame(), dedup_token="t-1", column_names=columns
+        )
     assert ledger_count(warehouse) == 3
     assert int(warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")) == 3
     # the control: another token is another insert, so the test above can fail
@@ -134,8 +135,13 @@ def test_corrections_and_voids_net_out_everywhere(warehouse: Warehouse) -> None:
             dose("a", province_code="01", site_id="S01-001"),
             dose("b", province_code="01", site_id="S01-001", citizen_key="k-0002"),
             dose("c", province_code="79", site_id="S79-001", citizen_key="k-0003"),
-            dose("d", province_code="79", site_id="S79-001", dose_number=2,
-                 administered_at="2021-08-05 10:30:00"),  # fmt: skip
+            dose(
+                "d",
+                province_code="79",
+                site_id="S79-001",
+                dose_number=2,
+                administered_at="2021-08-05 10:30:00",
+            ),
         ),
         "b1",
     )
@@ -144,8 +150,14 @@ def test_corrections_and_voids_net_out_everywhere(warehouse: Warehouse) -> None:
         states(
             # a: corrected twice in one batch -> moves province, site, day and vaccine
             dose("a", version=2, province_code="48"),
-            dose("a", version=3, province_code="79", site_id="S79-002",
-                 vaccine_code="EU/1/20/1528", administered_at="2021-08-06 07:00:00"),  # fmt: skip
+            dose(
+                "a",
+                version=3,
+                province_code="79",
+                site_id="S79-002",
+                vaccine_code="EU/1/20/1528",
+                administered_at="2021-08-06 07:00:00",
+            ),
             dose("b", version=2, status="void", citizen_key="k-0002"),
             dose("c", citizen_key="k-0003", province_code="79", site_id="S79-001"),  # replay
         ),

@@ -13,8 +13,7 @@ NOTHING = states()
 
 def signed(plan_rows: pd.DataFrame) -> list[tuple[str, int, str, int]]:
     return sorted(
-        (row.dose_id, int(row.version), row.status, int(row.sign))
-        for row in plan_rows.itertuples()
+        (row.dose_id, int(row.version), row.status, int(row.sign)) for row in plan_rows.itertuples()
     )
 
 
@@ -42,7 +41,9 @@ def test_void_cancels_and_keeps_a_void_state() -> None:
 @pytest.mark.parametrize("late_version", [1, 2])
 def test_older_or_identical_versions_change_nothing(late_version: int) -> None:
     stored = states(dose("a", version=2, status="void"))
-    incoming = states(dose("a", version=late_version, status="void" if late_version == 2 else "valid"))
+    incoming = states(
+        dose("a", version=late_version, status="void" if late_version == 2 else "valid")
+    )
     plan = plan_ledger_rows(incoming, stored)
     assert plan.rows.empty
     assert plan.stale == 1 and plan.conflicts.empty

@@ -6,7 +6,8 @@
 -- acknowledged, so a crash between the two replays the batch, and the ledger's state lookup
 -- plus insert deduplication make the replay a no-op. Also the pipeline-health history
 -- (rows/s, lag) and the platform's data version: the time of the latest commit.
--- ORDER BY (source, committed_at): "latest per source" and "history of one source".
+-- How it is queried: "latest per source" and "history of one source", hence
+-- ORDER BY (source, committed_at); small (one row per batch), so not partitioned.
 
 CREATE TABLE IF NOT EXISTS {{ local('etl_checkpoints') }} {{ on_cluster }}
 (

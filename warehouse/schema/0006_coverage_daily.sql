@@ -5,10 +5,11 @@
 -- the -1, so the counts are exact at all times (rows that net to zero disappear at merge).
 -- SummingMergeTree merges lazily: always read with sum(doses) … GROUP BY.
 -- `day` is the local (Asia/Ho_Chi_Minh) date: a dose at 23:59:59 belongs to that day.
--- Queried for national/provincial series and "as of day D" totals (day <= D), hence ORDER
--- BY (day, province_code, …); at most ~10 M rows for the whole campaign, so no partitions.
+-- How it is queried: national/provincial series and "as of day D" totals (day <= D),
+-- hence ORDER BY (day, province_code, …); at most ~10 M rows for the whole campaign, so
+-- no partitions.
 -- People with >= 1 dose are counted as dose_number = 1. Age is the age reached in the year
--- of the dose ('unknown' when the birth year is); groups follow the campaign's phases.
+-- of the dose ('unknown' without a birth year); groups follow the campaign's phases.
 
 CREATE TABLE IF NOT EXISTS {{ local('coverage_daily') }} {{ on_cluster }}
 (

@@ -1,0 +1,149 @@
+"""The web process: /healthz and the status page, in-process and as `python -m vaxviet serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask
+import plotly.utils
+import pytest
+
+from tests.conftest import ROOT, free_port
+from vaxviet.server import create_server
+from vaxviet.services import Services
+from vaxviet.settings import Settings
+from warehouse.client import Warehouse
+from warehouse.migrate import latest_version
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server(warehouse: Warehouse, tmp_path: Path) -> flask.Flask:
+    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path)})
+    return create_server(Services(settings=settings, warehouse=warehouse))
+
+
+def test_healthz_reports_engine_versions_and_counts(server: flask.Flask) -> None:
+    response = server.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    document = response.get_json()
+    assert document["status"] == "ok"
+    assert document["engine"] in ("chdb", "clickhouse")
+    assert document["version"].split(".")[0].isdigit()
+    assert document["schema_version"] == latest_version() == document["schema_expected"]
+    assert document["data_version"] == "0"
+    assert document["tables"]["schema_migrations"] == latest_version()
+    assert document["tables"]["dose_ledger"] == 0
+
+
+def test_data_version_moves_with_each_etl_commit(server: flask.Flask, warehouse: Warehouse) -> None:
+    client = server.test_client()
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
+        "VALUES ('registry', 10, 'a')"
+    )
+    first = client.get("/healthz").get_json()["data_version"]
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
+        "VALUES ('registry', 20, 'b')"
+    )
+    second = client.get("/healthz").get_json()["data_version"]
+    assert first != "0" and second != first
+
+
+def test_status_page_shows_the_warehouse(server: flask.Flask) -> None:
+    client = server.test_client()
+    page = client.get("/")
+    assert page.status_code == 200 and b"_dash-renderer" not in page.data[:0]
+    assert b"<script" in page.data and b"https://" not in page.data  # served locally
+    from portal.pages import status
+
+    with server.app_context():
+        text = json.dumps(status.layout(), cls=plotly.utils.PlotlyJSONEncoder)
+    assert "dose_ledger" in text and "schema_migrations" in text and '"ok"' in text
+
+
+def test_degraded_when_the_warehouse_is_missing(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path)})
+    server = create_server(Services(settings, None, "cannot open the warehouse: test"))
+    response = server.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "degraded"
+    assert "cannot open" in response.get_json()["reason"]
+
+
+# -- the real process, as `make run` starts it -------------------------------------------------
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {**os.environ, "VAX_VAR_DIR": str(tmp_path / "var"), "VAX_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaxviet", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited early: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if get(f"{base}/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("serve did not answer /healthz within 90 s")
+    yield base, env
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_serve_answers_health_and_status(running: tuple[str, dict[str, str]]) -> None:
+    base, env = running
+    status, body = get(f"{base}/healthz")
+    document = json.loads(body)
+    assert status == 200 and document["status"] == "ok" and document["engine"] == "chdb"
+    assert document["schema_version"] == latest_version()
+    status, page = get(f"{base}/")
+    assert status == 200 and b"VaxViet" in page
+    assert Path(env["VAX_VAR_DIR"], "secrets.json").exists()
+
+
+def test_a_second_process_on_the_same_warehouse_is_refused_clearly(
+    running: tuple[str, dict[str, str]],
+) -> None:
+    _, env = running
+    result = subprocess.run(
+        [sys.executable, "-m", "vaxviet", "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "in use by another process" in result.stderr
