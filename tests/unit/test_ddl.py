@@ -11,6 +11,7 @@ from warehouse.ddl import Renderer, SchemaError, load_migrations, render_schema
 STORED_TABLES = {
     "schema_migrations",
     "dose_ledger",
+    "doses_by_citizen",
     "etl_rejects",
     "etl_checkpoints",
     "coverage_daily",
@@ -38,7 +39,7 @@ def test_single_node_rendering_has_no_cluster_parts() -> None:
     assert "ON CLUSTER" not in text and "Replicated" not in text and "Distributed" not in text
     assert "_local" not in text
     assert "ENGINE = VersionedCollapsingMergeTree(sign, version)" in text
-    assert text.count("non_replicated_deduplication_window") >= 5
+    assert text.count("non_replicated_deduplication_window") >= 6
 
 
 def test_cluster_rendering_shape() -> None:
@@ -68,11 +69,11 @@ def test_cluster_rendering_shape() -> None:
     assert dist_ledger.rstrip().endswith("cityHash64(citizen_key))"), "sharded by citizen key"
 
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
-    assert len(views) == 2
+    assert len(views) == 3
     for view in views:  # materialized views read and write the shard's own tables
         assert re.search(r"TO vax\.\w+_local", view) and "FROM vax.dose_ledger_local" in view
     current = next(s for s in creates if "vax.doses_current" in s)
-    assert "FROM vax.dose_ledger FINAL" in current  # reads across shards
+    assert "FROM vax.doses_by_citizen FINAL" in current  # reads across shards
 
 
 @pytest.mark.parametrize("bad", ["vax;drop", "1vax", "va x", ""])

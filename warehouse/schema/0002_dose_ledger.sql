@@ -6,17 +6,19 @@
 -- values. Sums of `sign` therefore count each dose once in its latest state whatever the
 -- number of corrections, so the materialized aggregates below stay exact without FINAL.
 -- VersionedCollapsingMergeTree(sign, version) drops cancelled pairs at merge time and
--- `FINAL` does so at query time (that is how vax.doses_current reads it).
+-- `FINAL` does so at query time.
 --
 -- How it is queried:
---   * by citizen (certificate status and lookup): WHERE citizen_key = … -> ORDER BY leads
---     with citizen_key, which is also the cluster's sharding key, so all doses of a person
---     live on one shard and in one granule range;
---   * by dose_id (the loader's lookup of the current state of the doses in a batch):
---     served by the bloom-filter skip index on dose_id;
---   * scans by time for backfills and reconciliation -> PARTITION BY month of
---     administration (~10 M rows a month at national scale; a cancel row copies the
---     previous administered_at, so it always lands in the partition of the row it cancels).
+--   * by dose_id: the loader looks up the current state of every dose in a batch, so
+--     ORDER BY dose_id makes that a primary-key lookup (dose ids are issued in time order,
+--     so a batch of new doses touches only the newest granules);
+--   * by citizen: not here — doses_by_citizen (0003) holds the same signed rows ordered by
+--     citizen_key, and vax.doses_current reads it;
+--   * scans for backfills and reconciliation -> PARTITION BY year of administration (a cancel
+--     row copies the previous administered_at, so it lands in the partition of the row it
+--     cancels; years keep the partition count, and the parts FINAL must visit, small).
+-- Sharded by citizen_key on a cluster, like every per-dose table, so one person's doses
+-- live on one shard.
 -- Insert deduplication is on (non_replicated_deduplication_window): a retried batch with
 -- the same token lands once.
 
@@ -37,12 +39,11 @@ CREATE TABLE IF NOT EXISTS {{ local('dose_ledger') }} {{ on_cluster }}
     administered_at DateTime64(3, 'Asia/Ho_Chi_Minh'),
     recorded_at     DateTime64(3, 'Asia/Ho_Chi_Minh'),
     source          LowCardinality(String),
-    loaded_at       DateTime64(3, 'Asia/Ho_Chi_Minh') DEFAULT now64(3),
-    INDEX dose_id_bloom dose_id TYPE bloom_filter(0.01) GRANULARITY 1
+    loaded_at       DateTime64(3, 'Asia/Ho_Chi_Minh') DEFAULT now64(3)
 )
 ENGINE = {{ engine('VersionedCollapsingMergeTree', 'sign', 'version') }}
-PARTITION BY toYYYYMM(administered_at)
-ORDER BY (citizen_key, dose_id)
+PARTITION BY toYear(administered_at)
+ORDER BY dose_id
 SETTINGS non_replicated_deduplication_window = 10000;
 
 {{ distributed('dose_ledger', 'cityHash64(citizen_key)') }}
