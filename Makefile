@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest install install-dev geo-data clean help
+.PHONY: run test lint typecheck pytest install install-dev browser geo-data geo-check clean help
 
 help:
 	@echo "make run   - start the platform at http://127.0.0.1:8050/ (embedded: chDB + SQLite)"
@@ -19,6 +19,16 @@ $(PY):
 $(VENV)/.installed: requirements.txt | $(PY)
 	$(PIP) install -r requirements.txt
 	touch $@
+
+# Headless Chromium for the browser tests (Debian packages; needs root or sudo). Without
+# it the browser tests skip locally and fail under CI=true.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium and chromium-driver (apt)"; \
+		apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }; \
+	else echo "chromium not installed: browser tests will be skipped (install chromium and chromium-driver)"; fi
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
@@ -37,14 +47,19 @@ lint: install-dev
 typecheck: install-dev
 	$(PY) -m mypy
 
-pytest: install-dev
+pytest: install-dev browser
 	$(PY) -m pytest
 
 test: lint typecheck pytest
 
-# Rebuild geo/data/ from the shared source data (not needed to run or test: the output is committed).
+# Rebuild geo/data/ from the shared source data (not needed to run or test: the output is
+# committed). geo-check proves the build reproduces the committed files byte for byte.
 geo-data: install
 	$(PY) -m geo build
+
+geo-check: install
+	rm -rf var/geo-check && $(PY) -m geo build --out var/geo-check
+	diff -r geo/data var/geo-check && echo "geo/data is reproducible"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -29,9 +29,10 @@ def machine() -> str:
     return f"{platform.machine()}, {cpus} cores{memory}, Python {platform.python_version()}"
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section `name` of docs/benchmarks.md."""
-    command = "python " + " ".join(sys.argv)
+def write_section(name: str, module: str, body: str) -> None:
+    """Replace (or append) the section `name` of docs/benchmarks.md; `module` is the
+    benchmark's module name, so the recorded command can be run again as written."""
+    command = " ".join(["python -m", module, *sys.argv[1:]])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"## {name}\n\n<!-- section:{name} -->\n"

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT, free_port
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
 
@@ -49,3 +55,42 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
     migrate(fresh)
     yield fresh
     fresh.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC")
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`python -m vaxviet serve` as `make run` starts it, on a free port and a fresh var/."""
+    port = free_port()
+    env = {**os.environ, "VAX_VAR_DIR": str(tmp_path / "var"), "VAX_PORT": str(port)}
+    log = tmp_path / "serve.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaxviet", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited early: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if get(f"{base}/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("serve did not answer /healthz within 90 s")
+    yield base, env
+    process.terminate()
+    process.wait(timeout=30)

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import flask
@@ -17,6 +12,7 @@ import plotly.utils
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.integration.conftest import get
 from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
@@ -83,43 +79,6 @@ def test_degraded_when_the_warehouse_is_missing(tmp_path: Path) -> None:
 
 
 # -- the real process, as `make run` starts it -------------------------------------------------
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
-    env = {**os.environ, "VAX_VAR_DIR": str(tmp_path / "var"), "VAX_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vaxviet", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited early: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if get(f"{base}/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("serve did not answer /healthz within 90 s")
-    yield base, env
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def test_serve_answers_health_and_status(running: tuple[str, dict[str, str]]) -> None:
