@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, require
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
 
@@ -94,3 +94,48 @@ def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     yield base, env
     process.terminate()
     process.wait(timeout=30)
+
+
+# -- the operational registry: SQLite always, PostgreSQL when it runs ---------------------------
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "VAX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_available() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def postgres_dsn() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped afterwards)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    require(_postgres_available(), "PostgreSQL at 127.0.0.1:5432 (or VAX_TEST_POSTGRES_URL)")
+    name = f"vax_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty registry database on each engine the registry supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    return str(request.getfixturevalue("postgres_dsn"))

@@ -1,0 +1,793 @@
+"""A national vaccination campaign, day by day, the way Vietnam's 2021–2023 campaign ran.
+
+Calibration (``registry/calibration.py``, real data shipped in ``registry/data/``):
+
+* national doses per day = scale × the real series, split into first / second / booster
+  doses by the real people-vaccinated, fully-vaccinated and booster columns;
+* first doses go to provinces by the real 2021-08-04 shares until that day, then move
+  towards the 18+ population shares; site counts per province are the real ones;
+* products follow a dated mix (AstraZeneca first, then Sinopharm, Pfizer, Moderna, …).
+
+People are FIFO queues read back from the registry itself: a day's second doses go to the
+oldest valid first doses whose product's minimum interval has passed, boosters to the oldest
+second doses (and, from June 2022, some fourth doses to the oldest third). Only a cursor per
+queue is kept in memory, so memory stays flat whatever the scale. When a queue cannot supply
+a day's quota (too few eligible people), the shortfall is given as first doses, so the
+national daily total always equals the target.
+
+Every random draw comes from one generator seeded by ``--seed``: the same options give the
+same registry. A configurable share of realistic errors is injected (`ErrorRates`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Index, bindparam, text
+
+from registry import calibration, people
+from registry.bulk import BulkWriter
+from registry.models import Dose
+
+log = logging.getLogger(__name__)
+
+TZ = "Asia/Ho_Chi_Minh"
+CAMPAIGN_START = date(2021, 3, 8)
+CAMPAIGN_END = date(2023, 6, 30)
+FOURTH_DOSES_FROM = date(2022, 6, 1)
+FOURTH_DOSE_SHARE = 0.3
+BOOSTER_MIN_DAYS = 90
+FOURTH_MIN_DAYS = 120
+INVALID_PROVINCE_CODES = np.array(["00", "03", "05", "09", "99"])
+#: Seconds before the dose that the QR check-in happens (min, max).
+CHECKIN_LEAD = (3 * 60, 45 * 60)
+#: Share of doses booked through the phone app first, and of bookings never attended.
+REGISTERED_SHARE = 0.4
+NO_SHOW_SHARE = 0.04
+
+
+@dataclass(frozen=True)
+class ErrorRates:
+    """Shares of injected errors; `scaled(total)` spreads one overall rate over the kinds."""
+
+    name_typo: float = 0.0
+    cccd_mismatch: float = 0.0
+    unknown_province: float = 0.0
+    future_time: float = 0.0
+    duplicate: float = 0.0
+    correction: float = 0.0
+    void: float = 0.0
+
+    @classmethod
+    def scaled(cls, total: float) -> ErrorRates:
+        weights = {
+            "name_typo": 0.25,
+            "cccd_mismatch": 0.10,
+            "unknown_province": 0.10,
+            "future_time": 0.05,
+            "duplicate": 0.20,
+            "correction": 0.20,
+            "void": 0.10,
+        }
+        return cls(**{name: total * weight for name, weight in weights.items()})
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    scale: float = 0.01
+    until: date = CAMPAIGN_END
+    seed: int = 1
+    error_rate: float = 0.005
+
+    def __post_init__(self) -> None:
+        if not 0 < self.scale <= 1.0:
+            raise ValueError("scale must be in (0, 1]")
+        if not 0 <= self.error_rate < 0.5:
+            raise ValueError("error rate must be in [0, 0.5)")
+        if not CAMPAIGN_START <= self.until <= CAMPAIGN_END:
+            raise ValueError(f"until must be between {CAMPAIGN_START} and {CAMPAIGN_END}")
+
+
+@dataclass
+class QueueCursor:
+    """Where a FIFO queue of earlier doses stands: the last dose_id taken, and its citizen
+    (a duplicate record of the same dose sits right after the original and is skipped)."""
+
+    after: str = ""
+    last_citizen: str = ""
+
+
+@dataclass
+class Campaign:
+    """The little state that carries from one day to the next."""
+
+    rng: np.random.Generator
+    rates: ErrorRates
+    sites: pd.DataFrame
+    vaccines: pd.DataFrame
+    dose_serial: int = 1
+    registration_serial: int = 1
+    checkin_serial: int = 1
+    movement_serial: int = 1
+    transfer_serial: int = 1
+    queues: dict[int, QueueCursor] = field(default_factory=dict)
+    recent: deque[tuple[date, int, int]] = field(default_factory=lambda: deque(maxlen=10))
+    pending_typos: list[pd.DataFrame] = field(default_factory=list)
+    month_usage: list[pd.DataFrame] = field(default_factory=list)
+    issuer: people.CccdIssuer = field(default_factory=people.CccdIssuer)
+
+
+@dataclass
+class SeedReport:
+    counts: dict[str, int]
+    doses: int
+    seconds: float
+    shortfall_to_first: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "command": "seed",
+            "doses": self.doses,
+            "rows": self.counts,
+            "shortfall_given_as_first_doses": self.shortfall_to_first,
+            "seconds": round(self.seconds, 2),
+            "doses_per_second": round(self.doses / self.seconds) if self.seconds else None,
+        }
+
+
+# -- reference data and sites -------------------------------------------------------------------
+
+
+def make_sites(rng: np.random.Generator) -> pd.DataFrame:
+    """The vaccination sites: the real number per province (2021-08-04 snapshot), imputed
+    where the snapshot's field was unfilled (`calibration.simulated_sites_per_province`)."""
+    codes = np.array(calibration.province_codes())
+    counts = calibration.simulated_sites_per_province()
+    province = np.repeat(codes, counts)
+    number = np.concatenate([np.arange(1, n + 1) for n in counts])
+    mobile = rng.random(len(province)) < 0.15
+    capacity = np.where(
+        mobile, rng.integers(80, 300, len(province)), rng.integers(150, 1200, len(province))
+    )
+    opens = np.where(
+        mobile, 7 * 60 + 30, rng.choice([6 * 60 + 30, 7 * 60, 7 * 60 + 30], len(province))
+    )
+    closes = np.where(mobile, 16 * 60 + 30, rng.choice([17 * 60, 19 * 60, 21 * 60], len(province)))
+    number_text = pd.Series(number).map("{:04d}".format)
+    return pd.DataFrame(
+        {
+            "site_id": pd.Series(province) + "-" + number_text,
+            "name": np.where(mobile, "Đội tiêm lưu động số ", "Điểm tiêm số ") + number_text,
+            "province_code": province,
+            "site_type": np.where(mobile, "mobile", "fixed"),
+            "daily_capacity": capacity.astype("int64"),
+            "opens_minute": opens.astype("int64"),
+            "closes_minute": closes.astype("int64"),
+        }
+    )
+
+
+def write_reference_data(writer: BulkWriter, sites: pd.DataFrame) -> None:
+    provinces = calibration.provinces()[["gso_code", "name_vi"]]
+    vaccines = calibration.vaccines()[["code", "name", "manufacturer", "primary_doses"]]
+    existing = {
+        row[0]
+        for row in writer.connection.execute(text("SELECT gso_code FROM provinces")).fetchall()
+    }
+    writer.insert("provinces", provinces[~provinces["gso_code"].isin(existing)])
+    known = {row[0] for row in writer.connection.execute(text("SELECT code FROM vaccines"))}
+    writer.insert("vaccines", vaccines[~vaccines["code"].isin(known)])
+    writer.insert("sites", writer.stamp(sites))
+
+
+# -- one day ------------------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize(TZ)
+
+
+def _times_at_sites(rng: np.random.Generator, day: date, site_rows: pd.DataFrame) -> pd.Series:
+    """Administration times: within each site's opening hours, busier in the morning."""
+    opens = site_rows["opens_minute"].to_numpy()
+    closes = site_rows["closes_minute"].to_numpy()
+    shape = rng.beta(1.6, 2.2, len(site_rows))
+    minutes = opens + shape * (closes - opens - 1)
+    seconds = (minutes * 60 + rng.integers(0, 60, len(site_rows))).astype("int64")
+    return pd.Series(_day_start(day) + pd.to_timedelta(seconds, unit="s"))
+
+
+def _serials(start: int, count: int, prefix: str, width: int) -> pd.Series:
+    numbers = pd.Series(np.arange(start, start + count)).astype(str).str.zfill(width)
+    return prefix + numbers
+
+
+@cache
+def _lot_prefixes() -> dict[str, str]:
+    """A short manufacturer-style prefix for each product's lot numbers (e.g. ``PFIZ``)."""
+    names = calibration.vaccines().set_index("code")["name"]
+    return {
+        code: ("".join(ch for ch in name.upper() if ch.isalpha())[:4] or "LOT").ljust(4, "X")
+        for code, name in names.items()
+    }
+
+
+def _lot_numbers(codes: pd.Series, day: date) -> pd.Series:
+    """One national lot per product per month (stock moves monthly): e.g. ``PFIZ-2108``."""
+    prefixes = _lot_prefixes()
+    suffix = f"-{day.year % 100:02d}{day.month:02d}"
+    return (codes.map(prefixes).astype("string") + suffix).astype(object)
+
+
+QUEUE_COLUMNS = ["dose_id", "citizen_id", "site_id", "vaccine_code", "administered_at"]
+
+
+def read_queue(
+    connection: Connection, cursor: QueueCursor, dose_number: int, wanted: int
+) -> pd.DataFrame:
+    """Up to `wanted` oldest valid doses with `dose_number` after the cursor (not advanced)."""
+    if wanted <= 0:
+        return pd.DataFrame(columns=QUEUE_COLUMNS)
+    cursor_ = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    marker = "?" if connection.dialect.name == "sqlite" else "%s"
+    cursor_.execute(
+        "SELECT dose_id, citizen_id, site_id, vaccine_code, administered_at FROM doses "
+        f"WHERE dose_id > {marker} AND dose_number = {marker} AND status = 'valid' "
+        f"ORDER BY dose_id LIMIT {marker}",
+        (cursor.after, dose_number, int(wanted * 1.02) + 8),
+    )
+    rows = cursor_.fetchall()
+    cursor_.close()
+    frame = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+    times = frame["administered_at"]
+    frame["administered_at"] = (
+        pd.to_datetime(times, format="%Y-%m-%d %H:%M:%S").dt.tz_localize("UTC")
+        if connection.dialect.name == "sqlite"
+        else pd.to_datetime(times, utc=True)
+    )
+    repeated = frame["citizen_id"].eq(frame["citizen_id"].shift(fill_value=cursor.last_citizen))
+    return frame.loc[~repeated]
+
+
+def take_eligible(
+    queue: pd.DataFrame, wanted: int, day: date, min_days: pd.Series | int
+) -> pd.DataFrame:
+    """The longest prefix of `queue` (at most `wanted`) whose interval has passed by `day`.
+
+    Rows dated after `day` (injected future-time errors) are passed over, never waited for.
+    """
+    if queue.empty or wanted <= 0:
+        return queue.iloc[:0]
+    start = _day_start(day)
+    plausible = (queue["administered_at"] < start + pd.Timedelta(days=1)).to_numpy()
+    limit = start - pd.to_timedelta(min_days, unit="D")
+    eligible = (queue["administered_at"] <= limit).to_numpy() | ~plausible
+    stop = len(eligible) if eligible.all() else int(np.argmin(eligible))
+    prefix = queue.iloc[:stop]
+    return prefix.loc[plausible[:stop]].iloc[:wanted]
+
+
+def _advance(cursor: QueueCursor, taken: pd.DataFrame) -> None:
+    if len(taken):
+        cursor.after = str(taken["dose_id"].iloc[-1])
+        cursor.last_citizen = str(taken["citizen_id"].iloc[-1])
+
+
+def sites_for(rng: np.random.Generator, sites: pd.DataFrame, provinces: np.ndarray) -> pd.DataFrame:
+    """A site in each given province, chosen in proportion to daily capacity (vectorised).
+
+    `sites` must be sorted by province (as `make_sites` and the live loader return them):
+    within each province the cumulative capacity share runs over (0, 1], so searching
+    ``rank(province) + u`` in ``rank + share`` picks a site of the right province.
+    """
+    codes, rank = np.unique(sites["province_code"].to_numpy(), return_inverse=True)
+    capacity = sites["daily_capacity"].to_numpy(dtype=float)
+    totals = np.bincount(rank, weights=capacity)
+    within = (pd.Series(capacity).groupby(rank).cumsum().to_numpy()) / totals[rank]
+    keys = rank + within
+    if np.any(np.diff(keys) <= 0):
+        raise ValueError("sites must be sorted by province")
+    if not np.isin(provinces, codes).all():
+        raise ValueError("a province has no vaccination site")
+    wanted = np.searchsorted(codes, provinces)
+    chosen = np.searchsorted(keys, wanted + rng.random(len(provinces)), side="left")
+    return sites.iloc[np.minimum(chosen, len(sites) - 1)].reset_index(drop=True)
+
+
+def _age_bands(day: date) -> list[tuple[int, int, float]]:
+    """Who gets first doses: adults first, 12–17 from late 2021, 5–11 from April 2022."""
+    if day < date(2021, 10, 15):
+        return [(18, 90, 1.0)]
+    if day < date(2022, 4, 1):
+        return [(18, 90, 0.6), (12, 17, 0.4)]
+    return [(18, 90, 0.3), (12, 17, 0.1), (5, 11, 0.6)]
+
+
+class CampaignDay:
+    """Builds and writes one day of the campaign inside one transaction."""
+
+    def __init__(self, campaign: Campaign, writer: BulkWriter, day: date) -> None:
+        self.c = campaign
+        self.writer = writer
+        self.day = day
+        self.rng = campaign.rng
+
+    # -- who is vaccinated today --------------------------------------------------------------
+    def follow_up_doses(
+        self, source_number: int, wanted: int, min_days: pd.Series | int
+    ) -> pd.DataFrame:
+        cursor = self.c.queues.setdefault(source_number, QueueCursor())
+        queue = read_queue(self.writer.connection, cursor, source_number, wanted)
+        if isinstance(min_days, pd.Series):
+            intervals = queue["vaccine_code"].map(min_days).fillna(28).astype(int)
+        else:
+            intervals = min_days
+        taken = take_eligible(queue, wanted, self.day, intervals)
+        _advance(cursor, taken)
+        return taken.assign(dose_number=source_number + 1)
+
+    def new_people(self, count: int) -> pd.DataFrame:
+        codes = np.array(calibration.province_codes())
+        per_province = calibration.allocate(count, calibration.province_weights(self.day, "first"))
+        provinces = np.repeat(codes, per_province)
+        bands = _age_bands(self.day)
+        per_band = calibration.allocate(count, np.array([share for _, _, share in bands]))
+        order = self.rng.permutation(count)
+        frames = []
+        start = 0
+        for (low, high, _), n in zip(bands, per_band, strict=True):
+            chosen = provinces[order[start : start + n]]
+            frames.append(
+                people.make_people(
+                    self.rng,
+                    n,
+                    on_day=self.day,
+                    min_age=low,
+                    max_age=high,
+                    province_codes=chosen,
+                    issuer=self.c.issuer,
+                )
+            )
+            start += n
+        return pd.concat(frames, ignore_index=True)
+
+    def sites_for(self, provinces: np.ndarray) -> pd.DataFrame:
+        return sites_for(self.rng, self.c.sites, provinces)
+
+    def products_for(self, count: int) -> pd.Series:
+        codes, shares = calibration.vaccine_mix(self.day)
+        per_product = calibration.allocate(count, shares)
+        return pd.Series(self.rng.permutation(np.repeat(np.array(codes), per_product)))
+
+    # -- the day -------------------------------------------------------------------------------
+    def run(self, first: int, second: int, booster: int) -> tuple[int, int]:
+        vaccines = self.c.vaccines.set_index("code")
+        second_doses = self.follow_up_doses(1, second, vaccines["min_interval_days"])
+        shortfall = second - len(second_doses)
+        fourth_wanted = round(booster * FOURTH_DOSE_SHARE) if self.day >= FOURTH_DOSES_FROM else 0
+        fourth = self.follow_up_doses(3, fourth_wanted, FOURTH_MIN_DAYS)
+        third = self.follow_up_doses(2, booster - len(fourth), BOOSTER_MIN_DAYS)
+        shortfall += booster - len(fourth) - len(third)
+        citizens = self.new_people(first + shortfall)
+        doses = self.compose_doses(citizens, [second_doses, third, fourth])
+        self.write(citizens, doses)
+        return len(doses), shortfall
+
+    def compose_doses(self, citizens: pd.DataFrame, follow_ups: list[pd.DataFrame]) -> pd.DataFrame:
+        rng = self.rng
+        first_sites = self.sites_for(citizens["residence_province"].to_numpy())
+        first = pd.DataFrame(
+            {
+                "citizen_id": citizens["citizen_id"],
+                "site_id": first_sites["site_id"],
+                "vaccine_code": self.products_for(len(citizens)),
+                "dose_number": 1,
+            }
+        )
+        later = pd.concat(follow_ups, ignore_index=True)
+        if len(later):
+            # most return to the same site; some move to another site of the same province
+            moved = rng.random(len(later)) < 0.2
+            site_province = self.c.sites.set_index("site_id")["province_code"]
+            provinces = later["site_id"].map(site_province).to_numpy()
+            if moved.any():
+                later.loc[moved, "site_id"] = self.sites_for(provinces[moved])["site_id"].to_numpy()
+            # boosters and a share of second doses use today's products (mixed schedules)
+            fresh = (later["dose_number"] >= 3).to_numpy() | (rng.random(len(later)) < 0.1)
+            if fresh.any():
+                later.loc[fresh, "vaccine_code"] = self.products_for(int(fresh.sum())).to_numpy()
+        doses = pd.concat(
+            [first, later[["citizen_id", "site_id", "vaccine_code", "dose_number"]]],
+            ignore_index=True,
+        )
+        site_rows = self.c.sites.set_index("site_id").loc[doses["site_id"]].reset_index()
+        doses["province_code"] = site_rows["province_code"].to_numpy()
+        doses["administered_at"] = _times_at_sites(rng, self.day, site_rows).set_axis(doses.index)
+        doses = doses.sort_values("administered_at", kind="stable").reset_index(drop=True)
+        doses["lot_number"] = _lot_numbers(doses["vaccine_code"], self.day)
+        delay = rng.integers(60, 20 * 60, len(doses))
+        late = rng.random(len(doses)) < 0.01
+        delay = np.where(late, rng.integers(86_400, 3 * 86_400, len(doses)), delay)
+        doses["recorded_at"] = doses["administered_at"] + pd.to_timedelta(delay, unit="s")
+        doses["version"] = 1
+        doses["status"] = "valid"
+        return self.with_duplicates(doses)
+
+    def with_duplicates(self, doses: pd.DataFrame) -> pd.DataFrame:
+        """Number the doses; a few are recorded twice, the copy right after the original."""
+        copies = self.rng.random(len(doses)) < self.c.rates.duplicate
+        source = doses.index.repeat(np.where(copies, 2, 1))
+        is_copy = source.duplicated(keep="first")
+        doses = doses.loc[source].reset_index(drop=True)
+        doses.loc[is_copy, "recorded_at"] += pd.Timedelta(hours=2)
+        doses["dose_id"] = _serials(self.c.dose_serial, len(doses), "VN", 12).to_numpy()
+        self.c.dose_serial += len(doses)
+        return doses
+
+    def write(self, citizens: pd.DataFrame, doses: pd.DataFrame) -> None:
+        rng, rates, writer = self.rng, self.c.rates, self.writer
+        citizens = citizens.copy()
+        typo, typo_mask = people.typo_names(rng, citizens["full_name"], rates.name_typo)
+        self.c.pending_typos.append(
+            pd.DataFrame({"citizen_id": citizens.loc[typo_mask, "citizen_id"],
+                          "full_name": citizens.loc[typo_mask, "full_name"],
+                          "due": self.day + timedelta(days=int(rng.integers(1, 10)))})
+        )  # fmt: skip
+        citizens["full_name"] = typo
+        ids, changed = people.mismatch_cccd(rng, citizens["citizen_id"], rates.cccd_mismatch)
+        if changed.any():
+            ids = self._unique_anomalies(ids, changed)
+            mapping = dict(zip(citizens.loc[changed, "citizen_id"], ids[changed], strict=True))
+            doses["citizen_id"] = doses["citizen_id"].replace(mapping)
+            citizens["citizen_id"] = ids
+        writer.insert(
+            "citizens",
+            writer.stamp(
+                citizens[
+                    [
+                        "citizen_id",
+                        "full_name",
+                        "date_of_birth",
+                        "sex",
+                        "phone",
+                        "residence_province",
+                    ]
+                ]
+            ),
+        )
+
+        doses = doses.copy()
+        unknown = rng.random(len(doses)) < rates.unknown_province
+        doses.loc[unknown, "province_code"] = rng.choice(INVALID_PROVINCE_CODES, int(unknown.sum()))
+        future = rng.random(len(doses)) < rates.future_time
+        doses.loc[future, "administered_at"] = doses.loc[future, "administered_at"] + pd.DateOffset(
+            years=10
+        )
+        checkins = self.checkins_for(doses)
+        writer.insert("checkins", writer.stamp(checkins))
+        writer.insert("registrations", writer.stamp(self.registrations_for(checkins)))
+        dose_columns = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
+                        "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
+        writer.insert("doses", writer.stamp(doses[dose_columns]))
+        self.c.recent.append((self.day, self.c.dose_serial - len(doses), self.c.dose_serial - 1))
+        self.c.month_usage.append(
+            doses.loc[~future]
+            .groupby(["site_id", "vaccine_code", "lot_number"])
+            .size()
+            .rename("doses")
+            .reset_index()
+        )
+        self.corrections_and_voids()
+        self.fix_due_typos()
+
+    def _unique_anomalies(self, ids: pd.Series, changed: np.ndarray) -> pd.Series:
+        """Re-serial inconsistent CCCDs within the block their wrong digits point to, through
+        the issuer, so an erroneous ID never collides with a real one."""
+        wrong = ids[changed]
+        serials = self.c.issuer.issue(
+            wrong.str[:3].astype(int).to_numpy(),
+            wrong.str[3].astype(int).to_numpy(),
+            wrong.str[4:6].astype(int).to_numpy(),
+        )
+        out = ids.copy()
+        out[changed] = wrong.str[:6] + pd.Series(serials, index=wrong.index).astype(str).str.zfill(
+            6
+        )
+        return out
+
+    def checkins_for(self, doses: pd.DataFrame) -> pd.DataFrame:
+        lead = self.rng.integers(*CHECKIN_LEAD, len(doses))
+        frame = pd.DataFrame(
+            {
+                "checkin_id": np.arange(self.c.checkin_serial, self.c.checkin_serial + len(doses)),
+                "site_id": doses["site_id"].to_numpy(),
+                "citizen_id": doses["citizen_id"].to_numpy(),
+                "scanned_at": (doses["administered_at"] - pd.to_timedelta(lead, unit="s")).array,
+            }
+        )
+        self.c.checkin_serial += len(frame)
+        return frame
+
+    def registrations_for(self, checkins: pd.DataFrame) -> pd.DataFrame:
+        rng = self.rng
+        booked = checkins.loc[rng.random(len(checkins)) < REGISTERED_SHARE]
+        missed = checkins.loc[rng.random(len(checkins)) < NO_SHOW_SHARE]
+        slot = pd.concat([booked["scanned_at"], missed["scanned_at"]]).dt.floor("30min")
+        ahead = rng.integers(3600, 10 * 86_400, len(slot))
+        status = np.concatenate(
+            [np.full(len(booked), "attended"), rng.choice(["no_show", "cancelled"], len(missed))]
+        )
+        frame = pd.DataFrame(
+            {
+                "registration_id": np.arange(
+                    self.c.registration_serial, self.c.registration_serial + len(slot)
+                ),
+                "citizen_id": np.concatenate([booked["citizen_id"], missed["citizen_id"]]),
+                "site_id": np.concatenate([booked["site_id"], missed["site_id"]]),
+                "slot_start": slot.array,
+                "registered_at": (slot - pd.to_timedelta(ahead, unit="s")).array,
+                "status": status,
+            }
+        )
+        self.c.registration_serial += len(frame)
+        return frame
+
+    def corrections_and_voids(self) -> None:
+        """Some doses recorded four days ago are corrected (new version) or voided."""
+        rng, rates = self.rng, self.c.rates
+        if len(self.c.recent) < 4:
+            return
+        _, low, high = self.c.recent[-4]
+        count = high - low + 1
+        corrected = np.flatnonzero(rng.random(count) < rates.correction) + low
+        voided = np.setdiff1d(np.flatnonzero(rng.random(count) < rates.void) + low, corrected)
+        if len(corrected) + len(voided) == 0:
+            return
+        ids = [f"VN{number:012d}" for number in np.concatenate([corrected, voided])]
+        current = (
+            pd.DataFrame(
+                self.writer.connection.execute(
+                    text(
+                        "SELECT dose_id, version, status, lot_number, vaccine_code FROM doses "
+                        "WHERE dose_id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"ids": ids},
+                ).fetchall(),
+                columns=["dose_id", "version", "status", "lot_number", "vaccine_code"],
+            )
+            .set_index("dose_id")
+            .loc[ids]
+            .reset_index()
+        )
+        is_void = current["dose_id"].isin(ids[len(corrected) :]).to_numpy()
+        previous_month = self.day.replace(day=1) - timedelta(days=1)
+        current["version"] = current["version"] + 1
+        current["status"] = np.where(is_void, "void", current["status"])
+        current["lot_number"] = np.where(
+            is_void, current["lot_number"], _lot_numbers(current["vaccine_code"], previous_month)
+        )
+        current["recorded_at"] = _day_start(self.day) + pd.Timedelta(hours=20)
+        update = self.writer.stamp(current.drop(columns="vaccine_code"))
+        self.writer.update("doses", "dose_id", update)
+
+    def fix_due_typos(self) -> None:
+        """Half of the misspelt names are corrected by the site some days later."""
+        if not self.c.pending_typos:
+            return
+        pending = pd.concat(self.c.pending_typos, ignore_index=True)
+        due = pending["due"] <= self.day
+        self.c.pending_typos = [pending.loc[~due]]
+        fixed = pending.loc[due]
+        fixed = fixed.loc[self.rng.random(len(fixed)) < 0.5, ["citizen_id", "full_name"]]
+        self.writer.update("citizens", "citizen_id", self.writer.stamp(fixed))
+
+
+# -- stock ---------------------------------------------------------------------------------------
+
+
+def month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def stock_movements(
+    usage: pd.DataFrame,
+    sites: pd.DataFrame,
+    vaccines: pd.DataFrame,
+    month: date,
+    until: date,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """A month of stock movements that supplied `usage` (doses per site, product and lot).
+
+    National receives each lot before the month, with a 10 % buffer; provinces receive what
+    their sites use plus wastage on the 1st; sites receive theirs the same morning; at the
+    month's end each site records what it administered and wasted (open vials, by vial
+    size). The national buffer of a lot expires six months after receipt, if that is
+    within the seeded period.
+    """
+    if usage.empty:
+        return pd.DataFrame()
+    first = _day_start(month.replace(day=1))
+    last = _day_start(month_end(month))
+    by_site = usage.groupby(["site_id", "vaccine_code", "lot_number"], as_index=False)[
+        "doses"
+    ].sum()
+    by_site["province_code"] = by_site["site_id"].map(sites.set_index("site_id")["province_code"])
+    vial = by_site["vaccine_code"].map(vaccines.set_index("code")["vial_doses"]).fillna(10)
+    rate = np.clip(0.5 / vial.to_numpy(dtype=float), 0.0, 0.1)
+    by_site["wasted"] = rng.binomial(by_site["doses"].to_numpy(), rate)
+    by_site["supplied"] = by_site["doses"] + by_site["wasted"]
+    by_province = by_site.groupby(["province_code", "vaccine_code", "lot_number"], as_index=False)[
+        "supplied"
+    ].sum()
+    by_lot = by_province.groupby(["vaccine_code", "lot_number"], as_index=False)["supplied"].sum()
+    by_lot["received"] = np.ceil(by_lot["supplied"] * 1.1).astype("int64")
+    expiry = month.replace(day=1) + timedelta(days=183)
+
+    def rows(frame: pd.DataFrame, kind: str, level: str, quantity: pd.Series, at: pd.Timestamp,
+             province: Any = None, site: Any = None, transfer: Any = None) -> pd.DataFrame:  # fmt: skip
+        return pd.DataFrame(
+            {
+                "kind": kind,
+                "level": level,
+                "province_code": province,
+                "site_id": site,
+                "vaccine_code": frame["vaccine_code"].to_numpy(),
+                "lot_number": frame["lot_number"].to_numpy(),
+                "expiry_date": expiry,
+                "quantity": quantity.to_numpy(dtype="int64"),
+                "moved_at": at,
+                "transfer_id": transfer,
+            }
+        )
+
+    province_transfer = np.arange(len(by_province))
+    site_transfer = np.arange(len(by_site)) + len(by_province)
+    parts = [
+        rows(by_lot, "received", "national", by_lot["received"], first - pd.Timedelta(hours=12)),
+        rows(by_province, "transferred", "national", -by_province["supplied"], first + pd.Timedelta(hours=4),
+             transfer=province_transfer),
+        rows(by_province, "transferred", "province", by_province["supplied"], first + pd.Timedelta(hours=4),
+             province=by_province["province_code"].to_numpy(), transfer=province_transfer),
+        rows(by_site, "transferred", "province", -by_site["supplied"], first + pd.Timedelta(hours=5),
+             province=by_site["province_code"].to_numpy(), transfer=site_transfer),
+        rows(by_site, "transferred", "site", by_site["supplied"], first + pd.Timedelta(hours=5),
+             province=by_site["province_code"].to_numpy(), site=by_site["site_id"].to_numpy(),
+             transfer=site_transfer),
+        rows(by_site, "administered", "site", -by_site["doses"], last + pd.Timedelta(hours=21),
+             province=by_site["province_code"].to_numpy(), site=by_site["site_id"].to_numpy()),
+    ]  # fmt: skip
+    wasted = by_site.loc[by_site["wasted"] > 0]
+    parts.append(
+        rows(wasted, "wasted", "site", -wasted["wasted"], last + pd.Timedelta(hours=21),
+             province=wasted["province_code"].to_numpy(), site=wasted["site_id"].to_numpy())
+    )  # fmt: skip
+    leftover = by_lot.loc[by_lot["received"] > by_lot["supplied"]]
+    if expiry <= until:
+        parts.append(
+            rows(leftover, "expired", "national", -(leftover["received"] - leftover["supplied"]),
+                 _day_start(expiry))
+        )  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def flush_stock(campaign: Campaign, writer: BulkWriter, month: date, until: date) -> None:
+    if not campaign.month_usage:
+        return
+    usage = pd.concat(campaign.month_usage, ignore_index=True)
+    campaign.month_usage = []
+    movements = stock_movements(
+        usage, campaign.sites, campaign.vaccines, month, until, campaign.rng
+    )
+    if movements.empty:
+        return
+    movements["transfer_id"] = movements["transfer_id"].astype("Int64") + campaign.transfer_serial
+    campaign.transfer_serial = int(movements["transfer_id"].max()) + 1
+    movements.insert(
+        0,
+        "movement_id",
+        np.arange(campaign.movement_serial, campaign.movement_serial + len(movements)),
+    )
+    campaign.movement_serial += len(movements)
+    writer.insert("stock_movements", writer.stamp(movements))
+
+
+# -- the whole seed ------------------------------------------------------------------------------
+
+
+def days(start: date, until: date) -> Iterator[date]:
+    day = start
+    while day <= until:
+        yield day
+        day += timedelta(days=1)
+
+
+def trusted_bulk_load(connection: Connection, on: bool) -> None:
+    """On SQLite, let the simulator's own bulk load skip per-row foreign-key checks and
+    fsyncs (it writes only rows it made consistent; the tests check integrity afterwards).
+    Every other writer keeps the checks. Must run outside a transaction."""
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql(f"PRAGMA foreign_keys = {'OFF' if on else 'ON'}")
+    connection.exec_driver_sql(f"PRAGMA synchronous = {'OFF' if on else 'NORMAL'}")
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-262_144 if on else -2000}")
+    connection.commit()
+
+
+def defer_indexes(connection: Connection) -> list[Index]:
+    """Drop the secondary indexes that random keys make slow to maintain row by row (the
+    doses' citizen index); the seed builds them once at the end, from sorted data."""
+    indexes = [index for index in Dose.__table__.indexes if not index.unique]  # type: ignore[attr-defined]
+    with connection.begin():
+        for index in indexes:
+            index.drop(connection, checkfirst=True)
+    return indexes
+
+
+def registry_doses(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM doses")).scalar_one())
+
+
+def seed(
+    engine: Engine,
+    options: SeedOptions,
+    progress: Callable[[date, int], None] | None = None,
+) -> SeedReport:
+    """Fill an empty, migrated registry with the campaign up to `options.until`."""
+    started = time.monotonic()
+    rng = np.random.default_rng(options.seed)
+    campaign = Campaign(
+        rng=rng,
+        rates=ErrorRates.scaled(options.error_rate),
+        sites=make_sites(rng),
+        vaccines=calibration.vaccines(),
+    )
+    targets = calibration.daily_targets(options.scale, options.until)
+    counts: dict[str, int] = {}
+    shortfall = 0
+    doses = 0
+    with engine.connect() as connection:
+        trusted_bulk_load(connection, True)
+        deferred = defer_indexes(connection)
+        try:
+            with connection.begin():
+                writer = BulkWriter(connection)
+                write_reference_data(writer, campaign.sites)
+                _merge(counts, writer.counts)
+            for row in targets.itertuples(index=False):
+                day = pd.Timestamp(row.date).date()
+                with connection.begin():
+                    writer = BulkWriter(connection)
+                    written, missing = CampaignDay(campaign, writer, day).run(
+                        int(row.first), int(row.second), int(row.booster)
+                    )
+                    if day == month_end(day) or day == options.until:
+                        flush_stock(campaign, writer, day, options.until)
+                    _merge(counts, writer.counts)
+                doses += written
+                shortfall += missing
+                if progress:
+                    progress(day, written)
+            with connection.begin():
+                for index in deferred:
+                    index.create(connection)
+        finally:
+            trusted_bulk_load(connection, False)
+    return SeedReport(counts=counts, doses=doses, seconds=time.monotonic() - started,
+                      shortfall_to_first=shortfall)  # fmt: skip
+
+
+def _merge(total: dict[str, int], more: dict[str, int]) -> None:
+    for table, rows in more.items():
+        total[table] = total.get(table, 0) + rows
