@@ -37,7 +37,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The demo registry: a simulated national campaign at this share of the real volume
+# (0.01 = ~2.7 M doses), seeded on the first `make run` only.
+DEMO_SCALE ?= 0.01
+
 run: install
+	$(PY) -m registry seed --scale $(DEMO_SCALE) --if-empty
 	$(PY) -m vaxviet serve
 
 lint: install-dev

@@ -9,7 +9,6 @@ second, calendar dates (naive, at midnight) to ISO text; naive times of day are 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -61,7 +60,8 @@ def _prepared(frame: pd.DataFrame, dialect: str) -> pd.DataFrame:
         elif pd.api.types.is_datetime64_dtype(values.dtype):
             if (values.dropna() != values.dropna().dt.normalize()).any():
                 raise ValueError(f"column {column} holds naive times; registry times are instants")
-            out[column] = values.dt.strftime("%Y-%m-%d")  # a calendar date
+            days = values.to_numpy(dtype="datetime64[D]")  # a calendar date
+            out[column] = pd.Series(np.datetime_as_string(days), index=values.index, dtype=object)
     return out
 
 
@@ -111,13 +111,14 @@ class BulkWriter:
             cursor.close()
 
     def _copy(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+        """COPY in CSV (pandas' writer; Arrow's CSV writer was tried and, on frames built by
+        the simulator, emitted a NUL byte at offset 0, which PostgreSQL refuses)."""
+        data = frame.to_csv(index=False, header=False, na_rep="\\N").encode("utf-8")
         raw = self.connection.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
             with cursor.copy(sql) as copy:
-                copy.write(buffer.getvalue())
+                copy.write(data)
 
     def update(self, table: str, key: str, frame: pd.DataFrame) -> None:
         """Update rows of `table` identified by `key` with the other columns of `frame`."""

@@ -32,11 +32,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Index, bindparam, text
+from sqlalchemy import Connection, Engine, ForeignKeyConstraint, Index, text
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from registry import calibration, people
 from registry.bulk import BulkWriter
-from registry.models import Dose
+from registry.models import Base, Dose
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,10 @@ CAMPAIGN_START = date(2021, 3, 8)
 CAMPAIGN_END = date(2023, 6, 30)
 FOURTH_DOSES_FROM = date(2022, 6, 1)
 FOURTH_DOSE_SHARE = 0.3
-BOOSTER_MIN_DAYS = 90
+#: Boosters go to the oldest second doses first (FIFO), so most wait months; the floor is
+#: the 28 days MoH allowed for priority groups, which binds only in January 2022, when the
+#: real booster drive outran the cohort that was three months past its second dose.
+BOOSTER_MIN_DAYS = 28
 FOURTH_MIN_DAYS = 120
 INVALID_PROVINCE_CODES = np.array(["00", "03", "05", "09", "99"])
 #: Seconds before the dose that the QR check-in happens (min, max).
@@ -120,7 +124,7 @@ class Campaign:
     movement_serial: int = 1
     transfer_serial: int = 1
     queues: dict[int, QueueCursor] = field(default_factory=dict)
-    recent: deque[tuple[date, int, int]] = field(default_factory=lambda: deque(maxlen=10))
+    recent: deque[pd.DataFrame] = field(default_factory=lambda: deque(maxlen=2))
     pending_typos: list[pd.DataFrame] = field(default_factory=list)
     month_usage: list[pd.DataFrame] = field(default_factory=list)
     issuer: people.CccdIssuer = field(default_factory=people.CccdIssuer)
@@ -196,14 +200,18 @@ def _day_start(day: date) -> pd.Timestamp:
     return pd.Timestamp(day).tz_localize(TZ)
 
 
-def _times_at_sites(rng: np.random.Generator, day: date, site_rows: pd.DataFrame) -> pd.Series:
-    """Administration times: within each site's opening hours, busier in the morning."""
+def _times_at_sites(
+    rng: np.random.Generator, days: pd.Series, site_rows: pd.DataFrame
+) -> pd.Series:
+    """Administration times: on each row's day, within its site's opening hours, busier in
+    the morning."""
     opens = site_rows["opens_minute"].to_numpy()
     closes = site_rows["closes_minute"].to_numpy()
     shape = rng.beta(1.6, 2.2, len(site_rows))
     minutes = opens + shape * (closes - opens - 1)
     seconds = (minutes * 60 + rng.integers(0, 60, len(site_rows))).astype("int64")
-    return pd.Series(_day_start(day) + pd.to_timedelta(seconds, unit="s"))
+    starts = pd.to_datetime(days.to_numpy()).tz_localize(TZ)
+    return pd.Series(starts + pd.to_timedelta(seconds, unit="s"), index=days.index)
 
 
 def _serials(start: int, count: int, prefix: str, width: int) -> pd.Series:
@@ -228,6 +236,9 @@ def _lot_numbers(codes: pd.Series, day: date) -> pd.Series:
     return (codes.map(prefixes).astype("string") + suffix).astype(object)
 
 
+CITIZEN_COLUMNS = ["citizen_id", "full_name", "date_of_birth", "sex", "phone", "residence_province"]
+DOSE_COLUMNS = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
+                "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
 QUEUE_COLUMNS = ["dose_id", "citizen_id", "site_id", "vaccine_code", "administered_at"]
 
 
@@ -312,34 +323,39 @@ def _age_bands(day: date) -> list[tuple[int, int, float]]:
     return [(18, 90, 0.3), (12, 17, 0.1), (5, 11, 0.6)]
 
 
-class CampaignDay:
-    """Builds and writes one day of the campaign inside one transaction."""
+class CampaignStep:
+    """Builds and writes a few consecutive days (at most `STEP_DAYS`, never across a month's
+    end) in one transaction. Queues are still read day by day; composing and writing happen
+    once per step, which keeps the fixed cost per day small. A step is shorter than the
+    shortest interval between doses, so a step never needs its own unwritten doses."""
 
-    def __init__(self, campaign: Campaign, writer: BulkWriter, day: date) -> None:
+    def __init__(self, campaign: Campaign, reader: Connection, days: list[date]) -> None:
         self.c = campaign
-        self.writer = writer
-        self.day = day
+        self.reader = reader
+        self.days = days
+        self.day = days[-1]
         self.rng = campaign.rng
+        self.writes: list[Write] = []
 
-    # -- who is vaccinated today --------------------------------------------------------------
+    # -- who is vaccinated --------------------------------------------------------------------
     def follow_up_doses(
-        self, source_number: int, wanted: int, min_days: pd.Series | int
+        self, day: date, source_number: int, wanted: int, min_days: pd.Series | int
     ) -> pd.DataFrame:
         cursor = self.c.queues.setdefault(source_number, QueueCursor())
-        queue = read_queue(self.writer.connection, cursor, source_number, wanted)
+        queue = read_queue(self.reader, cursor, source_number, wanted)
         if isinstance(min_days, pd.Series):
             intervals = queue["vaccine_code"].map(min_days).fillna(28).astype(int)
         else:
             intervals = min_days
-        taken = take_eligible(queue, wanted, self.day, intervals)
+        taken = take_eligible(queue, wanted, day, intervals)
         _advance(cursor, taken)
-        return taken.assign(dose_number=source_number + 1)
+        return taken.assign(dose_number=source_number + 1, day=day)
 
-    def new_people(self, count: int) -> pd.DataFrame:
+    def new_people(self, day: date, count: int) -> pd.DataFrame:
         codes = np.array(calibration.province_codes())
-        per_province = calibration.allocate(count, calibration.province_weights(self.day, "first"))
+        per_province = calibration.allocate(count, calibration.province_weights(day, "first"))
         provinces = np.repeat(codes, per_province)
-        bands = _age_bands(self.day)
+        bands = _age_bands(day)
         per_band = calibration.allocate(count, np.array([share for _, _, share in bands]))
         order = self.rng.permutation(count)
         frames = []
@@ -350,7 +366,7 @@ class CampaignDay:
                 people.make_people(
                     self.rng,
                     n,
-                    on_day=self.day,
+                    on_day=day,
                     min_age=low,
                     max_age=high,
                     province_codes=chosen,
@@ -358,42 +374,51 @@ class CampaignDay:
                 )
             )
             start += n
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat(frames, ignore_index=True).assign(day=day)
 
     def sites_for(self, provinces: np.ndarray) -> pd.DataFrame:
         return sites_for(self.rng, self.c.sites, provinces)
 
-    def products_for(self, count: int) -> pd.Series:
-        codes, shares = calibration.vaccine_mix(self.day)
-        per_product = calibration.allocate(count, shares)
-        return pd.Series(self.rng.permutation(np.repeat(np.array(codes), per_product)))
+    def products_for(self, days: pd.Series) -> np.ndarray:
+        """A product for each row, following each row's day's mix."""
+        out = np.empty(len(days), dtype=object)
+        for day in pd.unique(days):
+            rows = np.flatnonzero((days == day).to_numpy())
+            codes, shares = calibration.vaccine_mix(day)
+            counts = calibration.allocate(len(rows), shares)
+            out[rows] = self.rng.permutation(np.repeat(np.array(codes, dtype=object), counts))
+        return out
 
-    # -- the day -------------------------------------------------------------------------------
-    def run(self, first: int, second: int, booster: int) -> tuple[int, int]:
-        vaccines = self.c.vaccines.set_index("code")
-        second_doses = self.follow_up_doses(1, second, vaccines["min_interval_days"])
-        shortfall = second - len(second_doses)
-        fourth_wanted = round(booster * FOURTH_DOSE_SHARE) if self.day >= FOURTH_DOSES_FROM else 0
-        fourth = self.follow_up_doses(3, fourth_wanted, FOURTH_MIN_DAYS)
-        third = self.follow_up_doses(2, booster - len(fourth), BOOSTER_MIN_DAYS)
-        shortfall += booster - len(fourth) - len(third)
-        citizens = self.new_people(first + shortfall)
-        doses = self.compose_doses(citizens, [second_doses, third, fourth])
+    # -- the step ------------------------------------------------------------------------------
+    def run(self, targets: list[tuple[int, int, int]]) -> tuple[int, int]:
+        min_interval = self.c.vaccines.set_index("code")["min_interval_days"]
+        newcomers, returning = [], []
+        shortfall = 0
+        for day, (first, second, booster) in zip(self.days, targets, strict=True):
+            seconds = self.follow_up_doses(day, 1, second, min_interval)
+            fourth_wanted = round(booster * FOURTH_DOSE_SHARE) if day >= FOURTH_DOSES_FROM else 0
+            fourths = self.follow_up_doses(day, 3, fourth_wanted, FOURTH_MIN_DAYS)
+            thirds = self.follow_up_doses(day, 2, booster - len(fourths), BOOSTER_MIN_DAYS)
+            missing = second - len(seconds) + booster - len(fourths) - len(thirds)
+            shortfall += missing
+            newcomers.append(self.new_people(day, first + missing))
+            returning += [seconds, thirds, fourths]
+        citizens = pd.concat(newcomers, ignore_index=True)
+        doses = self.compose_doses(citizens, pd.concat(returning, ignore_index=True))
         self.write(citizens, doses)
         return len(doses), shortfall
 
-    def compose_doses(self, citizens: pd.DataFrame, follow_ups: list[pd.DataFrame]) -> pd.DataFrame:
+    def compose_doses(self, citizens: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
         rng = self.rng
-        first_sites = self.sites_for(citizens["residence_province"].to_numpy())
         first = pd.DataFrame(
             {
                 "citizen_id": citizens["citizen_id"],
-                "site_id": first_sites["site_id"],
-                "vaccine_code": self.products_for(len(citizens)),
+                "site_id": self.sites_for(citizens["residence_province"].to_numpy())["site_id"],
+                "vaccine_code": self.products_for(citizens["day"]),
                 "dose_number": 1,
+                "day": citizens["day"],
             }
         )
-        later = pd.concat(follow_ups, ignore_index=True)
         if len(later):
             # most return to the same site; some move to another site of the same province
             moved = rng.random(len(later)) < 0.2
@@ -401,17 +426,15 @@ class CampaignDay:
             provinces = later["site_id"].map(site_province).to_numpy()
             if moved.any():
                 later.loc[moved, "site_id"] = self.sites_for(provinces[moved])["site_id"].to_numpy()
-            # boosters and a share of second doses use today's products (mixed schedules)
+            # boosters and a share of second doses use the day's products (mixed schedules)
             fresh = (later["dose_number"] >= 3).to_numpy() | (rng.random(len(later)) < 0.1)
             if fresh.any():
-                later.loc[fresh, "vaccine_code"] = self.products_for(int(fresh.sum())).to_numpy()
-        doses = pd.concat(
-            [first, later[["citizen_id", "site_id", "vaccine_code", "dose_number"]]],
-            ignore_index=True,
-        )
+                later.loc[fresh, "vaccine_code"] = self.products_for(later.loc[fresh, "day"])
+        columns = ["citizen_id", "site_id", "vaccine_code", "dose_number", "day"]
+        doses = pd.concat([first, later[columns]], ignore_index=True)
         site_rows = self.c.sites.set_index("site_id").loc[doses["site_id"]].reset_index()
         doses["province_code"] = site_rows["province_code"].to_numpy()
-        doses["administered_at"] = _times_at_sites(rng, self.day, site_rows).set_axis(doses.index)
+        doses["administered_at"] = _times_at_sites(rng, doses["day"], site_rows)
         doses = doses.sort_values("administered_at", kind="stable").reset_index(drop=True)
         doses["lot_number"] = _lot_numbers(doses["vaccine_code"], self.day)
         delay = rng.integers(60, 20 * 60, len(doses))
@@ -434,7 +457,8 @@ class CampaignDay:
         return doses
 
     def write(self, citizens: pd.DataFrame, doses: pd.DataFrame) -> None:
-        rng, rates, writer = self.rng, self.c.rates, self.writer
+        """Queue the step's rows (with their injected errors) for the writer."""
+        rng, rates = self.rng, self.c.rates
         citizens = citizens.copy()
         typo, typo_mask = people.typo_names(rng, citizens["full_name"], rates.name_typo)
         self.c.pending_typos.append(
@@ -449,36 +473,17 @@ class CampaignDay:
             mapping = dict(zip(citizens.loc[changed, "citizen_id"], ids[changed], strict=True))
             doses["citizen_id"] = doses["citizen_id"].replace(mapping)
             citizens["citizen_id"] = ids
-        writer.insert(
-            "citizens",
-            writer.stamp(
-                citizens[
-                    [
-                        "citizen_id",
-                        "full_name",
-                        "date_of_birth",
-                        "sex",
-                        "phone",
-                        "residence_province",
-                    ]
-                ]
-            ),
-        )
+        self.writes.append(Write("citizens", citizens[CITIZEN_COLUMNS]))
 
         doses = doses.copy()
         unknown = rng.random(len(doses)) < rates.unknown_province
         doses.loc[unknown, "province_code"] = rng.choice(INVALID_PROVINCE_CODES, int(unknown.sum()))
         future = rng.random(len(doses)) < rates.future_time
-        doses.loc[future, "administered_at"] = doses.loc[future, "administered_at"] + pd.DateOffset(
-            years=10
-        )
+        doses.loc[future, "administered_at"] += pd.DateOffset(years=10)
         checkins = self.checkins_for(doses)
-        writer.insert("checkins", writer.stamp(checkins))
-        writer.insert("registrations", writer.stamp(self.registrations_for(checkins)))
-        dose_columns = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
-                        "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
-        writer.insert("doses", writer.stamp(doses[dose_columns]))
-        self.c.recent.append((self.day, self.c.dose_serial - len(doses), self.c.dose_serial - 1))
+        self.writes.append(Write("checkins", checkins))
+        self.writes.append(Write("registrations", self.registrations_for(checkins)))
+        self.writes.append(Write("doses", doses[DOSE_COLUMNS]))
         self.c.month_usage.append(
             doses.loc[~future]
             .groupby(["site_id", "vaccine_code", "lot_number"])
@@ -487,6 +492,7 @@ class CampaignDay:
             .reset_index()
         )
         self.corrections_and_voids()
+        self.c.recent.append(doses[["dose_id", "version", "status", "lot_number", "vaccine_code"]])
         self.fix_due_typos()
 
     def _unique_anomalies(self, ids: pd.Series, changed: np.ndarray) -> pd.Series:
@@ -542,33 +548,18 @@ class CampaignDay:
         return frame
 
     def corrections_and_voids(self) -> None:
-        """Some doses recorded four days ago are corrected (new version) or voided."""
+        """Some doses of the previous step (one to two weeks old, already written) are
+        corrected (a new version with another lot) or voided."""
         rng, rates = self.rng, self.c.rates
-        if len(self.c.recent) < 4:
+        if not self.c.recent:
             return
-        _, low, high = self.c.recent[-4]
-        count = high - low + 1
-        corrected = np.flatnonzero(rng.random(count) < rates.correction) + low
-        voided = np.setdiff1d(np.flatnonzero(rng.random(count) < rates.void) + low, corrected)
-        if len(corrected) + len(voided) == 0:
+        earlier = self.c.recent[-1]
+        corrected = rng.random(len(earlier)) < rates.correction
+        voided = (rng.random(len(earlier)) < rates.void) & ~corrected
+        if not (corrected | voided).any():
             return
-        ids = [f"VN{number:012d}" for number in np.concatenate([corrected, voided])]
-        current = (
-            pd.DataFrame(
-                self.writer.connection.execute(
-                    text(
-                        "SELECT dose_id, version, status, lot_number, vaccine_code FROM doses "
-                        "WHERE dose_id IN :ids"
-                    ).bindparams(bindparam("ids", expanding=True)),
-                    {"ids": ids},
-                ).fetchall(),
-                columns=["dose_id", "version", "status", "lot_number", "vaccine_code"],
-            )
-            .set_index("dose_id")
-            .loc[ids]
-            .reset_index()
-        )
-        is_void = current["dose_id"].isin(ids[len(corrected) :]).to_numpy()
+        current = earlier.loc[corrected | voided].copy()
+        is_void = voided[corrected | voided]
         previous_month = self.day.replace(day=1) - timedelta(days=1)
         current["version"] = current["version"] + 1
         current["status"] = np.where(is_void, "void", current["status"])
@@ -576,8 +567,7 @@ class CampaignDay:
             is_void, current["lot_number"], _lot_numbers(current["vaccine_code"], previous_month)
         )
         current["recorded_at"] = _day_start(self.day) + pd.Timedelta(hours=20)
-        update = self.writer.stamp(current.drop(columns="vaccine_code"))
-        self.writer.update("doses", "dose_id", update)
+        self.writes.append(Write("doses", current.drop(columns="vaccine_code"), key="dose_id"))
 
     def fix_due_typos(self) -> None:
         """Half of the misspelt names are corrected by the site some days later."""
@@ -588,7 +578,7 @@ class CampaignDay:
         self.c.pending_typos = [pending.loc[~due]]
         fixed = pending.loc[due]
         fixed = fixed.loc[self.rng.random(len(fixed)) < 0.5, ["citizen_id", "full_name"]]
-        self.writer.update("citizens", "citizen_id", self.writer.stamp(fixed))
+        self.writes.append(Write("citizens", fixed, key="citizen_id"))
 
 
 # -- stock ---------------------------------------------------------------------------------------
@@ -681,16 +671,17 @@ def stock_movements(
     return pd.concat(parts, ignore_index=True)
 
 
-def flush_stock(campaign: Campaign, writer: BulkWriter, month: date, until: date) -> None:
+def flush_stock(campaign: Campaign, month: date, until: date) -> list[Write]:
+    """The month's stock movements, from the doses the month used."""
     if not campaign.month_usage:
-        return
+        return []
     usage = pd.concat(campaign.month_usage, ignore_index=True)
     campaign.month_usage = []
     movements = stock_movements(
         usage, campaign.sites, campaign.vaccines, month, until, campaign.rng
     )
     if movements.empty:
-        return
+        return []
     movements["transfer_id"] = movements["transfer_id"].astype("Int64") + campaign.transfer_serial
     campaign.transfer_serial = int(movements["transfer_id"].max()) + 1
     movements.insert(
@@ -699,17 +690,50 @@ def flush_stock(campaign: Campaign, writer: BulkWriter, month: date, until: date
         np.arange(campaign.movement_serial, campaign.movement_serial + len(movements)),
     )
     campaign.movement_serial += len(movements)
-    writer.insert("stock_movements", writer.stamp(movements))
+    return [Write("stock_movements", movements)]
+
+
+@dataclass(frozen=True)
+class Write:
+    """Rows for one table: inserted, or (with `key`) updating the rows they name. The writer
+    stamps them with change sequence numbers when it writes them."""
+
+    table: str
+    frame: pd.DataFrame
+    key: str | None = None
+
+
+def apply_writes(connection: Connection, writes: list[Write]) -> dict[str, int]:
+    """Write one step in one transaction, in order; returns rows per table."""
+    with connection.begin():
+        writer = BulkWriter(connection)
+        for write in writes:
+            if write.frame.empty:
+                continue
+            stamped = writer.stamp(write.frame)
+            if write.key:
+                writer.update(write.table, write.key, stamped)
+            else:
+                writer.insert(write.table, stamped)
+    return writer.counts
 
 
 # -- the whole seed ------------------------------------------------------------------------------
 
 
-def days(start: date, until: date) -> Iterator[date]:
-    day = start
-    while day <= until:
-        yield day
-        day += timedelta(days=1)
+#: Days per step: shorter than the shortest interval between doses (14 days).
+STEP_DAYS = 7
+
+
+def steps(targets: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """The daily targets in runs of at most `STEP_DAYS` days that never cross a month's end."""
+    dates = pd.to_datetime(targets["date"])
+    month = (dates.dt.year * 12 + dates.dt.month).to_numpy()
+    start = 0
+    for end in range(1, len(targets) + 1):
+        if end == len(targets) or end - start == STEP_DAYS or month[end] != month[start]:
+            yield targets.iloc[start:end]
+            start = end
 
 
 def trusted_bulk_load(connection: Connection, on: bool) -> None:
@@ -732,6 +756,30 @@ def defer_indexes(connection: Connection) -> list[Index]:
         for index in indexes:
             index.drop(connection, checkfirst=True)
     return indexes
+
+
+def defer_foreign_keys(connection: Connection) -> list[ForeignKeyConstraint]:
+    """On PostgreSQL, drop the foreign keys for the bulk load (row-by-row trigger checks
+    dominate COPY otherwise); `restore_foreign_keys` adds them back, which validates every
+    row in one pass, as pg_restore does. SQLite is handled by `trusted_bulk_load`."""
+    if connection.dialect.name != "postgresql":
+        return []
+    constraints = [
+        constraint
+        for table in Base.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, ForeignKeyConstraint)
+    ]
+    with connection.begin():
+        for constraint in constraints:
+            connection.execute(DropConstraint(constraint))
+    return constraints
+
+
+def restore_foreign_keys(connection: Connection, constraints: list[ForeignKeyConstraint]) -> None:
+    with connection.begin():
+        for constraint in constraints:
+            connection.execute(AddConstraint(constraint))
 
 
 def registry_doses(engine: Engine) -> int:
@@ -757,31 +805,43 @@ def seed(
     counts: dict[str, int] = {}
     shortfall = 0
     doses = 0
-    with engine.connect() as connection:
+    with engine.connect() as connection, engine.connect() as reader:
         trusted_bulk_load(connection, True)
         deferred = defer_indexes(connection)
+        foreign_keys = defer_foreign_keys(connection)
         try:
             with connection.begin():
                 writer = BulkWriter(connection)
                 write_reference_data(writer, campaign.sites)
                 _merge(counts, writer.counts)
-            for row in targets.itertuples(index=False):
-                day = pd.Timestamp(row.date).date()
-                with connection.begin():
-                    writer = BulkWriter(connection)
-                    written, missing = CampaignDay(campaign, writer, day).run(
-                        int(row.first), int(row.second), int(row.booster)
-                    )
-                    if day == month_end(day) or day == options.until:
-                        flush_stock(campaign, writer, day, options.until)
-                    _merge(counts, writer.counts)
+            # Generation reads its queues on its own connection, which sees each step once
+            # it is committed (a step never needs its own doses: it is shorter than any
+            # interval). A writer thread overlapping the two was measured and gained
+            # nothing: both halves hold the GIL.
+            for step in steps(targets):
+                days = [pd.Timestamp(value).date() for value in step["date"]]
+                wanted = zip(step["first"], step["second"], step["booster"], strict=True)
+                generator = CampaignStep(campaign, reader, days)
+                written, missing = generator.run([(int(a), int(b), int(c)) for a, b, c in wanted])
+                reader.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+                writes = generator.writes
+                month_done = days[-1] == month_end(days[-1]) or days[-1] == options.until
+                if month_done:
+                    writes += flush_stock(campaign, days[-1], options.until)
+                _merge(counts, apply_writes(connection, writes))
+                if month_done and connection.dialect.name == "postgresql":
+                    # fresh statistics keep the queue reads on the primary key: planned on
+                    # an empty table's statistics they become full scans
+                    with connection.begin():
+                        connection.exec_driver_sql("ANALYZE doses")
                 doses += written
                 shortfall += missing
                 if progress:
-                    progress(day, written)
+                    progress(days[-1], written)
             with connection.begin():
                 for index in deferred:
                     index.create(connection)
+            restore_foreign_keys(connection, foreign_keys)
         finally:
             trusted_bulk_load(connection, False)
     return SeedReport(counts=counts, doses=doses, seconds=time.monotonic() - started,

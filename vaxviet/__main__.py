@@ -14,7 +14,7 @@ from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
 from vaxviet.server import create_server
 from vaxviet.services import Services
-from warehouse.client import WarehouseError, connect
+from warehouse.client import WarehouseError, connect_configured
 from warehouse.ddl import SchemaError
 from warehouse.migrate import migrate
 
@@ -26,9 +26,7 @@ def serve(args: argparse.Namespace) -> int:
     configure(settings.log_level)
     started = time.monotonic()
     try:
-        warehouse = connect(
-            settings.warehouse_dsn, settings.warehouse_database, settings.warehouse_cluster
-        )
+        warehouse = connect_configured(settings)
         report = migrate(warehouse)
     except WarehouseError as error:
         fail(str(error))

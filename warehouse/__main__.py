@@ -8,7 +8,7 @@ import time
 
 from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
-from warehouse.client import WarehouseError, connect
+from warehouse.client import WarehouseError, connect_configured
 from warehouse.ddl import SchemaError, render_schema
 from warehouse.migrate import migrate
 from warehouse.status import warehouse_status
@@ -35,9 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     configure(settings.log_level)
     started = time.monotonic()
     try:
-        warehouse = connect(
-            settings.warehouse_dsn, settings.warehouse_database, settings.warehouse_cluster
-        )
+        warehouse = connect_configured(settings)
     except WarehouseError as error:
         fail(str(error))
     if args.command == "status":

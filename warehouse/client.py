@@ -15,10 +15,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from vaxviet.settings import Settings
 
 Engine = Literal["chdb", "clickhouse"]
 
@@ -140,6 +143,11 @@ def _locked_elsewhere(directory: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
+
+
+def connect_configured(settings: Settings) -> Warehouse:
+    """The warehouse the settings name (DSN, database, cluster)."""
+    return connect(settings.warehouse_dsn, settings.warehouse_database, settings.warehouse_cluster)
 
 
 def connect(dsn: str, database: str = "vax", cluster: str = "") -> Warehouse:

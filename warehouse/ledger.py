@@ -44,16 +44,7 @@ STATE_COLUMNS = [
 #: What makes two copies of the same (dose_id, version) the same record. recorded_at and
 #: source may differ between copies of one record (a re-export, a file and the stream).
 CONTENT_COLUMNS = [
-    "status",
-    "citizen_key",
-    "birth_year",
-    "sex",
-    "province_code",
-    "site_id",
-    "vaccine_code",
-    "lot_number",
-    "dose_number",
-    "administered_at",
+    c for c in STATE_COLUMNS if c not in ("dose_id", "version", "recorded_at", "source")
 ]
 _STRINGS = ["dose_id", "status", "citizen_key", "sex", "province_code", "site_id",
             "vaccine_code", "lot_number", "source"]  # fmt: skip
