@@ -33,6 +33,9 @@ INSERT_SETTINGS: dict[str, Any] = {
     "wait_for_async_insert": 1,
     "insert_deduplicate": 1,
     "deduplicate_blocks_in_dependent_materialized_views": 1,
+    # the ledger feeds three materialized views; running them in parallel halves the
+    # insert time on 2 cores (bench/ledger_sql_path.py)
+    "parallel_view_processing": 1,
 }
 
 
