@@ -102,7 +102,7 @@ def run(warehouse: Warehouse, doses: int, batch: int) -> str:
         ("dose states written (state lookup, signed insert, 3 materialized views)", f"{doses:,}"),
         ("write throughput, batches of " + f"{batch:,}", f"{doses / load_seconds:,.0f} doses/s"),
         (
-            f"corrections/voids batch ({len(sample):,} states, {len(plan.rows):,} signed rows)",
+            f"corrections/voids batch ({len(sample):,} states, {plan.written:,} signed rows)",
             f"{correction_seconds:.2f} s",
         ),
         ("national total from coverage_daily (median of 5)", f"{aggregate * 1000:.1f} ms"),

@@ -1,0 +1,84 @@
+-- ledger_stage: scratch space for one batch of incoming dose states (the loader's input).
+--
+-- How it is queried: the loader truncates it, inserts a batch, then one INSERT … SELECT
+-- (warehouse/sql/write_signed.sql) joins it with the stored states in dose_ledger and
+-- writes the signed rows; ORDER BY dose_id matches that join and the lookup. Not
+-- partitioned and not replicated: it is one writer's working table on the node it talks
+-- to (on a cluster each node has its own), emptied before every batch.
+
+CREATE TABLE IF NOT EXISTS {{ db }}.ledger_stage {{ on_cluster }}
+(
+    dose_id         String,
+    version         UInt32,
+    status          Enum8('valid' = 1, 'void' = 2),
+    citizen_key     String,
+    birth_year      UInt16,
+    sex             Enum8('M' = 1, 'F' = 2, 'O' = 3),
+    province_code   LowCardinality(String),
+    site_id         LowCardinality(String),
+    vaccine_code    LowCardinality(String),
+    lot_number      String,
+    dose_number     UInt8,
+    administered_at DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    recorded_at     DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    source          LowCardinality(String)
+)
+ENGINE = MergeTree
+ORDER BY dose_id;
+
+-- ledger_stage_plan: what writing the staged batch does, one row per staged dose_id (doses
+-- whose every staged version conflicts are left out): the winning staged state (highest
+-- version among versions staged with one content), the stored state (stored_version 0 when
+-- none) and the outcome — 'new', 'changed' (newer version: cancel the stored state, add
+-- this one), 'conflict' (same version as stored, other content) or 'stale' (older, or the
+-- same). The SQL twin of warehouse.ledger.plan_ledger_rows, whose unit tests state the
+-- rules; the integration tests run both.
+
+CREATE VIEW IF NOT EXISTS {{ db }}.ledger_stage_plan {{ on_cluster }} AS
+WITH
+    staged AS (
+        SELECT *,
+               cityHash64(toString(status), citizen_key, birth_year, toString(sex),
+                          toString(province_code), toString(site_id), toString(vaccine_code),
+                          lot_number, dose_number, administered_at) AS content
+        FROM {{ db }}.ledger_stage
+    ),
+    clean_versions AS (
+        SELECT dose_id, version FROM staged GROUP BY dose_id, version
+        HAVING uniqExact(content) = 1
+    ),
+    winners AS (
+        SELECT dose_id, max(version) AS version FROM clean_versions GROUP BY dose_id
+    ),
+    incoming AS (
+        SELECT s.* FROM staged AS s
+        INNER JOIN winners AS w ON s.dose_id = w.dose_id AND s.version = w.version
+        ORDER BY s.dose_id
+        LIMIT 1 BY s.dose_id
+    ),
+    stored AS (
+        SELECT dose_id, version AS stored_version, status AS stored_status,
+               citizen_key AS stored_citizen_key, birth_year AS stored_birth_year,
+               sex AS stored_sex, province_code AS stored_province_code,
+               site_id AS stored_site_id, vaccine_code AS stored_vaccine_code,
+               lot_number AS stored_lot_number, dose_number AS stored_dose_number,
+               administered_at AS stored_administered_at, recorded_at AS stored_recorded_at,
+               source AS stored_source,
+               cityHash64(toString(status), citizen_key, birth_year, toString(sex),
+                          toString(province_code), toString(site_id), toString(vaccine_code),
+                          lot_number, dose_number, administered_at) AS stored_content
+        FROM {{ table('dose_ledger') }} FINAL
+        WHERE sign = 1 AND dose_id IN (SELECT dose_id FROM {{ db }}.ledger_stage)
+    )
+SELECT
+    i.*,
+    st.* EXCEPT (dose_id),
+    multiIf(
+        st.stored_version = 0, 'new',
+        i.version > st.stored_version, 'changed',
+        i.version = st.stored_version AND i.content != st.stored_content, 'conflict',
+        'stale'
+    ) AS outcome
+FROM incoming AS i
+LEFT JOIN stored AS st ON st.dose_id = i.dose_id
+SETTINGS join_use_nulls = 0;

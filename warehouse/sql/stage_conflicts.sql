@@ -1,0 +1,14 @@
+-- (dose_id, version) pairs that cannot be written: staged twice with different content, or
+-- staged with the stored version but other content; with the staged rows they cover.
+-- Parameters: db (Identifier).
+SELECT dose_id, version, count() AS rows
+FROM {db:Identifier}.ledger_stage
+GROUP BY dose_id, version
+HAVING uniqExact(cityHash64(toString(status), citizen_key, birth_year, toString(sex),
+                            toString(province_code), toString(site_id),
+                            toString(vaccine_code), lot_number, dose_number,
+                            administered_at)) > 1
+UNION ALL
+SELECT dose_id, version, 1 AS rows
+FROM {db:Identifier}.ledger_stage_plan
+WHERE outcome = 'conflict'
