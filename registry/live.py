@@ -292,9 +292,10 @@ def run_live(
         next_tick += 1.0
         stop.wait(max(0.0, next_tick - time.monotonic()))
     with engine.begin() as connection:
-        recorder.stock(
-            BulkWriter(connection), pd.Timestamp(datetime.now().astimezone()).tz_convert(TZ)
-        )
+        writer = BulkWriter(connection)
+        recorder.stock(writer, pd.Timestamp(datetime.now().astimezone()).tz_convert(TZ))
+        for table, rows in writer.counts.items():
+            recorder.counts[table] = recorder.counts.get(table, 0) + rows
     seconds = time.monotonic() - started
     return {
         "command": "live",

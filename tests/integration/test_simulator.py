@@ -264,6 +264,7 @@ def test_live_mode_keeps_recording(registry_dsn: str) -> None:
     assert after[1] > before[1]
     assert checkins == after[0]
     assert administered > 0
+    assert report["rows"]["stock_movements"] > 0  # the summary counts the final tally too
 
 
 # -- command line -------------------------------------------------------------------------------
