@@ -80,9 +80,22 @@ class Warehouse:
             merged.update(parameters)
         return merged
 
-    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+    def command(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        dedup_token: str | None = None,
+    ) -> Any:
+        """Run a statement; with `dedup_token`, as a deduplicated synchronous insert
+        (``INSERT … SELECT``)."""
+        settings = None
+        if dedup_token is not None:
+            if not dedup_token:
+                raise ValueError("an empty deduplication token")
+            settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
         with self._lock:
-            return self.client.command(sql, parameters=self._params(parameters))
+            return self.client.command(sql, parameters=self._params(parameters), settings=settings)
 
     def rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -120,6 +133,14 @@ class Warehouse:
                 column_names=list(column_names) if column_names else None,
                 settings=settings,
             )
+
+    def insert_arrow(self, table: str, data: Any, *, dedup_token: str) -> None:
+        """Insert an Arrow table (columns named as the table's), like `insert_frame`."""
+        if not dedup_token:
+            raise ValueError("an insert needs a deduplication token")
+        settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
+        with self._lock:
+            self.client.insert_arrow(table, data, database=self.database, settings=settings)
 
     def server_version(self) -> str:
         return str(self.scalar("SELECT version()"))

@@ -164,12 +164,20 @@ def write_states(warehouse: Warehouse, states: pd.DataFrame, batch: str) -> Writ
     """
     incoming = normalise_states(states)
     warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_stage")
-    if incoming.empty:
+    if not incoming.empty:
+        warehouse.insert_frame(
+            "ledger_stage", incoming, dedup_token=rows_token(f"stage:{batch}", incoming),
+            column_names=STATE_COLUMNS,
+        )  # fmt: skip
+    return write_staged(warehouse)
+
+
+def write_staged(warehouse: Warehouse) -> WriteReport:
+    """Write what is in ``ledger_stage`` (filled by `write_states` or by the ETL's own
+    INSERT … SELECT) as signed rows, and report what it did."""
+    staged = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_stage"))
+    if not staged:
         return WriteReport(0, 0, 0, pd.DataFrame(columns=["dose_id", "version"]), 0)
-    warehouse.insert_frame(
-        "ledger_stage", incoming, dedup_token=rows_token(f"stage:{batch}", incoming),
-        column_names=STATE_COLUMNS,
-    )  # fmt: skip
     outcomes = dict(warehouse.rows(sql_beside(__file__, "stage_outcomes.sql")))
     conflicts = warehouse.frame(sql_beside(__file__, "stage_conflicts.sql"))
     warehouse.command(sql_beside(__file__, "write_signed.sql"))
@@ -178,7 +186,7 @@ def write_states(warehouse: Warehouse, states: pd.DataFrame, batch: str) -> Writ
     return WriteReport(
         new=new,
         changed=changed,
-        stale=len(incoming) - conflicting_rows - new - changed,
+        stale=staged - conflicting_rows - new - changed,
         conflicts=conflicts.drop(columns="rows", errors="ignore").reset_index(drop=True),
         written=new + 2 * changed,
     )

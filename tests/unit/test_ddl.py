@@ -16,6 +16,7 @@ STORED_TABLES = {
     "etl_checkpoints",
     "coverage_daily",
     "site_hourly",
+    "citizen_identity",
 }
 
 

@@ -1,0 +1,273 @@
+"""File drops → the warehouse: CSV, NDJSON or Parquet in the file-drop format (DESIGN.md).
+
+Each file is read in batches (Arrow, every field as text) and each batch goes through the
+warehouse in a fixed order, all of it inside ClickHouse:
+
+1. ``etl_raw`` ← the batch as read, with each row's position in the file;
+2. ``etl_rejects`` ← rows that break a rule (``etl_raw_checked``), without identity fields;
+3. ``citizen_identity`` ← name, date of birth, sex and a keyed hash of the phone, by key;
+4. ``ledger_stage`` ← valid rows as dose states, the CCCD replaced by its citizen key
+   (keyed SipHash-128 with the pseudonym key), then `warehouse.ledger.write_staged`
+   writes the signed rows; same-version conflicts are rejected as ``conflicting_version``;
+5. ``etl_checkpoints`` ← (source, rows consumed): a rerun skips committed batches;
+6. ``etl_raw`` emptied: raw CCCDs live in the warehouse only while their batch is loaded.
+
+The source name carries the file's content hash, so a renamed copy is recognised and an
+edited file is a new source. Inserts of fixed content carry tokens derived from the
+source and batch range, so a replayed batch lands once; the ledger write is idempotent by
+its state join. One loader at a time per warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from warehouse.client import Warehouse
+from warehouse.ledger import write_staged
+from warehouse.sqlfiles import sql_beside
+
+log = logging.getLogger(__name__)
+
+FILE_COLUMNS = [
+    "dose_id", "version", "status", "citizen_id", "full_name", "date_of_birth", "sex",
+    "phone", "province_code", "site_id", "vaccine_code", "lot_number", "dose_number",
+    "administered_at",
+]  # fmt: skip
+BATCH_ROWS = 500_000
+SUFFIXES = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".parquet": "parquet"}
+
+
+class FileDropError(Exception):
+    """A file cannot be read as a file drop; the message says why."""
+
+
+@dataclass
+class LoadReport:
+    source: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "read": self.read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "skipped_already_loaded": self.skipped,
+            "reasons": self.reasons,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.read / self.seconds) if self.seconds else None,
+        }
+
+
+def file_kind(path: Path) -> str:
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise FileDropError(f"{path}: unknown file type (use .csv, .ndjson/.jsonl or .parquet)")
+    return kind
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """The file-drop columns as text (absent ones null); other columns are ignored."""
+    columns = []
+    for name in FILE_COLUMNS:
+        if name in table.column_names:
+            column = table.column(name)
+            if name == "date_of_birth" and pa.types.is_timestamp(column.type):
+                column = pc.strftime(column, format="%Y-%m-%d")  # JSON readers guess dates
+            elif not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                column = pc.cast(column, pa.string())
+            columns.append(column.cast(pa.string()))
+        else:
+            columns.append(pa.nulls(table.num_rows, pa.string()))
+    return pa.table(columns, names=FILE_COLUMNS)
+
+
+def read_batches(path: Path, rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """The file in batches of about `rows` rows, every field as text."""
+    kind = file_kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+                yield _as_text(pa.Table.from_batches([batch]))
+        elif kind == "csv":
+            import pyarrow.csv as pa_csv
+
+            reader = pa_csv.open_csv(
+                path,
+                read_options=pa_csv.ReadOptions(block_size=64 << 20),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(FILE_COLUMNS, pa.string()),
+                    strings_can_be_null=True,
+                ),
+            )
+            pending: list[pa.RecordBatch] = []
+            count = 0
+            for batch in reader:
+                pending.append(batch)
+                count += batch.num_rows
+                if count >= rows:
+                    yield _as_text(pa.Table.from_batches(pending))
+                    pending, count = [], 0
+            if pending:
+                yield _as_text(pa.Table.from_batches(pending))
+        else:
+            yield from _ndjson_batches(path, rows)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileDropError(f"{path}: cannot read as {kind}: {error}") from error
+
+
+def _ndjson_batches(path: Path, rows: int) -> Iterator[pa.Table]:
+    """NDJSON read line by line with numbers kept as their text (Arrow's JSON reader guesses
+    types, turning "…Z" times into naive ones and refusing mixed columns). The slow format:
+    prefer CSV or Parquet for volume."""
+    records: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line, parse_int=str, parse_float=str)
+            except json.JSONDecodeError as error:
+                raise FileDropError(f"{path}: line {number} is not JSON: {error.msg}") from None
+            if not isinstance(record, dict):
+                raise FileDropError(f"{path}: line {number} is not a JSON object")
+            records.append(record)
+            if len(records) >= rows:
+                yield _records_table(records)
+                records = []
+    if records:
+        yield _records_table(records)
+
+
+def _records_table(records: list[dict[str, Any]]) -> pa.Table:
+    columns = {
+        name: [None if r.get(name) is None else str(r[name]) for r in records]
+        for name in FILE_COLUMNS
+    }
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+
+
+def pseudonym_parts(key: bytes) -> tuple[int, int]:
+    """The two 64-bit halves of the SipHash-128 key, from the first 16 key bytes."""
+    if len(key) < 16:
+        raise ValueError("the pseudonym key needs at least 16 bytes")
+    return int.from_bytes(key[:8], "little"), int.from_bytes(key[8:16], "little")
+
+
+def refresh_reference(warehouse: Warehouse, provinces: list[str], vaccines: list[str]) -> None:
+    """Replace the codes input is checked against."""
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_reference")
+    rows = pa.table(
+        {
+            "kind": ["province"] * len(provinces) + ["vaccine"] * len(vaccines),
+            "code": [*provinces, *vaccines],
+        }
+    )
+    warehouse.insert_arrow("etl_reference", rows, dedup_token=f"reference:{time.time_ns()}")
+
+
+def load_batch(
+    warehouse: Warehouse, table: pa.Table, source: str, start: int, key: tuple[int, int]
+) -> tuple[int, int, dict[str, int]]:
+    """Load one batch (rows `start`… of `source`); returns (loaded, rejected, reasons)."""
+    batch = f"{source}:{start}-{start + table.num_rows}"
+    positions = pa.array(np.arange(start + 1, start + table.num_rows + 1, dtype=np.uint64))
+    raw = table.add_column(0, "position", positions)
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")
+    warehouse.insert_arrow("etl_raw", raw, dedup_token=f"{batch}:raw")
+    names = {"source": source, "batch": batch, "k0": key[0], "k1": key[1]}
+    warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=f"{batch}:rejects")
+    warehouse.command(
+        sql_beside(__file__, "identity_valid.sql"), names, dedup_token=f"{batch}:identity"
+    )
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_stage")
+    warehouse.command(sql_beside(__file__, "stage_valid.sql"), names)
+    report = write_staged(warehouse)
+    if len(report.conflicts):
+        pairs = [(str(d), int(v)) for d, v in report.conflicts[["dose_id", "version"]].to_numpy()]
+        warehouse.command(
+            sql_beside(__file__, "reject_conflicts.sql"),
+            {**names, "conflicts": pairs},
+            dedup_token=f"{batch}:conflicts",
+        )
+    reasons = dict(
+        warehouse.rows(
+            "SELECT reason, count() FROM {db:Identifier}.etl_raw_checked WHERE reason != '' "
+            "GROUP BY reason"
+        )
+    )
+    conflicting = (
+        table.num_rows - sum(reasons.values()) - report.new - report.changed - report.stale
+    )
+    if conflicting:
+        reasons["conflicting_version"] = conflicting
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")
+    rejected = sum(reasons.values())
+    return table.num_rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
+
+
+def load_file(
+    warehouse: Warehouse, path: Path, key: bytes, batch_rows: int = BATCH_ROWS
+) -> LoadReport:
+    """Load one file drop, resuming after its last committed batch."""
+    started = time.monotonic()
+    source = f"file:{content_hash(path)[:16]}:{path.name}"
+    report = LoadReport(source=source)
+    done = int(warehouse.scalar(sql_beside(__file__, "last_position.sql"), {"source": source}) or 0)
+    parts = pseudonym_parts(key)
+    position = 0
+    for table in read_batches(path, batch_rows):
+        start, position = position, position + table.num_rows
+        report.read += table.num_rows
+        if position <= done:
+            report.skipped += table.num_rows
+            continue
+        batch_started = time.monotonic()
+        loaded, rejected, reasons = load_batch(warehouse, table, source, start, parts)
+        seconds = time.monotonic() - batch_started
+        warehouse.command(
+            "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token, "
+            "rows_read, rows_loaded, rows_rejected, seconds) VALUES ({source:String}, "
+            "{position:UInt64}, {token:String}, {read:UInt64}, {loaded:UInt64}, "
+            "{rejected:UInt64}, {seconds:Float64})",
+            {"source": source, "position": position, "token": f"{source}:{start}",
+             "read": table.num_rows, "loaded": loaded, "rejected": rejected, "seconds": seconds},
+            dedup_token=f"{source}:{start}:checkpoint",
+        )  # fmt: skip
+        report.loaded += loaded
+        report.rejected += rejected
+        for reason, count in reasons.items():
+            report.reasons[reason] = report.reasons.get(reason, 0) + count
+        log.info(
+            "batch %s rows %d-%d: read %d loaded %d rejected %d in %.2f s (%.0f rows/s)",
+            source, start + 1, position, table.num_rows, loaded, rejected, seconds,
+            table.num_rows / seconds if seconds else 0,
+        )  # fmt: skip
+    report.seconds = time.monotonic() - started
+    return report

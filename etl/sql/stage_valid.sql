@@ -1,0 +1,24 @@
+-- Stage the batch's valid rows as dose states: the CCCD becomes its citizen key (keyed
+-- SipHash-128, hex), times are Asia/Ho_Chi_Minh instants.
+-- Parameters: db (Identifier), k0 (UInt64), k1 (UInt64), source (String).
+INSERT INTO {db:Identifier}.ledger_stage
+    (dose_id, version, status, citizen_key, birth_year, sex, province_code, site_id,
+     vaccine_code, lot_number, dose_number, administered_at, recorded_at, source)
+SELECT
+    dose_id,
+    assumeNotNull(version),
+    status,
+    lower(hex(sipHash128Keyed(({k0:UInt64}, {k1:UInt64}), citizen_id))),
+    toUInt16(toYear(assumeNotNull(date_of_birth))),
+    sex,
+    province_code,
+    site_id,
+    vaccine_code,
+    lot_number,
+    assumeNotNull(dose_number),
+    assumeNotNull(administered_at),
+    now64(3, 'Asia/Ho_Chi_Minh'),
+    {source:String}
+FROM {db:Identifier}.etl_raw_checked
+WHERE reason = ''
+SETTINGS async_insert = 0

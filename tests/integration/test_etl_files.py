@@ -1,0 +1,197 @@
+"""File drops into the warehouse (real chDB): rules, formats, replays, pseudonymisation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl.__main__ import reference_codes
+from etl.files import load_file, refresh_reference
+from tests.conftest import ROOT
+from warehouse.client import Warehouse
+from warehouse.migrate import migrate
+
+pytestmark = pytest.mark.integration
+
+KEY = bytes(range(32))
+CANARY_CCCD = "079090123456"  # born 1990 in HCMC, male (century/sex digit 0)
+CANARY_PHONE = "0987654321"
+GOOD = {
+    "dose_id": "VN-1",
+    "version": "1",
+    "status": "valid",
+    "citizen_id": CANARY_CCCD,
+    "full_name": "Trần Thị Canary",
+    "date_of_birth": "1990-05-01",
+    "sex": "M",
+    "phone": CANARY_PHONE,
+    "province_code": "79",
+    "site_id": "79-0001",
+    "vaccine_code": "EU/1/20/1528",
+    "lot_number": "PFIZ-2108",
+    "dose_number": "1",
+    "administered_at": "2021-08-04 23:59:59",
+}
+
+
+def row(dose_id: str, **changes: str) -> dict[str, str]:
+    return {**GOOD, "dose_id": dose_id, **changes}
+
+
+BAD_ROWS = {
+    "missing_field": row("B1", site_id=""),
+    "malformed_citizen_id": row("B2", citizen_id="07919012345X"),
+    "citizen_id_mismatch": row("B3", sex="F"),
+    "invalid_sex": row("B4", sex="X"),
+    "unparseable_date": row("B5", date_of_birth="1990-13-45"),
+    "unknown_province": row("B6", province_code="99"),
+    "dose_number_out_of_range": row("B7", dose_number="6"),
+    "unknown_vaccine": row("B8", vaccine_code="NOT-A-VACCINE"),
+    "unparseable_time": row("B9", administered_at="yesterday"),
+    "future_time": row("B10", administered_at="2099-01-01 08:00:00"),
+    "invalid_version": row("B11", version="0"),
+    "invalid_status": row("B12", status="deleted"),
+}
+CONFLICT = [row("C1", lot_number="A"), row("C1", lot_number="B")]
+
+
+@pytest.fixture
+def loaded(warehouse: Warehouse) -> Warehouse:
+    refresh_reference(warehouse, *reference_codes())
+    return warehouse
+
+
+def write(frame: pd.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    return path
+
+
+def current(warehouse: Warehouse) -> list[tuple[str, int, str, str]]:
+    return warehouse.rows(
+        "SELECT dose_id, version, province_code, toString(administered_at) "
+        "FROM {db:Identifier}.doses_current ORDER BY dose_id"
+    )
+
+
+def test_every_rule_rejects_with_its_reason(loaded: Warehouse, tmp_path: Path) -> None:
+    rows = [row("G1"), row("G2", dose_number="2"), *BAD_ROWS.values(), *CONFLICT]
+    path = write(pd.DataFrame(rows), tmp_path / "drop.csv")
+    report = load_file(loaded, path, KEY)
+    expected = dict.fromkeys(BAD_ROWS, 1) | {"conflicting_version": 2}
+    assert report.reasons == expected
+    assert (report.read, report.loaded, report.rejected) == (len(rows), 2, len(rows) - 2)
+    stored = dict(
+        loaded.rows("SELECT reason, count() FROM {db:Identifier}.etl_rejects FINAL GROUP BY reason")
+    )
+    assert stored == expected
+    details = dict(loaded.rows("SELECT reason, detail FROM {db:Identifier}.etl_rejects FINAL"))
+    assert details["missing_field"] == "site_id" and details["unknown_province"] == "99"
+    assert [r[0] for r in current(loaded)] == ["G1", "G2"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".ndjson", ".parquet"])
+def test_formats_load_the_same(loaded: Warehouse, tmp_path: Path, suffix: str) -> None:
+    rows = [
+        row("T1", administered_at="2021-08-04 23:59:59"),  # no offset: local time
+        row("T2", administered_at="2021-08-04T17:00:00Z"),  # UTC: next local day
+        row("T3", administered_at="2021-08-05T06:30:00+07:00"),
+    ]
+    report = load_file(loaded, write(pd.DataFrame(rows), tmp_path / f"drop{suffix}"), KEY)
+    assert (report.loaded, report.rejected) == (3, 0)
+    assert current(loaded) == [
+        ("T1", 1, "79", "2021-08-04 23:59:59.000"),
+        ("T2", 1, "79", "2021-08-05 00:00:00.000"),
+        ("T3", 1, "79", "2021-08-05 06:30:00.000"),
+    ]
+
+
+def test_replays_corrections_and_voids(loaded: Warehouse, tmp_path: Path) -> None:
+    first = write(pd.DataFrame([row("R1"), row("R2"), row("R3")]), tmp_path / "day1.csv")
+    assert load_file(loaded, first, KEY).loaded == 3
+    again = load_file(loaded, first, KEY)
+    assert (again.skipped, again.loaded) == (3, 0)  # committed batches are skipped
+    copy = tmp_path / "renamed-copy.csv"
+    copy.write_bytes(first.read_bytes())
+    load_file(loaded, copy, KEY)  # another source name, same content: nothing changes
+    fixes = [
+        row("R1", version="2", province_code="01", site_id="01-0001"),
+        row("R2", version="2", status="void"),
+        row("R3", version="1"),  # an old copy arriving late
+    ]
+    load_file(loaded, write(pd.DataFrame(fixes), tmp_path / "day2.parquet"), KEY)
+    assert [(r[0], r[1], r[2]) for r in current(loaded)] == [("R1", 2, "01"), ("R3", 1, "79")]
+    assert loaded.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily") == 2
+    rejects = loaded.scalar("SELECT count() FROM {db:Identifier}.etl_rejects")
+    assert rejects == 0
+
+
+def test_no_cccd_or_phone_anywhere_in_the_warehouse(loaded: Warehouse, tmp_path: Path) -> None:
+    rows = [row("P1"), row("P2", dose_number="2"), BAD_ROWS["unknown_province"]]
+    load_file(loaded, write(pd.DataFrame(rows), tmp_path / "drop.csv"), KEY)
+    columns = loaded.rows(
+        "SELECT table, name FROM system.columns WHERE database = {db:String} "
+        "AND type LIKE '%String%' AND table NOT IN (SELECT name FROM system.tables "
+        "WHERE database = {db:String} AND engine = 'View')"
+    )
+    assert len(columns) > 10
+    for table, column in columns:
+        for canary in (CANARY_CCCD, CANARY_PHONE):
+            hits = loaded.scalar(
+                f"SELECT count() FROM {{db:Identifier}}.`{table}` "
+                f"WHERE position(toString(`{column}`), {{canary:String}}) > 0",
+                {"canary": canary},
+            )
+            assert hits == 0, f"{canary} found in {table}.{column}"
+    names_outside_identity = [
+        t for t, c in columns if t not in ("citizen_identity", "etl_raw") and c == "full_name"
+    ]
+    assert names_outside_identity == []
+    assert loaded.scalar("SELECT count() FROM {db:Identifier}.etl_raw") == 0  # scratch emptied
+    assert loaded.scalar("SELECT count() FROM {db:Identifier}.citizen_identity") == 1
+
+
+def test_a_different_key_gives_other_citizen_keys(loaded: Warehouse, tmp_path: Path) -> None:
+    path = write(pd.DataFrame([row("K1")]), tmp_path / "drop.csv")
+    load_file(loaded, path, KEY)
+    other = dataclasses.replace(loaded, database=f"{loaded.database}_k")
+    try:
+        migrate(other)
+        refresh_reference(other, *reference_codes())
+        load_file(other, path, bytes(reversed(range(32))))
+        keys = [
+            w.scalar("SELECT any(citizen_key) FROM {db:Identifier}.doses_current")
+            for w in (loaded, other)
+        ]
+        assert keys[0] != keys[1] and len(keys[0]) == 32
+    finally:
+        other.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC")
+
+
+def test_load_command(tmp_path: Path) -> None:
+    path = write(pd.DataFrame([row("L1"), BAD_ROWS["future_time"]]), tmp_path / "drop.csv")
+    env = {**os.environ, "VAX_VAR_DIR": str(tmp_path / "var")}
+    result = subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["read"], summary["loaded"], summary["rejected"]) == (2, 1, 1)
+    assert CANARY_CCCD not in result.stderr and CANARY_PHONE not in result.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(tmp_path / "absent.csv")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no such file" in missing.stderr
