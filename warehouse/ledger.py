@@ -178,6 +178,10 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
     staged = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_stage"))
     if not staged:
         return WriteReport(0, 0, 0, pd.DataFrame(columns=["dose_id", "version"]), 0)
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_plan")
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.ledger_plan SELECT * FROM {db:Identifier}.ledger_stage_plan"
+    )
     outcomes = dict(warehouse.rows(sql_beside(__file__, "stage_outcomes.sql")))
     conflicts = warehouse.frame(sql_beside(__file__, "stage_conflicts.sql"))
     warehouse.command(sql_beside(__file__, "write_signed.sql"))

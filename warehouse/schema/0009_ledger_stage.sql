@@ -82,3 +82,12 @@ SELECT
 FROM incoming AS i
 LEFT JOIN stored AS st ON st.dose_id = i.dose_id
 SETTINGS join_use_nulls = 0;
+
+-- ledger_plan: ledger_stage_plan materialised once per batch (the counts, the conflicts and
+-- the signed insert all read it, instead of evaluating the view three times). Scratch, like
+-- ledger_stage: emptied before every batch; ORDER BY dose_id as the plan is keyed.
+
+CREATE TABLE IF NOT EXISTS {{ db }}.ledger_plan {{ on_cluster }}
+ENGINE = MergeTree
+ORDER BY dose_id
+EMPTY AS SELECT * FROM {{ db }}.ledger_stage_plan;

@@ -10,5 +10,5 @@ HAVING uniqExact(cityHash64(toString(status), citizen_key, birth_year, toString(
                             administered_at)) > 1
 UNION ALL
 SELECT dose_id, version, 1 AS rows
-FROM {db:Identifier}.ledger_stage_plan
+FROM {db:Identifier}.ledger_plan
 WHERE outcome = 'conflict'

@@ -10,7 +10,7 @@ SELECT
     dose_id,
     row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12,
     row.13, row.14
-FROM {db:Identifier}.ledger_stage_plan
+FROM {db:Identifier}.ledger_plan
 ARRAY JOIN arrayConcat(
     if(outcome = 'changed',
        [tuple(stored_version, toInt8(-1), toString(stored_status), stored_citizen_key,
