@@ -28,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("load", help="load file drops")
     load.add_argument("paths", nargs="+", type=Path)
     load.add_argument("--batch-rows", type=int, default=500_000)
+    stream = commands.add_parser("stream", help="stream dose records from the registry")
+    stream.add_argument("--once", action="store_true", help="stop when caught up")
+    stream.add_argument("--batch-rows", type=int, default=200_000)
     args = parser.parse_args(argv)
+    if args.command == "stream":
+        return _stream(args)
 
     settings = load_settings()
     configure(settings.log_level)
@@ -66,6 +71,44 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     return 1 if failed else 0
+
+
+def _stream(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure(settings.log_level)
+    from etl.files import refresh_reference
+    from etl.stream import stream_once
+    from registry.db import make_engine
+    from warehouse.client import WarehouseError, connect_configured
+    from warehouse.migrate import migrate
+
+    try:
+        warehouse = connect_configured(settings)
+        migrate(warehouse)
+    except WarehouseError as error:
+        fail(str(error))
+    refresh_reference(warehouse, *reference_codes())
+    engine = make_engine(settings.source_dsn)
+    total = None
+    try:
+        while True:
+            report = stream_once(warehouse, engine, settings.pseudonym_key, args.batch_rows)
+            total = report if total is None else total
+            if total is not report:
+                total.batches += report.batches
+                total.read += report.read
+                total.loaded += report.loaded
+                total.rejected += report.rejected
+                total.position = report.position
+                total.seconds += report.seconds
+            if args.once:
+                break
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    if total is not None:
+        summary(total.summary())
+    return 0
 
 
 if __name__ == "__main__":

@@ -193,12 +193,22 @@ def refresh_reference(warehouse: Warehouse, provinces: list[str], vaccines: list
 
 
 def load_batch(
-    warehouse: Warehouse, table: pa.Table, source: str, start: int, key: tuple[int, int]
+    warehouse: Warehouse,
+    table: pa.Table,
+    source: str,
+    start: int,
+    key: tuple[int, int],
+    positions: list[int] | None = None,
 ) -> tuple[int, int, dict[str, int]]:
-    """Load one batch (rows `start`… of `source`); returns (loaded, rejected, reasons)."""
+    """Load one batch (rows after `start` of `source`; each row's position is its line, or
+    the given `positions`, e.g. change sequence numbers); returns (loaded, rejected, reasons)."""
     batch = f"{source}:{start}-{start + table.num_rows}"
-    positions = pa.array(np.arange(start + 1, start + table.num_rows + 1, dtype=np.uint64))
-    raw = table.add_column(0, "position", positions)
+    positions_array = (
+        pa.array(positions, pa.uint64())
+        if positions is not None
+        else pa.array(np.arange(start + 1, start + table.num_rows + 1, dtype=np.uint64))
+    )
+    raw = table.add_column(0, "position", positions_array)
     warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")
     warehouse.insert_arrow("etl_raw", raw, dedup_token=f"{batch}:raw")
     names = {"source": source, "batch": batch, "k0": key[0], "k1": key[1]}

@@ -1,0 +1,101 @@
+"""The registry stream (SQLite and PostgreSQL registries, chDB warehouse)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from etl.__main__ import reference_codes
+from etl.files import refresh_reference
+from etl.stream import stream_once
+from registry.db import make_engine, migrate
+from registry.live import run_live
+from registry.simulator import SeedOptions, seed
+from warehouse.client import Warehouse
+
+pytestmark = pytest.mark.integration
+
+KEY = bytes(range(32))
+
+
+def registry_valid_doses(engine: object) -> set[tuple[str, int]]:
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        rows = connection.execute(
+            text("SELECT dose_id, version FROM doses WHERE status = 'valid'")
+        ).fetchall()
+    return {(str(dose_id), int(version)) for dose_id, version in rows}
+
+
+def warehouse_doses(warehouse: Warehouse) -> set[tuple[str, int]]:
+    return {
+        (dose_id, int(version))
+        for dose_id, version in warehouse.rows(
+            "SELECT dose_id, version FROM {db:Identifier}.doses_current"
+        )
+    }
+
+
+def test_stream_follows_the_registry(warehouse: Warehouse, registry_dsn: str) -> None:
+    engine = make_engine(registry_dsn)
+    migrate(engine)
+    seed(engine, SeedOptions(scale=0.0005, until=date(2021, 6, 30), seed=3, error_rate=0.05))
+    refresh_reference(warehouse, *reference_codes())
+
+    first = stream_once(warehouse, engine, KEY, rows=500)
+    with engine.connect() as connection:
+        total = connection.execute(text("SELECT count(*) FROM doses")).scalar_one()
+    assert first.read == total and first.read == first.loaded + first.rejected
+    assert first.batches > 1 and first.rejected > 0
+    rejected = {
+        dose_id for (dose_id,) in warehouse.rows("SELECT dose_id FROM {db:Identifier}.etl_rejects")
+    }
+    expected = {pair for pair in registry_valid_doses(engine) if pair[0] not in rejected}
+    assert warehouse_doses(warehouse) == expected
+
+    # times: the registry's UTC instants arrive as the same instants
+    with engine.connect() as connection:
+        sample = connection.execute(
+            text("SELECT dose_id, administered_at FROM doses WHERE status = 'valid' "
+                 "ORDER BY change_seq LIMIT 1")
+        ).one()  # fmt: skip
+    stored = warehouse.scalar(
+        "SELECT toUnixTimestamp(administered_at) FROM {db:Identifier}.doses_current "
+        "WHERE dose_id = {id:String}",
+        {"id": sample[0]},
+    )
+    registry_time = pd.Timestamp(sample[1])
+    registry_time = registry_time if registry_time.tzinfo else registry_time.tz_localize("UTC")
+    assert stored == int(registry_time.timestamp())
+
+    # caught up: nothing more; then live recording (with corrections) streams in
+    assert stream_once(warehouse, engine, KEY).read == 0
+    run_live(engine, rate=30, stop=threading.Event(), duration=2, seed=5, error_rate=0.2)
+    second = stream_once(warehouse, engine, KEY)
+    assert second.read > 0
+    rejected = {
+        dose_id for (dose_id,) in warehouse.rows("SELECT dose_id FROM {db:Identifier}.etl_rejects")
+    }
+    expected = {pair for pair in registry_valid_doses(engine) if pair[0] not in rejected}
+    assert warehouse_doses(warehouse) == expected
+
+    # a lost checkpoint (crash before it was written): the replay changes nothing
+    counts = warehouse.rows(
+        "SELECT (SELECT count() FROM {db:Identifier}.doses_current), "
+        "(SELECT sum(doses) FROM {db:Identifier}.coverage_daily), "
+        "(SELECT count() FROM {db:Identifier}.etl_rejects FINAL)"
+    )
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_checkpoints")
+    replay = stream_once(warehouse, engine, KEY, rows=700)
+    assert replay.read == first.read + second.read
+    assert (
+        warehouse.rows(
+            "SELECT (SELECT count() FROM {db:Identifier}.doses_current), "
+            "(SELECT sum(doses) FROM {db:Identifier}.coverage_daily), "
+            "(SELECT count() FROM {db:Identifier}.etl_rejects FINAL)"
+        )
+        == counts
+    )
