@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
+
+if TYPE_CHECKING:
+    from vaxviet.settings import Settings
+    from warehouse.client import Warehouse
 
 
 def reference_codes() -> tuple[list[str], list[str]]:
@@ -20,6 +25,21 @@ def reference_codes() -> tuple[list[str], list[str]]:
     from registry.calibration import vaccines
 
     return list(province_codes()), [str(code) for code in vaccines()["code"]]
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The configured warehouse, migrated, with fresh reference codes (or exit with why)."""
+    from etl.files import refresh_reference
+    from warehouse.client import WarehouseError, connect_configured
+    from warehouse.migrate import migrate
+
+    try:
+        warehouse = connect_configured(settings)
+        migrate(warehouse)
+    except WarehouseError as error:
+        fail(str(error))
+    refresh_reference(warehouse, *reference_codes())
+    return warehouse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,20 +57,13 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     configure(settings.log_level)
-    from etl.files import FileDropError, load_file, refresh_reference
-    from warehouse.client import WarehouseError, connect_configured
-    from warehouse.migrate import migrate
+    from etl.files import FileDropError, load_file
 
     missing = [str(path) for path in args.paths if not path.is_file()]
     if missing:
         fail(f"no such file: {', '.join(missing)}", 2)
     started = time.monotonic()
-    try:
-        warehouse = connect_configured(settings)
-        migrate(warehouse)
-    except WarehouseError as error:
-        fail(str(error))
-    refresh_reference(warehouse, *reference_codes())
+    warehouse = open_warehouse(settings)
     files, failed = [], []
     for path in args.paths:
         try:
@@ -76,38 +89,21 @@ def main(argv: list[str] | None = None) -> int:
 def _stream(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure(settings.log_level)
-    from etl.files import refresh_reference
-    from etl.stream import stream_once
+    from etl.stream import StreamReport, stream_once
     from registry.db import make_engine
-    from warehouse.client import WarehouseError, connect_configured
-    from warehouse.migrate import migrate
 
-    try:
-        warehouse = connect_configured(settings)
-        migrate(warehouse)
-    except WarehouseError as error:
-        fail(str(error))
-    refresh_reference(warehouse, *reference_codes())
+    warehouse = open_warehouse(settings)
     engine = make_engine(settings.source_dsn)
-    total = None
+    total = StreamReport()
     try:
         while True:
-            report = stream_once(warehouse, engine, settings.pseudonym_key, args.batch_rows)
-            total = report if total is None else total
-            if total is not report:
-                total.batches += report.batches
-                total.read += report.read
-                total.loaded += report.loaded
-                total.rejected += report.rejected
-                total.position = report.position
-                total.seconds += report.seconds
+            total.absorb(stream_once(warehouse, engine, settings.pseudonym_key, args.batch_rows))
             if args.once:
                 break
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass
-    if total is not None:
-        summary(total.summary())
+    summary(total.summary())
     return 0
 
 

@@ -242,6 +242,34 @@ def load_batch(
     return table.num_rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
 
 
+def last_position(warehouse: Warehouse, source: str) -> int:
+    """Where the source's committed batches end (0 when none)."""
+    return int(warehouse.scalar(sql_beside(__file__, "last_position.sql"), {"source": source}) or 0)
+
+
+def commit_checkpoint(
+    warehouse: Warehouse,
+    source: str,
+    start: int,
+    position: int,
+    counts: tuple[int, int, int],
+    seconds: float,
+) -> None:
+    """Record that `source` is loaded up to `position` (after the batch's facts landed);
+    `counts` are the batch's rows read, loaded and rejected."""
+    read, loaded, rejected = counts
+    token = f"{source}:{start}-{position}"
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token, "
+        "rows_read, rows_loaded, rows_rejected, seconds) VALUES ({source:String}, "
+        "{position:UInt64}, {token:String}, {read:UInt64}, {loaded:UInt64}, "
+        "{rejected:UInt64}, {seconds:Float64})",
+        {"source": source, "position": position, "token": token, "read": read,
+         "loaded": loaded, "rejected": rejected, "seconds": seconds},
+        dedup_token=f"{token}:checkpoint",
+    )  # fmt: skip
+
+
 def load_file(
     warehouse: Warehouse, path: Path, key: bytes, batch_rows: int = BATCH_ROWS
 ) -> LoadReport:
@@ -249,7 +277,7 @@ def load_file(
     started = time.monotonic()
     source = f"file:{content_hash(path)[:16]}:{path.name}"
     report = LoadReport(source=source)
-    done = int(warehouse.scalar(sql_beside(__file__, "last_position.sql"), {"source": source}) or 0)
+    done = last_position(warehouse, source)
     parts = pseudonym_parts(key)
     position = 0
     for table in read_batches(path, batch_rows):
@@ -261,15 +289,9 @@ def load_file(
         batch_started = time.monotonic()
         loaded, rejected, reasons = load_batch(warehouse, table, source, start, parts)
         seconds = time.monotonic() - batch_started
-        warehouse.command(
-            "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token, "
-            "rows_read, rows_loaded, rows_rejected, seconds) VALUES ({source:String}, "
-            "{position:UInt64}, {token:String}, {read:UInt64}, {loaded:UInt64}, "
-            "{rejected:UInt64}, {seconds:Float64})",
-            {"source": source, "position": position, "token": f"{source}:{start}",
-             "read": table.num_rows, "loaded": loaded, "rejected": rejected, "seconds": seconds},
-            dedup_token=f"{source}:{start}:checkpoint",
-        )  # fmt: skip
+        commit_checkpoint(
+            warehouse, source, start, position, (table.num_rows, loaded, rejected), seconds
+        )
         report.loaded += loaded
         report.rejected += rejected
         for reason, count in reasons.items():

@@ -21,7 +21,7 @@ from datetime import datetime
 import pyarrow as pa
 from sqlalchemy import Engine, text
 
-from etl.files import FILE_COLUMNS, load_batch, pseudonym_parts
+from etl.files import FILE_COLUMNS, commit_checkpoint, last_position, load_batch, pseudonym_parts
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
@@ -38,6 +38,15 @@ class StreamReport:
     rejected: int = 0
     position: int = 0
     seconds: float = 0.0
+
+    def absorb(self, later: StreamReport) -> None:
+        """Add a later pass's counts to this one (the stream's running total)."""
+        self.batches += later.batches
+        self.read += later.read
+        self.loaded += later.loaded
+        self.rejected += later.rejected
+        self.position = later.position
+        self.seconds += later.seconds
 
     def summary(self) -> dict[str, object]:
         return {
@@ -89,24 +98,16 @@ def stream_once(
     """Load everything the registry changed since the checkpoint, then return."""
     started = time.monotonic()
     report = StreamReport()
-    after = int(
-        warehouse.scalar(sql_beside(__file__, "last_position.sql"), {"source": SOURCE}) or 0
-    )
+    after = last_position(warehouse, SOURCE)
     parts = pseudonym_parts(key)
     for seqs, table in registry_batches(engine, after, rows):
         position = seqs[-1]
         batch_started = time.monotonic()
         loaded, rejected, _ = load_batch(warehouse, table, SOURCE, after, parts, seqs)
         seconds = time.monotonic() - batch_started
-        warehouse.command(
-            "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token, "
-            "rows_read, rows_loaded, rows_rejected, seconds) VALUES ({source:String}, "
-            "{position:UInt64}, {token:String}, {read:UInt64}, {loaded:UInt64}, "
-            "{rejected:UInt64}, {seconds:Float64})",
-            {"source": SOURCE, "position": position, "token": f"{SOURCE}:{after}-{position}",
-             "read": table.num_rows, "loaded": loaded, "rejected": rejected, "seconds": seconds},
-            dedup_token=f"{SOURCE}:{after}-{position}:checkpoint",
-        )  # fmt: skip
+        commit_checkpoint(
+            warehouse, SOURCE, after, position, (table.num_rows, loaded, rejected), seconds
+        )
         log.info(
             "stream batch change_seq %d-%d: read %d loaded %d rejected %d (%.0f rows/s)",
             after + 1, position, table.num_rows, loaded, rejected,

@@ -16,7 +16,6 @@ writes nothing, so writing is idempotent.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -166,7 +165,8 @@ def write_states(warehouse: Warehouse, states: pd.DataFrame, batch: str) -> Writ
     warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_stage")
     if not incoming.empty:
         warehouse.insert_frame(
-            "ledger_stage", incoming, dedup_token=rows_token(f"stage:{batch}", incoming),
+            # scratch table without a deduplication window: the token only names the batch
+            "ledger_stage", incoming, dedup_token=f"stage:{batch}",
             column_names=STATE_COLUMNS,
         )  # fmt: skip
     return write_staged(warehouse)
@@ -194,12 +194,3 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
         conflicts=conflicts.drop(columns="rows", errors="ignore").reset_index(drop=True),
         written=new + 2 * changed,
     )
-
-
-def rows_token(prefix: str, rows: pd.DataFrame) -> str:
-    """A deduplication token naming both the batch and the exact rows (never reused for
-    different rows)."""
-    digest = hashlib.sha256(
-        pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()
-    ).hexdigest()
-    return f"{prefix}:{len(rows)}:{digest[:32]}"
