@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest install install-dev browser geo-data geo-check clean help
+.PHONY: run test lint typecheck pytest install install-dev browser fonts geo-data geo-check clean help
 
 help:
 	@echo "make run   - start the platform at http://127.0.0.1:8050/ (embedded: chDB + SQLite)"
@@ -30,6 +30,15 @@ browser:
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }; \
 	else echo "chromium not installed: browser tests will be skipped (install chromium and chromium-driver)"; fi
 
+# A font with every Vietnamese letter for the printable certificate (PDF): DejaVu Sans.
+fonts:
+	@if [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing fonts-dejavu-core (apt)"; \
+		apt-get install -y -q --no-install-recommends fonts-dejavu-core >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends fonts-dejavu-core >/dev/null; }; \
+	else echo "fonts-dejavu-core not installed: certificate PDFs answer 503 until it is"; fi
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
@@ -41,8 +50,9 @@ install-dev: $(VENV)/.installed-dev
 # (0.01 = ~2.7 M doses), seeded on the first `make run` only.
 DEMO_SCALE ?= 0.01
 
-run: install
+run: install fonts
 	$(PY) -m registry seed --scale $(DEMO_SCALE) --if-empty
+	$(PY) -m dashboards users demo
 	$(PY) -m vaxviet serve
 
 lint: install-dev
@@ -52,7 +62,7 @@ lint: install-dev
 typecheck: install-dev
 	$(PY) -m mypy
 
-pytest: install-dev browser
+pytest: install-dev browser fonts
 	$(PY) -m pytest
 
 test: lint typecheck pytest

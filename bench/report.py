@@ -36,7 +36,9 @@ def write_section(name: str, module: str, body: str) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"## {name}\n\n<!-- section:{name} -->\n"
-        f"Command: `{command}`  \nMachine: {machine()}  \nRun: {stamp}\n\n{body.strip()}\n"
+        f"Command: `{command}`  \nMachine: {machine()}  \nRun: {stamp}, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores when it ended (other work on the "
+        f"machine slows every figure)\n\n{body.strip()}\n"
         f"<!-- end:{name} -->\n"
     )
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER

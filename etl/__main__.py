@@ -1,4 +1,8 @@
-"""``python -m etl load PATH…`` — load file drops (CSV, NDJSON, Parquet) into the warehouse.
+"""``python -m etl load PATH…`` — load file drops (CSV, NDJSON, Parquet) into the warehouse;
+``python -m etl watch DIR [--once]`` — load files dropped into a folder (etl/watch.py);
+``python -m etl stream [--once]`` — stream dose records from the registry (etl/stream.py).
+``python -m etl reconcile [--repair] [--from D --to D]`` — compare registry and warehouse
+(etl/reconcile.py); exit 1 while they differ.
 
 Ends with a one-line JSON summary on stdout (per file: read, loaded, rejected by reason);
 a log line per batch on stderr. Exit 1 if a file cannot be read (the others still load).
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,9 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     stream = commands.add_parser("stream", help="stream dose records from the registry")
     stream.add_argument("--once", action="store_true", help="stop when caught up")
     stream.add_argument("--batch-rows", type=int, default=200_000)
+    watch = commands.add_parser("watch", help="load files dropped into a folder")
+    watch.add_argument("directory", type=Path)
+    watch.add_argument("--once", action="store_true", help="load what is there, then stop")
+    watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+    watch.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
+    watch.add_argument("--batch-rows", type=int, default=500_000)
+    reconcile = commands.add_parser("reconcile", help="compare the registry with the warehouse")
+    reconcile.add_argument("--repair", action="store_true", help="re-send what differs")
+    reconcile.add_argument("--from", dest="day_from", type=date.fromisoformat, help="first day")
+    reconcile.add_argument("--to", dest="day_to", type=date.fromisoformat, help="last day")
     args = parser.parse_args(argv)
     if args.command == "stream":
         return _stream(args)
+    if args.command == "watch":
+        return _watch(args)
+    if args.command == "reconcile":
+        return _reconcile(args)
 
     settings = load_settings()
     configure(settings.log_level)
@@ -84,6 +103,58 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     return 1 if failed else 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure(settings.log_level)
+    import threading
+
+    from etl.watch import watch, watch_once
+
+    if not args.directory.is_dir():
+        fail(f"no such directory: {args.directory}", 2)
+    started = time.monotonic()
+    warehouse = open_warehouse(settings)
+    key, rows = settings.pseudonym_key, args.batch_rows
+    files: list[dict[str, object]] = []
+    try:
+        if args.once:
+            files = watch_once(warehouse, args.directory, key, rows, args.settle)
+        else:
+            watch(
+                warehouse, args.directory, key, rows, threading.Event(), args.interval,
+                args.settle, on_file=files.append,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    failed = [f for f in files if "failed" in f]
+    summary(
+        {
+            "command": "watch",
+            "directory": str(args.directory),
+            "files": files,
+            "loaded_files": len(files) - len(failed),
+            "failed_files": len(failed),
+            "seconds": round(time.monotonic() - started, 3),
+        }
+    )
+    return 1 if failed else 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure(settings.log_level)
+    from etl.reconcile import run
+    from registry.db import make_engine
+
+    warehouse = open_warehouse(settings)
+    document, equal = run(
+        warehouse, make_engine(settings.source_dsn), settings.pseudonym_key,
+        fix=args.repair, day_from=args.day_from, day_to=args.day_to,
+    )  # fmt: skip
+    summary(document)
+    return 0 if equal else 1
 
 
 def _stream(args: argparse.Namespace) -> int:

@@ -3,14 +3,16 @@
 Each file is read in batches (Arrow, every field as text) and each batch goes through the
 warehouse in a fixed order, all of it inside ClickHouse:
 
-1. ``etl_raw`` ← the batch as read, with each row's position in the file;
-2. ``etl_rejects`` ← rows that break a rule (``etl_raw_checked``), without identity fields;
-3. ``citizen_identity`` ← name, date of birth, sex and a keyed hash of the phone, by key;
-4. ``ledger_stage`` ← valid rows as dose states, the CCCD replaced by its citizen key
-   (keyed SipHash-128 with the pseudonym key), then `warehouse.ledger.write_staged`
+1. ``etl_raw`` (in memory) ← the batch as read, with each row's position in the file;
+2. ``etl_checked`` (in memory) ← the rules evaluated once (``etl_raw_checked``), with the
+   CCCD replaced by its citizen key (keyed SipHash-128 with the pseudonym key) and the
+   phone by its keyed hash; ``etl_raw`` is emptied: raw CCCDs never reach disk;
+3. ``etl_rejects`` ← rows that break a rule, without identity fields;
+4. ``citizen_identity`` ← name, date of birth, sex and the phone hash, one row per person;
+5. ``ledger_stage`` ← valid rows as dose states, then `warehouse.ledger.write_staged`
    writes the signed rows; same-version conflicts are rejected as ``conflicting_version``;
-5. ``etl_checkpoints`` ← (source, rows consumed): a rerun skips committed batches;
-6. ``etl_raw`` emptied: raw CCCDs live in the warehouse only while their batch is loaded.
+6. ``etl_checkpoints`` ← (source, rows consumed), by the caller: a rerun skips committed
+   batches.
 
 The source name carries the file's content hash, so a renamed copy is recognised and an
 edited file is a new source. Inserts of fixed content carry tokens derived from the
@@ -126,16 +128,15 @@ def read_batches(path: Path, rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
                     strings_can_be_null=True,
                 ),
             )
-            pending: list[pa.RecordBatch] = []
-            count = 0
-            for batch in reader:
-                pending.append(batch)
-                count += batch.num_rows
-                if count >= rows:
-                    yield _as_text(pa.Table.from_batches(pending))
-                    pending, count = [], 0
-            if pending:
-                yield _as_text(pa.Table.from_batches(pending))
+            # Arrow reads blocks of block_size bytes; batches are cut to `rows` rows
+            pending = pa.table({name: pa.array([], pa.string()) for name in FILE_COLUMNS})
+            for block in reader:
+                pending = pa.concat_tables([pending, _as_text(pa.Table.from_batches([block]))])
+                while pending.num_rows >= rows:
+                    yield pending.slice(0, rows)
+                    pending = pending.slice(rows)
+            if pending.num_rows:
+                yield pending
         else:
             yield from _ndjson_batches(path, rows)
     except (pa.ArrowInvalid, OSError) as error:
@@ -202,21 +203,44 @@ def load_batch(
 ) -> tuple[int, int, dict[str, int]]:
     """Load one batch (rows after `start` of `source`; each row's position is its line, or
     the given `positions`, e.g. change sequence numbers); returns (loaded, rejected, reasons)."""
-    batch = f"{source}:{start}-{start + table.num_rows}"
     positions_array = (
         pa.array(positions, pa.uint64())
         if positions is not None
         else pa.array(np.arange(start + 1, start + table.num_rows + 1, dtype=np.uint64))
     )
     raw = table.add_column(0, "position", positions_array)
-    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")
-    warehouse.insert_arrow("etl_raw", raw, dedup_token=f"{batch}:raw")
+    clear_scratch(warehouse)
+    warehouse.insert_arrow("etl_raw", raw, dedup_token=f"{source}:{start}:raw")  # in memory
+    return load_raw(warehouse, source, start, start + table.num_rows, key)
+
+
+def clear_scratch(warehouse: Warehouse) -> None:
+    """Empty the loader's in-memory scratch tables before a batch."""
+    for scratch in ("etl_raw", "etl_checked", "ledger_stage"):
+        warehouse.command(f"TRUNCATE TABLE {{db:Identifier}}.{scratch}")
+
+
+def load_raw(
+    warehouse: Warehouse, source: str, start: int, end: int, key: tuple[int, int]
+) -> tuple[int, int, dict[str, int]]:
+    """Load the batch waiting in ``etl_raw`` (positions after `start` up to `end` of
+    `source`, filled by `load_batch` or pulled by the registry stream); returns (loaded,
+    rejected, reasons)."""
+    rows = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.etl_raw"))
+    if not rows:
+        return 0, 0, {}
+    # The batch's name carries a digest of its content: the deduplication tokens below are
+    # derived from it, and a token reused with other rows would silently drop them (a
+    # registry range can change between a crash and its replay).
+    digest = int(warehouse.scalar("SELECT sum(cityHash64(tuple(*))) FROM {db:Identifier}.etl_raw"))
+    batch = f"{source}:{start}-{end}:{digest:016x}"
     names = {"source": source, "batch": batch, "k0": key[0], "k1": key[1]}
+    warehouse.command(sql_beside(__file__, "check_batch.sql"), names)
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")  # raw CCCDs: gone now
     warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=f"{batch}:rejects")
     warehouse.command(
         sql_beside(__file__, "identity_valid.sql"), names, dedup_token=f"{batch}:identity"
     )
-    warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_stage")
     warehouse.command(sql_beside(__file__, "stage_valid.sql"), names)
     report = write_staged(warehouse)
     if len(report.conflicts):
@@ -226,20 +250,13 @@ def load_batch(
             {**names, "conflicts": pairs},
             dedup_token=f"{batch}:conflicts",
         )
-    reasons = dict(
-        warehouse.rows(
-            "SELECT reason, count() FROM {db:Identifier}.etl_raw_checked WHERE reason != '' "
-            "GROUP BY reason"
-        )
-    )
-    conflicting = (
-        table.num_rows - sum(reasons.values()) - report.new - report.changed - report.stale
-    )
+    reasons = dict(warehouse.rows(sql_beside(__file__, "batch_reasons.sql")))
+    conflicting = rows - sum(reasons.values()) - report.new - report.changed - report.stale
     if conflicting:
         reasons["conflicting_version"] = conflicting
-    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_checked")
     rejected = sum(reasons.values())
-    return table.num_rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
+    return rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
 
 
 def last_position(warehouse: Warehouse, source: str) -> int:

@@ -1,4 +1,5 @@
-"""The registry stream: dose records pulled by change sequence into the warehouse.
+"""The registry stream: dose records pulled by change sequence into the warehouse (then the
+operational tables — sites, stock, registrations, check-ins — by `etl.operations`).
 
 Each pass reads the doses whose ``change_seq`` is above the stream's checkpoint, in order,
 in batches (chunked reads on SQLite, a server-side cursor on PostgreSQL), joined with their
@@ -13,15 +14,27 @@ version.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, text
 
-from etl.files import FILE_COLUMNS, commit_checkpoint, last_position, load_batch, pseudonym_parts
+from etl.files import (
+    FILE_COLUMNS,
+    clear_scratch,
+    commit_checkpoint,
+    last_position,
+    load_batch,
+    load_raw,
+    pseudonym_parts,
+)
+from etl.operations import stream_operations
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
@@ -38,6 +51,8 @@ class StreamReport:
     rejected: int = 0
     position: int = 0
     seconds: float = 0.0
+    operations: dict[str, int] = field(default_factory=dict)  # rows per operational table
+    operations_seconds: float = 0.0
 
     def absorb(self, later: StreamReport) -> None:
         """Add a later pass's counts to this one (the stream's running total)."""
@@ -47,6 +62,9 @@ class StreamReport:
         self.rejected += later.rejected
         self.position = later.position
         self.seconds += later.seconds
+        self.operations_seconds += later.operations_seconds
+        for table, rows in later.operations.items():
+            self.operations[table] = self.operations.get(table, 0) + rows
 
     def summary(self) -> dict[str, object]:
         return {
@@ -57,21 +75,24 @@ class StreamReport:
             "loaded": self.loaded,
             "rejected": self.rejected,
             "position": self.position,
+            "operations": self.operations,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.read / self.seconds) if self.seconds else None,
         }
 
 
-def _text(name: str, value: object) -> str | None:
-    """A registry value as file-drop text. Registry times are UTC instants: SQLite returns
-    them as text without an offset, so the offset is added (no offset would mean local)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if name == "administered_at":
-        return f"{value}Z"
-    return str(value)
+def _column(name: str, values: tuple[object, ...]) -> pa.Array:
+    """A registry column as file-drop text, converted by Arrow (no per-value Python).
+    Registry times are UTC instants: PostgreSQL returns them with their zone, SQLite as
+    text without an offset, which gets "Z" (no offset would mean local time)."""
+    array = pa.array(values, from_pandas=True)
+    if pa.types.is_timestamp(array.type):
+        if array.type.tz is None:
+            array = pc.assume_timezone(array, "UTC")
+        return pc.strftime(array, format="%Y-%m-%dT%H:%M:%S%z")
+    if name == "administered_at" and pa.types.is_string(array.type):
+        return pc.binary_join_element_wise(array, pa.scalar("Z"), "")
+    return pc.cast(array, pa.string())
 
 
 def registry_batches(engine: Engine, after: int, rows: int) -> Iterator[tuple[list[int], pa.Table]]:
@@ -85,11 +106,149 @@ def registry_batches(engine: Engine, after: int, rows: int) -> Iterator[tuple[li
             columns = list(zip(*partition, strict=True))
             table = pa.table(
                 {
-                    name: pa.array([_text(name, v) for v in values], pa.string())
+                    name: _column(name, values)
                     for name, values in zip(FILE_COLUMNS, columns[:-1], strict=True)
                 }
             )
             yield [int(seq) for seq in columns[-1]], table
+
+
+T = TypeVar("T")
+
+#: Read the registry's next batch on its own thread while this one loads (the Python path:
+#: SQLite, or a registry the warehouse cannot reach). `python -m bench.etl_stream` times
+#: SQLite both ways in one run.
+READ_AHEAD = True
+
+
+def prefetched(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """`batches`, produced on a thread of their own up to `depth` ahead: the registry read
+    of the next batch (Python and SQLite) overlaps the warehouse load of this one (chDB
+    releases the interpreter while it works). The producer's error is raised here, in
+    order; if the consumer stops early, the producer stops and closes `batches`."""
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        ready.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            outcome: tuple[str, Any] = ("end", None)
+        except BaseException as error:  # handed to the consumer, raised there
+            outcome = ("error", error)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+        while not stop.is_set():
+            try:
+                ready.put(outcome, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    producer = threading.Thread(target=produce, name="registry-read", daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        producer.join(timeout=30)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """How the warehouse reads the registry's dose feed itself: the engine's table function
+    (``sqlite`` or ``postgresql``) and its parameters."""
+
+    kind: str
+    parameters: dict[str, str]
+
+
+def feed_for(engine: Engine, warehouse: Warehouse) -> Feed | None:
+    """The direct feed when the warehouse can reach the registry (embedded chDB connects to
+    PostgreSQL itself); None: rows go through Python. A ClickHouse server is not assumed to
+    reach the registry's database. SQLite is read through Python too: ClickHouse's sqlite()
+    reader did not see rows still in the write-ahead log (measured: a committed row became
+    visible only after a WAL checkpoint), so a live registry would be read behind, and
+    without the WAL's locks."""
+    if warehouse.engine != "chdb":
+        return None
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        return Feed(
+            "postgresql",
+            {
+                "host": f"{url.host or '127.0.0.1'}:{url.port or 5432}",
+                "database": url.database or "",
+                "user": url.username or "",
+                "password": url.password or "",
+            },
+        )
+    return None
+
+
+class _Batches:
+    """The stream's running counts, checkpoint after checkpoint."""
+
+    def __init__(self, warehouse: Warehouse, report: StreamReport) -> None:
+        self.warehouse, self.report = warehouse, report
+
+    def done(self, after: int, position: int, counts: tuple[int, int, int], started: float) -> None:
+        read, loaded, rejected = counts
+        seconds = time.monotonic() - started
+        commit_checkpoint(self.warehouse, SOURCE, after, position, counts, seconds)
+        log.info(
+            "stream batch change_seq %d-%d: read %d loaded %d rejected %d (%.0f rows/s)",
+            after + 1, position, read, loaded, rejected, read / seconds if seconds else 0,
+        )  # fmt: skip
+        self.report.batches += 1
+        self.report.read += read
+        self.report.loaded += loaded
+        self.report.rejected += rejected
+
+
+def _pull(
+    warehouse: Warehouse, feed: Feed, after: int, rows: int, key: tuple[int, int], batches: _Batches
+) -> int:
+    """Pull the feed after `after` in windows of change_seq sized for about `rows` doses;
+    returns the position reached. A window ends at most at the highest change_seq seen when
+    the pass began: registry writers take change numbers in commit order (one counter row),
+    so everything up to it is committed and a checkpoint there skips nothing."""
+    parameters = {**feed.parameters, "after": after}
+    waiting, top = warehouse.rows(
+        sql_beside(__file__, f"feed_pending_{feed.kind}.sql"), parameters
+    )[0]
+    if not waiting:
+        return after
+    top = int(top)
+    window = max(1, (top - after) * rows // int(waiting))
+    while after < top:
+        until = min(after + window, top)
+        started = time.monotonic()
+        clear_scratch(warehouse)
+        warehouse.command(
+            sql_beside(__file__, f"pull_doses_{feed.kind}.sql"),
+            {**feed.parameters, "after": after, "until": until},
+        )
+        loaded, rejected, _ = load_raw(warehouse, SOURCE, after, until, key)
+        if loaded + rejected:  # an empty window commits nothing
+            batches.done(after, until, (loaded + rejected, loaded, rejected), started)
+        after = until
+    return after
 
 
 def stream_once(
@@ -98,26 +257,22 @@ def stream_once(
     """Load everything the registry changed since the checkpoint, then return."""
     started = time.monotonic()
     report = StreamReport()
+    batches = _Batches(warehouse, report)
     after = last_position(warehouse, SOURCE)
     parts = pseudonym_parts(key)
-    for seqs, table in registry_batches(engine, after, rows):
-        position = seqs[-1]
-        batch_started = time.monotonic()
-        loaded, rejected, _ = load_batch(warehouse, table, SOURCE, after, parts, seqs)
-        seconds = time.monotonic() - batch_started
-        commit_checkpoint(
-            warehouse, SOURCE, after, position, (table.num_rows, loaded, rejected), seconds
-        )
-        log.info(
-            "stream batch change_seq %d-%d: read %d loaded %d rejected %d (%.0f rows/s)",
-            after + 1, position, table.num_rows, loaded, rejected,
-            table.num_rows / seconds if seconds else 0,
-        )  # fmt: skip
-        report.batches += 1
-        report.read += table.num_rows
-        report.loaded += loaded
-        report.rejected += rejected
-        after = position
+    feed = feed_for(engine, warehouse)
+    if feed is not None:
+        after = _pull(warehouse, feed, after, rows, parts, batches)
+    else:
+        source = registry_batches(engine, after, rows)
+        for seqs, table in prefetched(source) if READ_AHEAD else source:
+            batch_started = time.monotonic()
+            loaded, rejected, _ = load_batch(warehouse, table, SOURCE, after, parts, seqs)
+            batches.done(after, seqs[-1], (table.num_rows, loaded, rejected), batch_started)
+            after = seqs[-1]
     report.position = after
+    operations_started = time.monotonic()
+    report.operations = stream_operations(warehouse, engine, parts, rows)
+    report.operations_seconds = time.monotonic() - operations_started
     report.seconds = time.monotonic() - started
     return report

@@ -634,7 +634,7 @@ def stock_movements(
                 "site_id": site,
                 "vaccine_code": frame["vaccine_code"].to_numpy(),
                 "lot_number": frame["lot_number"].to_numpy(),
-                "expiry_date": expiry,
+                "expiry_date": pd.Timestamp(expiry),
                 "quantity": quantity.to_numpy(dtype="int64"),
                 "moved_at": at,
                 "transfer_id": transfer,

@@ -1,7 +1,8 @@
 """``python -m vaxviet serve``: migrate the warehouse and serve the platform.
 
 This is what ``make run`` starts. In embedded mode it is the only process that may open the
-chDB directory, so everything that needs the warehouse runs inside it.
+chDB directory, so everything that needs the warehouse runs inside it: with chDB the
+registry stream runs here as a worker thread (`etl.worker`, VAX_ETL_WORKER).
 """
 
 from __future__ import annotations
@@ -9,16 +10,43 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
 from vaxviet.server import create_server
 from vaxviet.services import Services
-from warehouse.client import WarehouseError, connect_configured
+from warehouse.client import Warehouse, WarehouseError, connect_configured
 from warehouse.ddl import SchemaError
 from warehouse.migrate import migrate
 
+if TYPE_CHECKING:
+    from etl.worker import EtlWorker
+    from vaxviet.settings import Settings
+
 log = logging.getLogger("vaxviet")
+
+
+def start_worker(settings: Settings, warehouse: Warehouse) -> EtlWorker | None:
+    """The embedded registry stream (VAX_ETL_WORKER: auto = only with chDB, on, off)."""
+    wanted = settings.etl_worker == "on" or (
+        settings.etl_worker == "auto" and warehouse.engine == "chdb"
+    )
+    if not wanted:
+        log.info("ETL worker off: run `python -m etl stream` as its own process")
+        return None
+    from etl.__main__ import reference_codes
+    from etl.files import refresh_reference
+    from etl.worker import EtlWorker
+    from registry.db import make_engine
+    from registry.db import migrate as migrate_registry
+
+    refresh_reference(warehouse, *reference_codes())
+    engine = make_engine(settings.source_dsn)
+    if settings.embedded:
+        migrate_registry(engine)  # our own demo registry: an empty one streams nothing
+    log.info("ETL worker streaming the registry into the warehouse")
+    return EtlWorker(warehouse, engine, settings.pseudonym_key).start()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -38,7 +66,14 @@ def serve(args: argparse.Namespace) -> int:
         report.schema_version,
         ", ".join(report.applied) or "none",
     )
-    server = create_server(Services(settings=settings, warehouse=warehouse))
+    worker = start_worker(settings, warehouse)
+    server = create_server(Services(settings=settings, warehouse=warehouse, worker=worker))
+    from portal.warm import CacheWarmer
+
+    warmer = CacheWarmer(server).start()  # renders the home page on every new data version
+    from dashboards.warm import DashboardWarmer
+
+    internal = DashboardWarmer(server).start()  # builds the internal pages likewise
     host, port = args.host or settings.host, args.port or settings.port
     log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
     import waitress
@@ -46,6 +81,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         waitress.serve(server, host=host, port=port, threads=8, ident="vaxviet")
     finally:
+        warmer.stop()
+        internal.stop()
+        if worker is not None:
+            worker.stop()
         warehouse.close()
     summary({"command": "serve", "seconds": round(time.monotonic() - started, 1)})
     return 0

@@ -14,6 +14,14 @@ from warehouse.status import warehouse_status
 def healthz() -> flask.Response:
     services = current_services()
     document = warehouse_status(services.warehouse, services.warehouse_error)
+    if services.worker is not None:
+        worker = services.worker.status()
+        document["etl_worker"] = worker
+        if document["status"] == "ok" and (not worker["running"] or worker["last_error"]):
+            document["status"] = "degraded"
+            document["reason"] = "the ETL worker " + (
+                f"is failing: {worker['last_error']}" if worker["last_error"] else "has stopped"
+            )
     response = flask.jsonify(document)
     response.status_code = 200 if document["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
@@ -22,11 +30,19 @@ def healthz() -> flask.Response:
 
 def create_server(services: Services) -> flask.Flask:
     """The whole web platform as one WSGI app for `services`."""
-    from portal.app import create_portal  # Dash import is heavy; keep module import light
+    from certificates.web import register_certificates
+    from dashboards.app import create_dashboards
+    from portal.api import api  # Dash import is heavy; keep module import light
+    from portal.app import create_portal
+    from portal.cache import init_cache
 
     server = flask.Flask("vaxviet")
     server.config["SECRET_KEY"] = services.settings.secret_key
     services.attach(server)
+    init_cache(server, services.settings.cache_url)
     server.add_url_rule("/healthz", "healthz", healthz)
+    register_certificates(server)
+    server.register_blueprint(api)
     create_portal(server)
+    create_dashboards(server)  # after the portal: Dash's global callbacks belong to the portal
     return server

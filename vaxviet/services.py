@@ -7,11 +7,15 @@ web apps, the workers and the tests each reach exactly the services they were gi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import flask
 
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse
+
+if TYPE_CHECKING:
+    from etl.worker import EtlWorker
 
 EXTENSION_KEY = "vaxviet"
 
@@ -21,6 +25,7 @@ class Services:
     settings: Settings
     warehouse: Warehouse | None
     warehouse_error: str = ""
+    worker: EtlWorker | None = None  # the embedded registry stream, when this process runs it
 
     def attach(self, server: flask.Flask) -> None:
         server.extensions[EXTENSION_KEY] = self

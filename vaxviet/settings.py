@@ -46,6 +46,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "sqlite:///<VAX_VAR_DIR>/registry.sqlite",
         "operational registry (SQLAlchemy URL); postgresql+psycopg://… in production",
     ),
+    "VAX_ETL_WORKER": (
+        "auto",
+        "stream the registry inside the web process: auto (only with embedded chDB), on, off",
+    ),
     "VAX_CACHE_URL": ("simple://", "flask-caching backend: simple:// (in-process) or redis://…"),
     "VAX_HOST": ("127.0.0.1", "address the web server binds"),
     "VAX_PORT": ("8050", "port the web server binds"),
@@ -62,6 +66,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "VAX_SIGNING_CERT_PATH": (
         "<VAX_VAR_DIR>/keys/signing-cert.pem",
         "certificate signer X.509 certificate, PEM (required in production)",
+    ),
+    "VAX_SMS_SENDER": (
+        "outbox",
+        "one-time codes for the certificate lookup: outbox (a local file a demo page shows; "
+        "embedded only) or package.module:factory (a gateway adapter, called with the settings)",
+    ),
+    "VAX_INTERNAL_SESSION_MINUTES": (
+        "480",
+        "internal dashboards: a login lasts this many minutes, then asks again",
+    ),
+    "VAX_SILENT_SITE_HOURS": (
+        "2",
+        "internal dashboards: an open site with no dose for this many hours is silent",
     ),
 }
 
@@ -89,6 +106,7 @@ class Settings:
     warehouse_database: str
     warehouse_cluster: str
     source_dsn: str
+    etl_worker: Literal["auto", "on", "off"]
     cache_url: str
     host: str
     port: int
@@ -97,6 +115,9 @@ class Settings:
     pseudonym_key: bytes = field(repr=False)
     signing_key_path: Path
     signing_cert_path: Path
+    sms_sender: str = "outbox"
+    internal_session_minutes: int = 480
+    silent_site_hours: int = 2
 
     @property
     def embedded(self) -> bool:
@@ -144,6 +165,10 @@ class Settings:
                 f"VAX_WAREHOUSE_DATABASE must be letters, digits and '_', starting with a letter, not {database!r}"
             )
 
+        etl_worker = get("VAX_ETL_WORKER", "auto").lower()
+        if etl_worker not in ("auto", "on", "off"):
+            raise SettingsError(f"VAX_ETL_WORKER must be auto, on or off, not {etl_worker!r}")
+
         return cls(
             mode=mode,  # type: ignore[arg-type]
             var_dir=var_dir,
@@ -151,6 +176,7 @@ class Settings:
             warehouse_database=database,
             warehouse_cluster=get("VAX_WAREHOUSE_CLUSTER"),
             source_dsn=get("VAX_SOURCE_DSN", f"sqlite:///{var_dir / 'registry.sqlite'}"),
+            etl_worker=etl_worker,  # type: ignore[arg-type]
             cache_url=get("VAX_CACHE_URL", "simple://"),
             host=get("VAX_HOST", "127.0.0.1"),
             port=int(port_text),
@@ -163,7 +189,18 @@ class Settings:
             signing_cert_path=Path(
                 get("VAX_SIGNING_CERT_PATH", str(var_dir / "keys" / "signing-cert.pem"))
             ),
+            sms_sender=get("VAX_SMS_SENDER", "outbox"),
+            internal_session_minutes=_positive(
+                get("VAX_INTERNAL_SESSION_MINUTES", "480"), "VAX_INTERNAL_SESSION_MINUTES"
+            ),
+            silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
         )
+
+
+def _positive(text: str, name: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise SettingsError(f"{name} must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _decode_key(text: str) -> bytes:

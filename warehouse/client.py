@@ -1,5 +1,11 @@
 """The warehouse client: one per process, the only door to ClickHouse.
 
+Statements run on a small pool of clickhouse-connect clients (`POOL_SIZE`), one statement per
+client at a time, so a long ETL insert does not hold up a page or a certificate lookup
+running in another thread. For embedded chDB every client opens the same directory in this
+process; they share one engine and run concurrently (tests/integration/test_warehouse.py
+checks both the overlap and the results under concurrent writes and reads).
+
 `connect(dsn, database)` accepts ``chdb:///dir`` (embedded chDB, in this process) or
 ``http(s)://user:password@host:port`` (a ClickHouse server). Both give a clickhouse-connect
 client with the same API, so nothing above this module branches on the engine.
@@ -12,7 +18,8 @@ inserts, deduplication on), because ClickHouse 26.x defaults differ between engi
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +44,46 @@ INSERT_SETTINGS: dict[str, Any] = {
     # insert time on 2 cores (bench/ledger_sql_path.py)
     "parallel_view_processing": 1,
 }
+
+
+#: Clients a process opens at most: statements beyond this many at once wait for one.
+POOL_SIZE = 4
+
+
+class _Clients:
+    """The process's clients: the first one opened by `connect`, more on demand."""
+
+    def __init__(self, first: Any, opener: Callable[[], Any] | None, size: int) -> None:
+        self._idle = [first]
+        self._all = [first]
+        self._opener = opener
+        self._size = size if opener is not None else 1
+        self._ready = threading.Condition()
+
+    @contextmanager
+    def borrow(self) -> Iterator[Any]:
+        with self._ready:
+            while not self._idle and len(self._all) >= self._size:
+                self._ready.wait()
+            client = self._idle.pop() if self._idle else None
+            if client is None:
+                assert self._opener is not None
+                client = self._opener()
+                self._all.append(client)
+        try:
+            yield client
+        finally:
+            with self._ready:
+                self._idle.append(client)
+                self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            for client in self._all:
+                client.close()
+            self._idle.clear()
+            self._all.clear()
+            self._size = 0
 
 
 class WarehouseError(Exception):
@@ -71,8 +118,17 @@ class Warehouse:
     database: str
     dsn: str
     cluster: str = ""
-    # chDB runs in this process and its client is not safe for concurrent use: serialise.
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # One clickhouse-connect client is not safe for concurrent use: each statement borrows
+    # one of the pool's (a lone `client` given to the constructor is a pool of one).
+    _clients: _Clients | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._clients is None:
+            self._clients = _Clients(self.client, None, 1)
+
+    def _borrow(self) -> Any:
+        assert self._clients is not None
+        return self._clients.borrow()
 
     def _params(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
         merged: dict[str, Any] = {"db": self.database}
@@ -94,20 +150,20 @@ class Warehouse:
             if not dedup_token:
                 raise ValueError("an empty deduplication token")
             settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._lock:
-            return self.client.command(sql, parameters=self._params(parameters), settings=settings)
+        with self._borrow() as client:
+            return client.command(sql, parameters=self._params(parameters), settings=settings)
 
     def rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self.client.query(sql, parameters=self._params(parameters)).result_rows)
+        with self._borrow() as client:
+            return list(client.query(sql, parameters=self._params(parameters)).result_rows)
 
     def scalar(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         result = self.rows(sql, parameters)
         return result[0][0] if result else None
 
     def frame(self, sql: str, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        with self._lock:
-            return self.client.query_df(sql, parameters=self._params(parameters))
+        with self._borrow() as client:
+            return client.query_df(sql, parameters=self._params(parameters))
 
     def insert_frame(
         self,
@@ -125,8 +181,8 @@ class Warehouse:
         if not dedup_token:
             raise ValueError("an insert needs a deduplication token")
         settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._lock:
-            self.client.insert_df(
+        with self._borrow() as client:
+            client.insert_df(
                 table,
                 frame,
                 database=self.database,
@@ -139,15 +195,15 @@ class Warehouse:
         if not dedup_token:
             raise ValueError("an insert needs a deduplication token")
         settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._lock:
-            self.client.insert_arrow(table, data, database=self.database, settings=settings)
+        with self._borrow() as client:
+            client.insert_arrow(table, data, database=self.database, settings=settings)
 
     def server_version(self) -> str:
         return str(self.scalar("SELECT version()"))
 
     def close(self) -> None:
-        with self._lock:
-            self.client.close()
+        assert self._clients is not None
+        self._clients.close()
 
     def describe(self) -> str:
         return f"{self.engine} {_redact(self.dsn)} database {self.database}"
@@ -194,4 +250,12 @@ def connect(dsn: str, database: str = "vax", cluster: str = "") -> Warehouse:
                 "VAX_VAR_DIR or VAX_WAREHOUSE_DSN elsewhere"
             ) from error
         raise WarehouseError(f"cannot open the warehouse at {_redact(dsn)}: {error}") from error
-    return Warehouse(client=client, engine=engine, database=database, dsn=dsn, cluster=cluster)
+    clients = _Clients(client, lambda: clickhouse_connect.get_client(dsn=dsn), POOL_SIZE)
+    return Warehouse(
+        client=client,
+        engine=engine,
+        database=database,
+        dsn=dsn,
+        cluster=cluster,
+        _clients=clients,
+    )

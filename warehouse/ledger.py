@@ -11,7 +11,8 @@ equal version arriving late changes nothing.
 `write_states` applies the same rules inside ClickHouse (``ledger_stage_plan``), which is
 3–4x faster than planning in pandas (bench/ledger_sql_path.py). One writer at a time (the
 ETL serialises its batches); a replay after a crash finds the states already written and
-writes nothing, so writing is idempotent.
+writes nothing, so writing is idempotent — and rows whose insert was cut off between the
+ledger and its materialized views are completed by the next write (``ledger_pending``).
 """
 
 from __future__ import annotations
@@ -174,7 +175,13 @@ def write_states(warehouse: Warehouse, states: pd.DataFrame, batch: str) -> Writ
 
 def write_staged(warehouse: Warehouse) -> WriteReport:
     """Write what is in ``ledger_stage`` (filled by `write_states` or by the ETL's own
-    INSERT … SELECT) as signed rows, and report what it did."""
+    INSERT … SELECT) as signed rows, and report what it did.
+
+    The planned rows go to ``ledger_pending`` first and reach the ledger (and its views) by
+    `flush_pending`; rows left pending by an insert that never returned are flushed first,
+    with the same token, so a crash between the ledger and its views heals on the next
+    write (schema 0013)."""
+    flush_pending(warehouse)
     staged = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_stage"))
     if not staged:
         return WriteReport(0, 0, 0, pd.DataFrame(columns=["dose_id", "version"]), 0)
@@ -184,7 +191,8 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
     )
     outcomes = dict(warehouse.rows(sql_beside(__file__, "stage_outcomes.sql")))
     conflicts = warehouse.frame(sql_beside(__file__, "stage_conflicts.sql"))
-    warehouse.command(sql_beside(__file__, "write_signed.sql"))
+    warehouse.command(sql_beside(__file__, "write_pending.sql"))
+    flush_pending(warehouse)
     new, changed = int(outcomes.get("new", 0)), int(outcomes.get("changed", 0))
     conflicting_rows = int(conflicts["rows"].sum()) if len(conflicts) else 0
     return WriteReport(
@@ -194,3 +202,21 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
         conflicts=conflicts.drop(columns="rows", errors="ignore").reset_index(drop=True),
         written=new + 2 * changed,
     )
+
+
+def insert_pending(warehouse: Warehouse) -> int:
+    """Insert ``ledger_pending`` into the ledger under a token derived from its content
+    (the same rows always form the same blocks and carry the same token); returns rows."""
+    rows, digest = warehouse.rows(sql_beside(__file__, "pending_digest.sql"))[0]
+    if rows:
+        token = f"ledger:{int(rows)}:{int(digest)}"
+        warehouse.command(sql_beside(__file__, "write_signed.sql"), dedup_token=token)
+    return int(rows)
+
+
+def flush_pending(warehouse: Warehouse) -> int:
+    """Insert whatever ``ledger_pending`` holds, then empty it; returns rows flushed."""
+    rows = insert_pending(warehouse)
+    if rows:
+        warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_pending")
+    return rows

@@ -1,6 +1,5 @@
--- Stage the batch's valid rows as dose states: the CCCD becomes its citizen key (keyed
--- SipHash-128, hex), times are Asia/Ho_Chi_Minh instants.
--- Parameters: db (Identifier), k0 (UInt64), k1 (UInt64), source (String).
+-- Stage the batch's valid rows as dose states (citizen key instead of the CCCD; times are
+-- Asia/Ho_Chi_Minh instants). Parameters: db (Identifier), source (String).
 INSERT INTO {db:Identifier}.ledger_stage
     (dose_id, version, status, citizen_key, birth_year, sex, province_code, site_id,
      vaccine_code, lot_number, dose_number, administered_at, recorded_at, source)
@@ -8,7 +7,7 @@ SELECT
     dose_id,
     assumeNotNull(version),
     status,
-    lower(hex(sipHash128Keyed(({k0:UInt64}, {k1:UInt64}), citizen_id))),
+    citizen_key,
     toUInt16(toYear(assumeNotNull(date_of_birth))),
     sex,
     province_code,
@@ -19,6 +18,5 @@ SELECT
     assumeNotNull(administered_at),
     now64(3, 'Asia/Ho_Chi_Minh'),
     {source:String}
-FROM {db:Identifier}.etl_raw_checked
+FROM {db:Identifier}.etl_checked
 WHERE reason = ''
-SETTINGS async_insert = 0

@@ -13,7 +13,7 @@ from dash import html
 from vaxviet.services import current_services
 from warehouse.status import warehouse_status
 
-dash.register_page(__name__, path="/", title="VaxViet — trạng thái / status", name="Status")
+dash.register_page(__name__, path="/status", title="VaxViet — trạng thái / status", name="Status")
 
 STATUS_TABLE_ID = "status-table"
 ROWS_TABLE_ID = "status-rows"

@@ -8,6 +8,7 @@ test bodies run against a ClickHouse server when VAX_TEST_CLICKHOUSE_URL is set
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -65,17 +66,26 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`python -m vaxviet serve` as `make run` starts it, on a free port and a fresh var/."""
+@contextlib.contextmanager
+def serve_process(
+    directory: Path, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """`python -m vaxviet serve` as `make run` starts it, on a free port, with its var/ in
+    `directory` (which may already hold a registry) and any extra `settings`; its output is
+    appended to `directory`/serve.log. Yields (base URL, environment)."""
     port = free_port()
-    env = {**os.environ, "VAX_VAR_DIR": str(tmp_path / "var"), "VAX_PORT": str(port)}
-    log = tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        **(settings or {}),
+        "VAX_VAR_DIR": str(directory / "var"),
+        "VAX_PORT": str(port),
+    }
+    log = directory / "serve.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "vaxviet", "serve"],
         cwd=ROOT,
         env=env,
-        stdout=log.open("wb"),
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -87,13 +97,23 @@ def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             if get(f"{base}/healthz")[0] == 200:
                 break
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     else:
         process.kill()
         pytest.fail("serve did not answer /healthz within 90 s")
-    yield base, env
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`python -m vaxviet serve` as `make run` starts it, on a free port and a fresh var/."""
+    with serve_process(tmp_path) as served:
+        yield served
 
 
 # -- the operational registry: SQLite always, PostgreSQL when it runs ---------------------------

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from etl.__main__ import reference_codes
-from etl.files import load_file, refresh_reference
+from etl.files import _as_text, load_batch, load_file, pseudonym_parts, refresh_reference
 from tests.conftest import ROOT
 from warehouse.client import Warehouse
 from warehouse.migrate import migrate
@@ -155,10 +156,13 @@ def test_no_cccd_or_phone_anywhere_in_the_warehouse(loaded: Warehouse, tmp_path:
             )
             assert hits == 0, f"{canary} found in {table}.{column}"
     names_outside_identity = [
-        t for t, c in columns if t not in ("citizen_identity", "etl_raw") and c == "full_name"
+        t
+        for t, c in columns
+        if t not in ("citizen_identity", "etl_raw", "etl_checked") and c == "full_name"
     ]
     assert names_outside_identity == []
-    assert loaded.scalar("SELECT count() FROM {db:Identifier}.etl_raw") == 0  # scratch emptied
+    for scratch in ("etl_raw", "etl_checked"):  # in-memory scratch, emptied after each batch
+        assert loaded.scalar(f"SELECT count() FROM {{db:Identifier}}.{scratch}") == 0
     assert loaded.scalar("SELECT count() FROM {db:Identifier}.citizen_identity") == 1
 
 
@@ -195,3 +199,68 @@ def test_load_command(tmp_path: Path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_a_batch_range_with_new_content_is_not_dropped_as_a_replay(loaded: Warehouse) -> None:
+    """Tokens carry a digest of the batch: the same source range with other rows (a registry
+    range changed between a crash and its replay) lands instead of being deduplicated."""
+    parts = pseudonym_parts(KEY)
+    first = pa.Table.from_pandas(pd.DataFrame([BAD_ROWS["unknown_vaccine"]]), preserve_index=False)
+    second = pa.Table.from_pandas(pd.DataFrame([BAD_ROWS["future_time"]]), preserve_index=False)
+    for table in (first, second, first):
+        load_batch(loaded, _as_text(table), "registry:doses", 0, parts, [7])
+    reasons = loaded.rows(
+        "SELECT reason FROM {db:Identifier}.etl_rejects FINAL WHERE position = '7' ORDER BY reason"
+    )
+    assert reasons == [("future_time",), ("unknown_vaccine",)]
+    assert loaded.scalar("SELECT count() FROM {db:Identifier}.etl_rejects") == 2  # replay: once
+
+
+def test_a_drop_without_the_optional_columns_loads(loaded: Warehouse, tmp_path: Path) -> None:
+    """version, status and phone may be absent (nulls in every row): the batch's digest
+    (its insert tokens) must not become NULL."""
+    frame = pd.DataFrame([row("O1"), row("O2", dose_number="2")]).drop(
+        columns=["version", "status", "phone"]
+    )
+    report = load_file(loaded, write(frame, tmp_path / "minimal.csv"), KEY)
+    assert (report.loaded, report.rejected) == (2, 0)
+    assert [r[:2] for r in current(loaded)] == [("O1", 1), ("O2", 1)]
+
+
+def test_csv_is_read_in_batches_of_the_asked_size(tmp_path: Path) -> None:
+    from etl.files import read_batches
+
+    frame = pd.DataFrame([row(f"C{i}") for i in range(25)])
+    sizes = [t.num_rows for t in read_batches(write(frame, tmp_path / "d.csv"), rows=10)]
+    assert sizes == [10, 10, 5]
+
+
+def test_a_replay_cut_at_other_boundaries_records_no_reject_twice(loaded: Warehouse) -> None:
+    """After a crash the registry stream may cut the same rows into other batches (other
+    insert tokens): rejects are still recorded once per source, position and reason."""
+    parts = pseudonym_parts(KEY)
+    rows = [row("X1"), BAD_ROWS["unknown_vaccine"], row("X3"), BAD_ROWS["future_time"]]
+    table = _as_text(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False))
+    load_batch(loaded, table.slice(0, 3), "registry:doses", 0, parts, [1, 2, 3])  # crashed
+    load_batch(loaded, table, "registry:doses", 0, parts, [1, 2, 3, 4])  # the replay
+    assert loaded.rows(
+        "SELECT position, reason, count() FROM {db:Identifier}.etl_rejects "
+        "GROUP BY position, reason ORDER BY position"
+    ) == [("2", "unknown_vaccine", 1), ("4", "future_time", 1)]
+
+
+def test_one_identity_per_person_and_batch_the_last_record(
+    loaded: Warehouse, tmp_path: Path
+) -> None:
+    """Three doses of one person in one batch, their name corrected on the way: one identity
+    row, from the last record in the file; a bad row's details never land."""
+    rows = [
+        row("I1", full_name="Nguyen Van An"),
+        row("I2", dose_number="2", full_name="Nguyễn Văn Ân"),
+        row("I3", dose_number="3", full_name="Nguyễn Văn An"),
+        row("I4", dose_number="9", full_name="Rejected Name"),  # out of range: rejected
+    ]
+    load_file(loaded, write(pd.DataFrame(rows), tmp_path / "drop.csv"), KEY)
+    assert loaded.rows("SELECT full_name FROM {db:Identifier}.citizen_identity") == [
+        ("Nguyễn Văn An",)
+    ]

@@ -70,7 +70,7 @@ def test_migrations_are_idempotent_and_match_the_models(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert migrate(engine) == "0001"
+    assert migrate(engine) == "0002"
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -182,3 +182,39 @@ def test_dates_round_trip(engine: Engine) -> None:
     with engine.connect() as connection:
         born = connection.execute(text("SELECT date_of_birth FROM citizens")).scalar_one()
     assert str(born) == str(date(1990, 5, 1))
+
+
+def test_the_bulk_path_refuses_bad_stock_movements(engine: Engine) -> None:
+    """The seed's own write path (SQLite's staging table, PostgreSQL's COPY) keeps every
+    check: one bad row refuses the whole batch, and a good batch lands exactly."""
+    import pandas as pd
+
+    from registry.bulk import BulkWriter
+
+    at = pd.Timestamp("2021-08-01 07:00", tz="Asia/Ho_Chi_Minh")
+    good = pd.DataFrame(
+        {
+            "movement_id": [1, 2],
+            "kind": ["received", "transferred"],
+            "level": ["national", "national"],
+            "province_code": [None, None],
+            "site_id": [None, None],
+            "vaccine_code": ["EU/1/21/1529"] * 2,
+            "lot_number": ["ASTR-2108"] * 2,
+            "expiry_date": pd.Timestamp("2022-01-01"),
+            "quantity": [100, -40],
+            "moved_at": [at, at],
+            "transfer_id": pd.array([None, 1], dtype="Int64"),
+            "change_seq": [10, 11],
+        }
+    )
+    for bad in ({"quantity": [-100, -40]}, {"kind": ["received", "stolen"]}):
+        with pytest.raises(Exception, match=r"(?i)check"), engine.begin() as connection:
+            BulkWriter(connection).insert("stock_movements", good.assign(**bad))
+    with engine.begin() as connection:
+        BulkWriter(connection).insert("stock_movements", good)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT kind, quantity, transfer_id FROM stock_movements ORDER BY movement_id")
+        ).fetchall()
+    assert [tuple(row) for row in rows] == [("received", 100, None), ("transferred", -40, 1)]

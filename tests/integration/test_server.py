@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import flask
@@ -106,3 +107,59 @@ def test_a_second_process_on_the_same_warehouse_is_refused_clearly(
     )
     assert result.returncode == 1
     assert "in use by another process" in result.stderr
+
+
+def test_serve_streams_the_registry_in_its_worker_thread(tmp_path: Path) -> None:
+    """`make run`'s process loads the seeded registry by itself (embedded: one process)."""
+    from datetime import date
+
+    from registry.db import make_engine, migrate
+    from registry.simulator import SeedOptions, seed
+    from tests.integration.conftest import serve_process
+
+    (tmp_path / "var").mkdir()
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'registry.sqlite'}")
+    migrate(engine)
+    seed(engine, SeedOptions(scale=0.0002, until=date(2021, 5, 31), seed=5, error_rate=0.0))
+    with engine.connect() as connection:
+        from sqlalchemy import text
+
+        valid = connection.execute(text("SELECT count(*) FROM doses WHERE status = 'valid'"))
+        expected = int(valid.scalar_one())
+    engine.dispose()
+    assert expected > 0
+    with serve_process(tmp_path) as (base, _):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            document = json.loads(get(f"{base}/healthz")[1])
+            worker = document["etl_worker"]
+            if worker["passes"] and worker["read"] >= expected:
+                break
+            time.sleep(0.5)
+        assert document["status"] == "ok", document
+        assert worker["running"] and worker["failures"] == 0
+        assert worker["loaded"] == expected and worker["rejected"] == 0
+        assert document["tables"]["dose_ledger"] >= expected
+        assert document["data_version"] != "0"
+
+
+def test_a_failing_etl_worker_makes_health_degraded(warehouse: Warehouse, tmp_path: Path) -> None:
+    from etl.worker import EtlWorker
+    from registry.db import make_engine
+
+    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path)})
+    broken = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'registry.sqlite'}")
+    worker = EtlWorker(warehouse, broken, settings.pseudonym_key, interval=0.05).start()
+    try:
+        server = create_server(Services(settings, warehouse, worker=worker))
+        deadline = time.monotonic() + 30
+        while worker.state.failures < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        response = server.test_client().get("/healthz")
+        document = response.get_json()
+        assert response.status_code == 503
+        assert document["etl_worker"]["running"] and document["etl_worker"]["failures"] >= 2
+        assert "ETL worker is failing" in document["reason"]
+    finally:
+        worker.stop()
+    assert not worker.status()["running"]

@@ -1,0 +1,217 @@
+"""Server time of a certificate lookup on embedded chDB, per step, and lookups per second.
+
+    python -m bench.certificates_lookup [--doses 1000000] [--lookups 200] [--seconds 10]
+                                        [--threads 2] [--dir DIR [--reuse]]
+
+Fills a warehouse with N synthetic doses written straight into the ledger by
+`INSERT … SELECT FROM numbers()` (bench/sql/lookup_fill.sql: 2 or 3 doses per person, keys
+made from 12-digit CCCDs exactly as the ETL makes them, so the materialized views fill the
+citizen index as in production) and an identity for every person (the restricted table at
+full size). Then, for people drawn at random, it times the two server steps of the lookup
+API, without the web layer's 0.4 s floor (a deliberate delay that makes "no such person"
+and "details do not match" take equally long) and without SMS delivery:
+
+* **code request** (`Lookup.request_code`): key from the typed CCCD and phone, identity
+  read, name/date/phone comparison, a challenge stored, the code queued to the outbox;
+* **confirm** (`issue.certificate_card`, what `/api/v1/certificate/confirm` answers after the
+  code check): identity and live doses, status rules, DCC, signature, QR PNG, card.
+
+Latency: one lookup at a time. Throughput: `--threads` threads doing whole lookups for
+`--seconds`; their statements run concurrently on the warehouse's pool of clients.
+Issue 6's targets: p99 <= 50 ms with 50 M doses; >= 200 lookups/s on 2 cores. Figures go
+to stdout and docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.report import write_section
+from certificates import issue, keys, lookup
+from etl.files import pseudonym_parts
+from vaxviet.settings import Settings
+from warehouse.client import Warehouse, connect
+from warehouse.migrate import migrate
+from warehouse.sqlfiles import sql_beside
+
+KEY = bytes(range(32))
+PRODUCTS = ["EU/1/21/1529", "EU/1/20/1528", "BBIBP-CorV", "EU/1/20/1507"]
+CHUNK = 2_000_000
+NAME, BORN, PHONE = "Nguyễn Văn An", dt.date(1980, 1, 2), "0987654321"
+
+
+def people_of(doses: int) -> int:
+    """Persons lookup_fill.sql spreads `doses` over (two per block of five numbers)."""
+    return 2 * (doses // 5) + (1 if doses % 5 else 0) + (1 if doses % 5 > 2 else 0)
+
+
+def fill(warehouse: Warehouse, doses: int) -> float:
+    k0, k1 = pseudonym_parts(KEY)
+    started = time.monotonic()
+    for start in range(0, doses, CHUNK):
+        count = min(CHUNK, doses - start)
+        warehouse.command(
+            sql_beside(__file__, "lookup_fill.sql"),
+            {"k0": k0, "k1": k1, "start": start, "count": count, "vaccines": PRODUCTS},
+        )
+        rate = (start + count) / (time.monotonic() - started)
+        print(f"  {start + count:,} / {doses:,} doses ({rate:,.0f}/s)", flush=True)
+    people = people_of(doses)
+    for start in range(0, people, CHUNK):
+        warehouse.command(
+            sql_beside(__file__, "lookup_identities.sql"),
+            {"k0": k0, "k1": k1, "start": start, "count": min(CHUNK, people - start)},
+        )
+    print(f"  {people:,} identities", flush=True)
+    return time.monotonic() - started
+
+
+def cccd(person: int) -> str:
+    return f"{100000000000 + person:012d}"
+
+
+def keys_of(warehouse: Warehouse, people: list[int]) -> dict[int, str]:
+    """Citizen keys of these people, made in one statement before any timing: the confirm
+    step gets the key from the code challenge, not from a query."""
+    k0, k1 = pseudonym_parts(KEY)
+    found = warehouse.rows(
+        "SELECT person, lower(hex(sipHash128Keyed(({k0:UInt64}, {k1:UInt64}), "
+        "leftPad(toString(100000000000 + person), 12, '0')))) "
+        "FROM (SELECT arrayJoin({people:Array(UInt64)}) AS person)",
+        {"k0": k0, "k1": k1, "people": people},
+    )
+    return {int(person): str(key) for person, key in found}
+
+
+def lookup_once(
+    service: lookup.Lookup, signing: keys.SigningKey, person: int, key: str
+) -> tuple[float, float]:
+    """(code request, confirm) server time in seconds for one person."""
+    details = lookup.Details(cccd(person), NAME, BORN, PHONE)
+    t0 = time.perf_counter()
+    service.request_code(details)
+    t1 = time.perf_counter()
+    card = issue.certificate_card(service.warehouse, key, signing, dt.datetime.now(dt.UTC))
+    t2 = time.perf_counter()
+    if card is None:
+        raise AssertionError(f"person {person} has no certificate")
+    return t1 - t0, t2 - t1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--doses", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0, help="throughput phase")
+    parser.add_argument("--threads", type=int, default=2, help="throughput phase")
+    parser.add_argument("--dir", default="", help="work directory (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="time a filled --dir again")
+    args = parser.parse_args()
+
+    folder = Path(args.dir or tempfile.mkdtemp(prefix="bench-lookup-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    root = connect(f"chdb://{folder / 'chdb'}", "default")
+    warehouse = dataclasses.replace(root, database="vax")
+    migrate(warehouse)
+    filled = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
+    if args.reuse and filled:
+        args.doses, load_note = filled, "filled by an earlier run of this command"
+        print(f"reusing {filled:,} doses in {folder}")
+    else:
+        print(f"filling {args.doses:,} doses into {folder}")
+        load_note = f"written in {fill(warehouse, args.doses):.0f} s"
+    parts = dict(
+        warehouse.rows(
+            "SELECT table, count() FROM system.parts WHERE database = {db:String} AND active "
+            "AND table IN ('dose_ledger', 'citizen_doses', 'citizen_identity') GROUP BY table",
+            {"db": warehouse.database},
+        )
+    )
+    people = people_of(args.doses)
+    settings = Settings.from_env({"VAX_VAR_DIR": str(folder / "var")})
+    signing = keys.ensure(settings)
+    outbox = lookup.OutboxSender(folder / "sms.jsonl")
+    service = lookup.Lookup(warehouse, KEY, outbox, lookup.MemoryChallengeStore())
+    rng = np.random.default_rng()  # other people each run: no run reads what the last one cached
+    drawn = [int(p) for p in rng.integers(0, people, 5 + args.lookups + 4000)]
+    key_of = keys_of(warehouse, drawn)
+
+    for person in drawn[:5]:  # the first queries load marks and caches
+        lookup_once(service, signing, person, key_of[person])
+    request_ms, confirm_ms = [], []
+    for person in drawn[5 : 5 + args.lookups]:
+        request, confirm = lookup_once(service, signing, person, key_of[person])
+        request_ms.append(request * 1000)
+        confirm_ms.append(confirm * 1000)
+
+    pool = drawn[5 + args.lookups :]
+    done = [0] * args.threads
+    stop = time.monotonic() + args.seconds
+
+    def worker(index: int) -> None:
+        while time.monotonic() < stop:
+            person = pool[(index * 7919 + done[index]) % len(pool)]
+            lookup_once(service, signing, person, key_of[person])
+            done[index] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.threads)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    per_second = sum(done) / (time.monotonic() - started)
+    service.wait_for_sending()
+    root.close()
+    if not args.dir:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def row(label: str, times: list[float]) -> str:
+        ordered = sorted(times)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        median, mean = statistics.median(ordered), statistics.fmean(ordered)
+        print(f"{label:50s} median {median:7.1f} ms  mean {mean:7.1f} ms  p99 {p99:7.1f} ms")
+        return f"| {label} | {median:.1f} | {mean:.1f} | {p99:.1f} |"
+
+    total = [a + b for a, b in zip(request_ms, confirm_ms, strict=True)]
+    rows = [
+        row("code request (key + identity in one read, comparison)", request_ms),
+        row("confirm (identity, doses, rules, sign, QR PNG, card)", confirm_ms),
+        row("whole lookup (request + confirm)", total),
+    ]
+    print(f"whole lookups/s with {args.threads} threads: {per_second:.0f}")
+    load = os.getloadavg()[0]
+    body = "\n".join(
+        [
+            f"{args.doses:,} doses of {people:,} people in embedded chDB ({load_note}; active "
+            f"parts: dose_ledger {parts.get('dose_ledger', 0)}, citizen_doses "
+            f"{parts.get('citizen_doses', 0)}, citizen_identity "
+            f"{parts.get('citizen_identity', 0)}), {people:,} identities. {args.lookups} people "
+            "drawn at random (others each run), looked up one after another:",
+            "",
+            "| server step, per lookup | median ms | mean ms | p99 ms |",
+            "|---|---:|---:|---:|",
+            *rows,
+            "",
+            f"Whole lookups per second, {args.threads} threads for {args.seconds:.0f} s: "
+            f"**{per_second:.0f}** (statements on the warehouse's pool of clients). "
+            f"Load average {load:.1f} at the end. Issue 6's targets: p99 <= 50 ms with 50 M "
+            "doses, >= 200 lookups/s on 2 cores.",
+        ]
+    )
+    write_section("Certificates: lookup server time", "bench.certificates_lookup", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The HCERT chain around a COSE_Sign1 message, one small function per stage.
+
+    DCC JSON → CWT claims {1: iss, 6: iat, 4: exp, -260: {1: DCC}} → COSE_Sign1
+             → zlib → base45 → "HC1:" + text → QR code (alphanumeric mode)
+
+Each decoding function raises `HcertError` with the reason when its stage fails, and none
+falls back to a laxer reading (uncompressed data stays a zlib failure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import base45
+import cbor2
+
+PREFIX = "HC1:"
+CLAIM_ISS = 1
+CLAIM_EXP = 4
+CLAIM_IAT = 6
+CLAIM_HCERT = -260
+HCERT_DCC_V1 = 1
+
+
+class HcertError(ValueError):
+    """A stage of the chain could not be decoded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The CWT claims of an HCERT; `dcc` is the payload as plain JSON values."""
+
+    issuer: str | None
+    issued_at: int | None
+    expires_at: int | None
+    dcc: dict[str, Any]
+
+
+def strip_prefix(text: str) -> str:
+    if not text.startswith(PREFIX):
+        raise HcertError(f"text does not start with {PREFIX!r}")
+    return text[len(PREFIX) :]
+
+
+def b45decode(text: str) -> bytes:
+    try:
+        return bytes(base45.b45decode(text))
+    except (ValueError, TypeError) as error:
+        raise HcertError(f"not base45: {error}") from None
+
+
+def inflate(data: bytes) -> bytes:
+    """zlib-decompress a complete stream (no raw fallback, no trailing bytes)."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data)
+    except zlib.error as error:
+        raise HcertError(f"not a zlib stream: {error}") from None
+    if not inflater.eof:
+        raise HcertError("zlib stream is truncated")
+    return out
+
+
+def decode_claims(payload: bytes) -> Claims:
+    """Read the CWT claims map carried by the COSE payload."""
+    try:
+        claims = cbor2.loads(payload)
+    except Exception as error:  # cbor2 raises several types for bad input
+        raise HcertError(f"payload is not CBOR: {error}") from None
+    if not isinstance(claims, Mapping):
+        raise HcertError("CWT claims must be a map")
+    hcert = claims.get(CLAIM_HCERT)
+    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(HCERT_DCC_V1), Mapping):
+        raise HcertError("claim -260 must hold {1: <DCC map>}")
+    issuer = claims.get(CLAIM_ISS)
+    return Claims(
+        issuer=issuer if isinstance(issuer, str) else None,
+        issued_at=_seconds(claims.get(CLAIM_IAT)),
+        expires_at=_seconds(claims.get(CLAIM_EXP)),
+        dcc=to_json(hcert[HCERT_DCC_V1]),
+    )
+
+
+def _seconds(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def encode_claims(dcc: Mapping[str, Any], issuer: str, issued_at: int, expires_at: int) -> bytes:
+    return cbor2.dumps(
+        {
+            CLAIM_ISS: issuer,
+            CLAIM_IAT: issued_at,
+            CLAIM_EXP: expires_at,
+            CLAIM_HCERT: {HCERT_DCC_V1: dict(dcc)},
+        }
+    )
+
+
+def encode_text(cose_message: bytes) -> str:
+    """COSE bytes → the QR text ("HC1:" + base45 of the zlib stream)."""
+    return PREFIX + base45.b45encode(zlib.compress(cose_message, 9)).decode("ascii")
+
+
+def to_json(value: Any) -> Any:
+    """CBOR-decoded values as plain JSON values (maps, lists, UTC ISO date-times)."""
+    if isinstance(value, Mapping):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, cbor2.CBORTag):
+        return to_json(value.value)
+    return value

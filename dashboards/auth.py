@@ -1,0 +1,247 @@
+"""Who may reach ``/internal/``: Flask-Login sessions for the users of :mod:`dashboards.users`.
+
+* One guard (:func:`_guard`, a ``before_request`` hook on the whole server) covers every
+  path under ``/internal``: the Dash pages, its JSON (``_dash-layout``,
+  ``_dash-update-component``, …), its scripts and the CSV exports. An anonymous request gets
+  the login page (a redirect, for a page) or ``401`` (anything else), never data. Only the
+  login form itself is open.
+* A login lasts ``VAX_INTERNAL_SESSION_MINUTES`` from the moment of login (auto-refresh
+  does not extend it); the user row is read again on every request, so a disabled user is
+  out at once. Logout is a POST with the form's token.
+* :func:`scope` is the province every query is limited to, taken from the logged-in user
+  on the server: never from the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from typing import Final
+from urllib.parse import urlencode
+
+import flask
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from dashboards import users
+from dashboards.i18n import text
+from portal.cache import CACHE
+from portal.i18n import Lang, lang_of
+
+log = logging.getLogger("vaxviet.dashboards")
+
+PREFIX: Final = "/internal"
+LOGIN_PATH: Final = f"{PREFIX}/login"
+LOGOUT_PATH: Final = f"{PREFIX}/logout"
+HOME_PATH: Final = f"{PREFIX}/"
+ENGINE_KEY: Final = "vaxviet.dashboards.users"
+_LOGIN_AT: Final = "internal_login_at"
+#: failed logins allowed per user name and client address in `FAILURE_SECONDS`, then 429
+MAX_FAILURES: Final = 10
+FAILURE_SECONDS: Final = 900
+_CSRF: Final = "internal_csrf"
+
+
+class SessionUser(UserMixin):
+    """The Flask-Login face of a :class:`dashboards.users.User`."""
+
+    def __init__(self, user: users.User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+
+def registry_engine() -> Engine:
+    """The registry database (users; the reconciliation reads it too)."""
+    engine: Engine = flask.current_app.extensions[ENGINE_KEY]
+    return engine
+
+
+_engine = registry_engine
+
+
+def _load(user_id: str) -> SessionUser | None:
+    user = users.get_user(_engine(), int(user_id)) if user_id.isdigit() else None
+    return SessionUser(user) if user is not None and user.active else None
+
+
+def logged_in() -> users.User | None:
+    if not current_user.is_authenticated:
+        return None
+    user: users.User = current_user.user
+    return user
+
+
+def scope() -> str:
+    """The province the current user may see ("" = the whole country). Raises when nobody
+    is logged in (the guard makes that unreachable from a request)."""
+    user = logged_in()
+    if user is None:
+        flask.abort(401)
+    return user.scope
+
+
+def csrf_token() -> str:
+    token = flask.session.get(_CSRF)
+    if not token:
+        token = flask.session[_CSRF] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def _csrf_ok() -> bool:
+    given = flask.request.form.get("csrf", "")
+    expected = flask.session.get(_CSRF, "")
+    return bool(expected) and secrets.compare_digest(str(given), str(expected))
+
+
+def _expired(lifetime_minutes: int) -> bool:
+    started = flask.session.get(_LOGIN_AT)
+    return not isinstance(started, int | float) or time.time() - started > lifetime_minutes * 60
+
+
+def _end_session() -> None:
+    logout_user()
+    flask.session.pop(_LOGIN_AT, None)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after login: only a path inside the dashboards."""
+    if target and target.startswith(f"{PREFIX}/") and not target.startswith("//"):
+        return target
+    return HOME_PATH
+
+
+def _guard() -> Response | tuple[dict[str, str], int] | None:
+    path = flask.request.path
+    if path != PREFIX and not path.startswith(f"{PREFIX}/"):
+        return None
+    if path == LOGIN_PATH:
+        return None
+    lifetime = flask.current_app.config["VAX_INTERNAL_SESSION_MINUTES"]
+    if current_user.is_authenticated and _expired(lifetime):
+        _end_session()
+    if current_user.is_authenticated:
+        return None
+    wants_page = flask.request.method == "GET" and "/_dash-" not in path and "/export/" not in path
+    if wants_page:
+        query = {"next": flask.request.full_path.rstrip("?")}
+        lang = lang_of(flask.request.args.get("lang", "vi"))
+        if lang == "en":
+            query["lang"] = "en"
+        return flask.redirect(f"{LOGIN_PATH}?{urlencode(query)}")
+    return {"error": "login required"}, 401
+
+
+_LOGIN_PAGE: Final = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1b1b1b; }
+header { background: #3a2e5c; color: #fff; padding: 0.7rem 1rem; font-weight: 700; }
+main { max-width: 24rem; margin: 2rem auto; padding: 0 1rem; }
+label { display: block; margin: 0.8rem 0 0.2rem; }
+input { font-size: 1rem; padding: 0.4rem; width: 100%; box-sizing: border-box; }
+button { margin-top: 1rem; font-size: 1rem; padding: 0.4rem 1.2rem; }
+.error { background: #fde2e1; border-left: 4px solid #b3261e; padding: 0.5rem; }
+</style></head>
+<body><header>VaxViet — {{ heading }}</header>
+<main><h1>{{ title }}</h1>
+{% if error %}<p class="error" role="alert" id="login-error">{{ error }}</p>{% endif %}
+<form method="post" action="{{ action }}">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<input type="hidden" name="next" value="{{ next }}">
+<label for="login-name">{{ name_label }}</label>
+<input id="login-name" name="name" autocomplete="username" required>
+<label for="login-password">{{ password_label }}</label>
+<input id="login-password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" id="login-submit">{{ submit }}</button>
+</form>
+<p><a href="{{ other_href }}">{{ other_label }}</a></p></main></body></html>
+"""
+
+
+def _login_page(lang: Lang, next_path: str, error: str = "") -> str:
+    other: Lang = "vi" if lang == "en" else "en"
+    query = {"next": next_path, **({"lang": "en"} if other == "en" else {})}
+    return flask.render_template_string(
+        _LOGIN_PAGE,
+        lang=lang,
+        title=text("login.title", lang),
+        heading=text("app.title", lang),
+        error=error,
+        action=LOGIN_PATH + ("?lang=en" if lang == "en" else ""),
+        csrf=csrf_token(),
+        next=next_path,
+        name_label=text("login.name", lang),
+        password_label=text("login.password", lang),
+        submit=text("login.submit", lang),
+        other_href=f"{LOGIN_PATH}?{urlencode(query)}",
+        other_label=text("lang.switch", lang),
+    )
+
+
+def _failures_key(name: str) -> str:
+    """The failed-login counter of a user name from this client (hashed: no names in keys)."""
+    client = flask.request.remote_addr or ""
+    digest = hashlib.sha256(f"{name.strip().lower()}|{client}".encode()).hexdigest()[:24]
+    return f"login-failures:{digest}"
+
+
+def login() -> Response | str | tuple[str, int]:
+    lang = lang_of(flask.request.args.get("lang", "vi"))
+    if flask.request.method == "GET":
+        if current_user.is_authenticated:
+            return flask.redirect(_safe_next(flask.request.args.get("next")))
+        return _login_page(lang, _safe_next(flask.request.args.get("next")))
+    next_path = _safe_next(flask.request.form.get("next"))
+    if not _csrf_ok():
+        return _login_page(lang, next_path, text("login.expired", lang)), 400
+    name = flask.request.form.get("name", "")
+    failures_key = _failures_key(name)
+    failures = int(CACHE.get(failures_key) or 0)
+    if failures >= MAX_FAILURES:
+        return _login_page(lang, next_path, text("login.throttled", lang)), 429
+    user = users.authenticate(_engine(), name, flask.request.form.get("password", ""))
+    if user is None:
+        CACHE.set(failures_key, failures + 1, timeout=FAILURE_SECONDS)
+        return _login_page(lang, next_path, text("login.failed", lang)), 401
+    CACHE.delete(failures_key)
+    login_user(SessionUser(user))
+    flask.session[_LOGIN_AT] = time.time()
+    flask.session[_CSRF] = secrets.token_urlsafe(24)  # a new token for the new session
+    return flask.redirect(next_path)
+
+
+def logout() -> Response | tuple[dict[str, str], int]:
+    if not _csrf_ok():
+        return {"error": "bad form token"}, 400
+    _end_session()
+    lang = lang_of(flask.request.args.get("lang", "vi"))
+    return flask.redirect(LOGIN_PATH + ("?lang=en" if lang == "en" else ""))
+
+
+def init_auth(server: flask.Flask, engine: Engine, session_minutes: int) -> None:
+    """Sessions, the guard and the login/logout routes for ``/internal``."""
+    try:
+        users.ensure_table(engine)
+    except SQLAlchemyError as error:  # the portal must still start; logins fail until it is back
+        log.warning("dashboard users table not available (registry unreachable?): %s", error)
+    server.extensions[ENGINE_KEY] = engine
+    server.config["VAX_INTERNAL_SESSION_MINUTES"] = session_minutes
+    manager = LoginManager()
+    manager.session_protection = "basic"
+    manager.user_loader(_load)
+    manager.init_app(server)
+    server.before_request(_guard)
+    server.add_url_rule(LOGIN_PATH, "internal_login", login, methods=["GET", "POST"])
+    server.add_url_rule(LOGOUT_PATH, "internal_logout", logout, methods=["POST"])

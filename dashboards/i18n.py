@@ -1,0 +1,180 @@
+"""The dashboards' texts in Vietnamese (default) and English.
+
+Numbers, percentages and dates use the portal's locale formatting (:mod:`portal.i18n`); only
+the texts here are the dashboards' own. The language travels in the URL (``?lang=en``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from portal.i18n import Lang, pick
+
+TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # key: (Vietnamese, English)
+    "app.title": ("Bảng điều hành nội bộ", "Internal dashboards"),
+    "lang.switch": ("English", "Tiếng Việt"),
+    "login.title": ("Đăng nhập", "Sign in"),
+    "login.name": ("Tên đăng nhập", "User name"),
+    "login.password": ("Mật khẩu", "Password"),
+    "login.submit": ("Đăng nhập", "Sign in"),
+    "login.failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
+    "login.expired": (
+        "Biểu mẫu đã hết hạn, vui lòng thử lại.",
+        "The form has expired; please try again.",
+    ),
+    "login.throttled": (
+        "Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau 15 phút.",
+        "Too many failed sign-ins. Please try again in 15 minutes.",
+    ),
+    "logout": ("Đăng xuất", "Sign out"),
+    "nav.throughput": ("Hoạt động điểm tiêm", "Site throughput"),
+    "nav.stock": ("Kho vắc xin", "Vaccine stock"),
+    "nav.quality": ("Chất lượng dữ liệu", "Data quality"),
+    "scope.national": ("Toàn quốc", "Whole country"),
+    "scope.province": ("Tỉnh", "Province"),
+    "scope.user": ("Người dùng", "User"),
+    "scope.denied": (
+        "Tài khoản của bạn chỉ xem được số liệu của tỉnh mình.",
+        "Your account can only see its own province.",
+    ),
+    "stamp.as_of": ("Số liệu đến", "Data as of"),
+    "stamp.updated": ("ETL ghi lần cuối lúc", "last ETL commit at"),
+    "stamp.replay": (
+        "Không có liều mới trong 24 giờ qua: trang hiển thị thời điểm có dữ liệu cuối cùng.",
+        "No new doses in the last 24 hours: the page shows the time of the last data.",
+    ),
+    "stamp.none": ("Chưa có dữ liệu.", "No data yet."),
+    "csv": ("Tải CSV", "Download CSV"),
+    "empty": ("Không có dòng nào.", "No rows."),
+    "more_rows": (
+        "Hiển thị {shown} / {total} dòng; tệp CSV có đủ.",
+        "Showing {shown} of {total} rows; the CSV has all.",
+    ),
+    "unavailable": (
+        "Kho dữ liệu tạm thời không truy cập được.",
+        "The data warehouse cannot be reached.",
+    ),
+    "definitions": ("Định nghĩa chỉ số", "Indicator definitions"),
+    "back_national": ("← Toàn quốc", "← Whole country"),
+    # throughput
+    "tp.title": ("Hoạt động điểm tiêm", "Site throughput"),
+    "tp.doses_today": ("Số mũi hôm nay", "Doses today"),
+    "tp.sites_open": ("Điểm tiêm đang mở", "Sites open now"),
+    "tp.sites_active": ("Điểm tiêm có ghi nhận trong 2 giờ", "Sites reporting (last 2 h)"),
+    "tp.sites_silent": ("Điểm tiêm im lặng", "Silent sites"),
+    "tp.wait_median": ("Chờ từ check-in đến tiêm (trung vị)", "Check-in to dose (median)"),
+    "tp.wait_p90": ("Chờ (phân vị 90)", "Check-in to dose (p90)"),
+    "tp.minutes": ("{value} phút", "{value} min"),
+    "tp.hourly": ("Số mũi mỗi giờ hôm nay", "Doses per hour today"),
+    "tp.heatmap": ("Số mũi theo giờ × ngày (14 ngày)", "Doses by hour × day (14 days)"),
+    "tp.hour": ("Giờ", "Hour"),
+    "tp.day": ("Ngày", "Day"),
+    "tp.provinces": (
+        "Theo tỉnh (chọn để xem từng điểm tiêm)",
+        "By province (select for its sites)",
+    ),
+    "tp.sites": ("Các điểm tiêm", "Sites"),
+    "tp.silent": (
+        "Điểm tiêm im lặng (mở cửa nhưng không có mũi tiêm trong {hours} giờ)",
+        "Silent sites (open, no dose for {hours} h)",
+    ),
+    "tp.under": ("Điểm tiêm dưới 50% công suất (7 ngày)", "Sites under 50% of capacity (7 days)"),
+    "tp.top": ("Điểm tiêm nhiều mũi nhất hôm nay", "Top sites today"),
+    "tp.bottom": ("Điểm tiêm ít mũi nhất hôm nay (đã mở cửa)", "Bottom sites today (opened)"),
+    "tp.waits": ("Thời gian từ check-in đến tiêm hôm nay", "Check-in to vaccination time today"),
+    "tp.funnel": (
+        "Đăng ký → check-in → tiêm (lịch hẹn hôm nay)",
+        "Registered → checked in → vaccinated (today's appointments)",
+    ),
+    "tp.backlog": ("Lịch hẹn tồn đọng theo tỉnh", "Booking backlog per province"),
+    "tp.definitions": (
+        "Hôm nay: ngày theo giờ Việt Nam của thời điểm hiện tại. Đang mở: trong giờ mở cửa đăng ký của điểm tiêm. "
+        "Có ghi nhận: có mũi tiêm trong giờ hiện tại hoặc giờ trước. Im lặng: đang mở nhưng không có mũi tiêm "
+        "nào trong {hours} giờ kể từ khi mở cửa hoặc mũi cuối cùng (thiếu báo cáo hoặc điểm tiêm đóng). "
+        "Thời gian chờ: từ lần quét QR tại bàn đến mũi tiêm đầu tiên sau đó của cùng người, cùng điểm, cùng ngày. "
+        "Công suất: số mũi trung bình mỗi ngày trong 7 ngày ÷ công suất đăng ký. Tồn đọng: lịch hẹn còn ở trạng "
+        "thái đã đặt; số ngày tồn đọng = lịch sắp tới ÷ tổng công suất các điểm tiêm của tỉnh.",
+        "Today: the local (Viet Nam) day of the current time. Open: within the site's registered opening "
+        "hours. Reporting: doses in the current or the previous hour. Silent: open, but no dose for {hours} "
+        "hours since opening or its last dose (a reporting gap or a closed site). Waiting time: from the desk "
+        "QR scan to the same person's first dose after it, at the same site on the same day. Capacity use: "
+        "average doses a day over 7 days ÷ registered daily capacity. Backlog: appointments still 'booked'; "
+        "days of backlog = upcoming bookings ÷ the daily capacity of the province's sites.",
+    ),
+    # stock
+    "st.title": ("Kho vắc xin", "Vaccine stock"),
+    "st.on_hand": ("Tồn kho theo cấp, vắc xin và lô", "Stock on hand by level, product and lot"),
+    "st.supply": ("Số ngày đủ dùng", "Days of supply"),
+    "st.expiring": ("Lô hết hạn trong 30 ngày", "Lots expiring within 30 days"),
+    "st.wastage": ("Tỷ lệ hao hụt (30 ngày)", "Wastage rate (30 days)"),
+    "st.stock_out": ("Ngày hết hàng tại điểm tiêm (30 ngày)", "Stock-out days at sites (30 days)"),
+    "st.transfers": (
+        "Chênh lệch: phiếu chuyển kho không khớp",
+        "Discrepancy: transfers whose legs differ",
+    ),
+    "st.administered": (
+        "Chênh lệch: liều xuất tiêm trong sổ kho so với số mũi trong kho dữ liệu (7 ngày)",
+        "Discrepancy: doses the stock ledger says were given vs doses recorded (7 days)",
+    ),
+    "st.alerts": ("Cảnh báo cần xử lý", "Alerts to act on"),
+    "st.total_stock": ("Tổng tồn kho", "Total stock on hand"),
+    "st.low_cover": ("Nơi dưới 3 ngày đủ dùng", "Places under 3 days of supply"),
+    "st.expiring_count": ("Lô sắp hết hạn", "Lots expiring"),
+    "st.wastage_rate": ("Tỷ lệ hao hụt", "Wastage rate"),
+    "alert.low_cover": ("Dưới 3 ngày đủ dùng", "Under 3 days of supply"),
+    "alert.expiring": ("Lô sắp hết hạn", "Lot expiring"),
+    "alert.expired": ("Lô đã hết hạn còn tồn", "Expired lot in stock"),
+    "alert.silent": ("Điểm tiêm im lặng", "Silent site"),
+    "alert.stock_out": ("Hết hàng", "Out of stock"),
+    # data quality
+    "dq.title": ("Chất lượng dữ liệu và đường ống ETL", "Data quality and pipeline health"),
+    "dq.lag": ("Độ trễ ETL (từ lần ghi cuối)", "ETL lag (since the last commit)"),
+    "dq.rate": ("Tốc độ nạp (dòng/giây, 24 giờ)", "Load rate (rows/s, 24 h)"),
+    "dq.rejects_total": ("Dòng bị loại", "Rejected rows"),
+    "dq.sources": ("Điểm kiểm tra cuối theo nguồn", "Last checkpoint per source"),
+    "dq.hours": ("Khối lượng nạp theo giờ (48 giờ)", "Rows loaded per hour (48 h)"),
+    "dq.rejects_reason": ("Dòng bị loại theo lý do và ngày", "Rejects by reason and day"),
+    "dq.rejects_province": ("Dòng bị loại theo tỉnh", "Rejects by province"),
+    "dq.examples": (
+        "Ví dụ dòng bị loại (không có dữ liệu cá nhân)",
+        "Examples of rejected rows (no personal data)",
+    ),
+    "dq.unknown_sites": ("Điểm tiêm không có trong danh mục", "Sites not in the site register"),
+    "dq.reconcile": ("Đối soát sổ đăng ký ↔ kho dữ liệu", "Reconciliation: registry ↔ warehouse"),
+    "dq.reconcile_missing": (
+        "Chưa có: lệnh đối soát (python -m etl reconcile) chưa có trong bản cài đặt này. Không có số liệu nào được hiển thị thay thế.",
+        "Not available: the reconciliation command (python -m etl reconcile) is not part of this installation. "
+        "No figures are shown in its place.",
+    ),
+    "dq.reconcile_failed": (
+        "Không chạy được đối soát ({error}); không có số liệu nào được hiển thị thay thế.",
+        "The reconciliation could not run ({error}); no figures are shown in its place.",
+    ),
+    "dq.reconcile_table": (
+        "Các ô lệch (tỉnh × ngày × vắc xin, {days} ngày)",
+        "Differing cells (province × day × product, {days} days)",
+    ),
+    "dq.reconcile_equal": (
+        "Khớp: {days} ngày gần nhất, {compared} ô (tỉnh × ngày × vắc xin) so sánh, 0 chênh lệch, đến điểm kiểm tra {checkpoint} "
+        "(không tính {rejected} mũi bị loại và {in_flight} mũi đang truyền).",
+        "Equal: last {days} days, {compared} cells (province × day × product) compared, 0 differences, as of "
+        "checkpoint {checkpoint} ({rejected} rejected and {in_flight} in-flight doses left out).",
+    ),
+    "dq.reconcile_differs": (
+        "LỆCH: {cells} ô khác nhau trong {days} ngày gần nhất ({compared} ô so sánh toàn quốc, đến điểm kiểm tra "
+        "{checkpoint}). Sửa bằng python -m etl reconcile --repair.",
+        "DIFFERENT: {cells} cells differ over the last {days} days ({compared} cells compared nationally, as of "
+        "checkpoint {checkpoint}). Repair with python -m etl reconcile --repair.",
+    ),
+    "dq.national_only": (
+        "Số liệu đường ống ETL là của toàn hệ thống (không chứa số liệu theo tỉnh).",
+        "Pipeline figures are system-wide (they hold no per-province data).",
+    ),
+}
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """The text for `key` in `lang`, with ``{name}`` fields filled from `values`."""
+    chosen = pick(TEXTS[key], lang)
+    return chosen.format(**values) if values else chosen

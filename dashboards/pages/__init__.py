@@ -1,0 +1,1 @@
+"""The dashboard pages: each module has ``build(context) -> Page`` (see :mod:`dashboards.view`)."""

@@ -1,0 +1,188 @@
+"""Data quality and pipeline health: ETL lag and load rate from the checkpoints, the last
+checkpoint per source, rejects by reason and province over time with examples (no personal
+data), sites missing from the register, and the registry ↔ warehouse reconciliation when
+the platform has it."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from typing import Any, Final
+
+import pandas as pd
+from dash import html
+
+from dashboards import data
+from dashboards.i18n import text
+from dashboards.names import with_names
+from dashboards.view import Column, Context, Page, Table, card, graph, table_block
+from portal.i18n import number
+
+NAME: Final = "quality"
+PATH: Final = "/internal/quality"
+HOURS_DAYS: Final = 2
+RECORD_CHARS: Final = 300
+
+PROVINCE_NAME = Column("province_name", ("Tỉnh", "Province"))
+
+
+def reconciliation_available() -> bool:
+    """Whether the platform has the reconciliation command (``etl/reconcile.py``)."""
+    return importlib.util.find_spec("etl.reconcile") is not None
+
+
+def _rate(hours: pd.DataFrame) -> float:
+    seconds = float(hours["seconds"].sum())
+    return float(hours["rows_read"].sum()) / seconds if seconds > 0 else float("nan")
+
+
+def _rejects_figure(daily: pd.DataFrame, context: Context) -> dict[str, Any]:
+    by_reason = daily.groupby(["day", "reason"], as_index=False)["rejects"].sum()
+    traces = [
+        {
+            "type": "bar",
+            "name": reason,
+            "x": [d.strftime("%Y-%m-%d") for d in part["day"]],
+            "y": part["rejects"].tolist(),
+        }
+        for reason, part in by_reason.groupby("reason")
+    ]
+    return {
+        "data": traces,
+        "layout": {"barmode": "stack", "title": {"text": text("dq.rejects_reason", context.lang)}, "height": 320,
+                   "margin": {"l": 50, "r": 10, "t": 40, "b": 40}},
+    }  # fmt: skip
+
+
+RECONCILE_DAYS: Final = 7
+RECONCILE_COLUMNS: Final = [
+    Column("province_code", ("Mã tỉnh", "Province code")),
+    PROVINCE_NAME,
+    Column("day", ("Ngày", "Day")),
+    Column("vaccine_code", ("Vắc xin", "Product")),
+    Column("doses_registry", ("Mũi (sổ đăng ký)", "Doses (registry)"), "int"),
+    Column("doses_warehouse", ("Mũi (kho dữ liệu)", "Doses (warehouse)"), "int"),
+    Column("versions_registry", ("Tổng phiên bản (sổ)", "Sum of versions (registry)"), "int"),
+    Column("versions_warehouse", ("Tổng phiên bản (kho)", "Sum of versions (warehouse)"), "int"),
+]
+
+
+def _reconciliation_block(context: Context, page: Page) -> html.Section:
+    """Registry vs warehouse per province × day × vaccine over the last days (the result of
+    etl.reconcile.compare; a provincial scope sees its own cells only), or a labelled
+    placeholder when the platform has no reconciliation."""
+    lang, province = context.lang, context.province
+    title = html.H2(text("dq.reconcile", lang))
+    if not reconciliation_available():
+        missing = html.P(text("dq.reconcile_missing", lang), className="banner", id="dq-reconcile")
+        return html.Section([title, missing], className="table-block")
+    try:
+        found = data.reconciliation(context.now.date(), RECONCILE_DAYS)
+    except Exception as error:  # the registry may be unreachable: say so, show no figures
+        message = text("dq.reconcile_failed", lang, error=type(error).__name__)
+        failed = html.P(message, className="banner", id="dq-reconcile")
+        return html.Section([title, failed], className="table-block")
+    differences = found["differences"]
+    if province:
+        differences = differences[differences["province_code"] == province]
+    table = Table(
+        "reconciliation",
+        text("dq.reconcile_table", lang, days=RECONCILE_DAYS),
+        with_names(differences, lang),
+        RECONCILE_COLUMNS,
+    )
+    page.tables[table.key] = table
+    verdict = text(
+        "dq.reconcile_equal" if differences.empty else "dq.reconcile_differs",
+        lang,
+        days=RECONCILE_DAYS,
+        cells=number(len(differences), lang),
+        compared=number(found["cells"], lang),
+        checkpoint=number(found["checkpoint"], lang),
+        rejected=number(found["rejected"], lang),
+        in_flight=number(found["in_flight"], lang),
+    )
+    shown = html.P(verdict, id="dq-reconcile", className="" if differences.empty else "banner")
+    return html.Section(
+        [title, shown, table_block(NAME, table, context, PATH)], className="table-block"
+    )
+
+
+def build(context: Context) -> Page:
+    lang, province = context.lang, context.province
+    now = context.clock or context.now  # pipeline health is about the wall clock
+    sources = data.checkpoint_sources()
+    sources = sources.assign(
+        lag_seconds=(pd.Timestamp(now) - sources["last_committed_at"]).dt.total_seconds(),
+        rows_per_second=sources["rows_read"] / sources["seconds"].where(sources["seconds"] > 0),
+    )
+    hours = data.checkpoint_hours(now.date(), HOURS_DAYS)
+    hours = hours.assign(
+        rows_per_second=hours["rows_read"] / hours["seconds"].where(hours["seconds"] > 0)
+    )
+    last_day = hours[hours["hour"] > pd.Timestamp(now) - timedelta(days=1)]
+    daily = data.rejects_daily(province)
+    by_reason = (
+        daily.groupby(["day", "reason"], as_index=False)["rejects"]
+        .sum()
+        .sort_values(["day", "reason"], ascending=[False, True])
+    )
+    by_province = with_names(
+        daily.groupby(["province_code", "reason"], as_index=False)["rejects"].sum(), lang
+    )
+    examples = data.reject_examples(province)
+    examples = examples.assign(record=examples["record"].astype(str).str.slice(0, RECORD_CHARS))
+    unknown = data.unknown_sites(province)
+    lag = float(sources["lag_seconds"].min()) if len(sources) else float("nan")
+
+    tables = [
+        Table("sources", text("dq.sources", lang), sources,
+              [Column("source", ("Nguồn", "Source")), Column("last_committed_at", ("Lần ghi cuối", "Last commit"), "time"),
+               Column("last_position", ("Vị trí", "Position"), "int"), Column("batches", ("Lô", "Batches"), "int"),
+               Column("rows_read", ("Dòng đọc", "Rows read"), "int"), Column("rows_loaded", ("Dòng nạp", "Rows loaded"), "int"),
+               Column("rows_rejected", ("Dòng loại", "Rows rejected"), "int"), Column("rows_per_second", ("Dòng/giây", "Rows/s"), "float"),
+               Column("lag_seconds", ("Độ trễ (giây)", "Lag (s)"), "int")]),
+        Table("hours", text("dq.hours", lang), hours.sort_values("hour", ascending=False),
+              [Column("hour", ("Giờ", "Hour"), "time"), Column("batches", ("Lô", "Batches"), "int"),
+               Column("rows_read", ("Dòng đọc", "Rows read"), "int"), Column("rows_loaded", ("Dòng nạp", "Rows loaded"), "int"),
+               Column("rows_rejected", ("Dòng loại", "Rows rejected"), "int"), Column("rows_per_second", ("Dòng/giây", "Rows/s"), "float")]),
+        Table("rejects_reason", text("dq.rejects_reason", lang), by_reason,
+              [Column("day", ("Ngày", "Day"), "day"), Column("reason", ("Lý do", "Reason")), Column("rejects", ("Dòng", "Rows"), "int")]),
+        Table("rejects_province", text("dq.rejects_province", lang), by_province,
+              [Column("province_code", ("Mã tỉnh", "Province code")), PROVINCE_NAME, Column("reason", ("Lý do", "Reason")),
+               Column("rejects", ("Dòng", "Rows"), "int")]),
+        Table("examples", text("dq.examples", lang), examples,
+              [Column("reason", ("Lý do", "Reason")), Column("rejected_at", ("Lúc", "When"), "time"), Column("source", ("Nguồn", "Source")),
+               Column("position", ("Vị trí", "Position")), Column("dose_id", ("Mã mũi tiêm", "Dose id")),
+               Column("province_code", ("Tỉnh", "Province")), Column("detail", ("Chi tiết", "Detail")), Column("record", ("Bản ghi", "Record"))]),
+        Table("unknown_sites", text("dq.unknown_sites", lang), with_names(unknown, lang),
+              [PROVINCE_NAME, Column("site_id", ("Điểm tiêm", "Site")), Column("doses", ("Số mũi", "Doses"), "int"),
+               Column("last_hour", ("Giờ cuối", "Last hour"), "time")]),
+    ]  # fmt: skip
+    page = Page(NAME)
+    page.tables = {table.key: table for table in tables}
+    rate = _rate(last_day)
+    rejected = int(daily["rejects"].sum())
+    lag_text = "–" if pd.isna(lag) else f"{number(lag / 60, lang, 1)} min"
+    page.body = [
+        html.Div(
+            [
+                card(text("dq.lag", lang), lag_text, "dq-lag", lag),
+                card(
+                    text("dq.rate", lang),
+                    "–" if pd.isna(rate) else number(rate, lang),
+                    "dq-rate",
+                    rate,
+                ),
+                card(
+                    text("dq.rejects_total", lang), number(rejected, lang), "dq-rejects", rejected
+                ),
+            ],
+            className="cards",
+        ),
+        html.P(text("dq.national_only", lang), className="note"),
+        graph("dq-rejects-figure", _rejects_figure(daily, context)),
+        *[table_block(NAME, table, context, PATH) for table in tables],
+        _reconciliation_block(context, page),
+    ]
+    return page

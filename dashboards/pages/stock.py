@@ -1,0 +1,138 @@
+"""Vaccine stock: stock on hand by level, product and lot; days of supply; lots expiring
+within 30 days; wastage (open and closed vial); stock-out days; discrepancies between the
+stock records (unbalanced transfers, administered vs recorded doses); alerts. Indicator
+definitions (:data:`dashboards.stock.DEFINITIONS`) are on the page."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import pandas as pd
+from dash import html
+
+from dashboards import data, stock, throughput
+from dashboards.i18n import text
+from dashboards.names import with_names
+from dashboards.view import Column, Context, Page, Table, card, definitions, table_block
+from portal.i18n import Lang, number, percent, pick
+
+NAME: Final = "stock"
+PATH: Final = "/internal/stock"
+WASTAGE_DAYS: Final = 30
+RECONCILE_DAYS: Final = 7
+
+LEVEL = Column("level", ("Cấp", "Level"))
+PROVINCE = Column("province_code", ("Mã tỉnh", "Province code"))
+PROVINCE_NAME = Column("province_name", ("Tỉnh", "Province"))
+SITE = Column("site_id", ("Điểm tiêm", "Site"))
+PRODUCT = Column("vaccine_code", ("Vắc xin", "Product"))
+LOT = Column("lot_number", ("Lô", "Lot"))
+EXPIRY = Column("expiry_date", ("Hạn dùng", "Expiry"), "day")
+QUANTITY = Column("quantity", ("Số liều", "Doses"), "int")
+
+
+def alerts(
+    low: pd.DataFrame,
+    expiring: pd.DataFrame,
+    outs: pd.DataFrame,
+    silent: pd.DataFrame,
+    lang: Lang,
+) -> pd.DataFrame:
+    """One row per thing to act on: ``alert, province_code, place, vaccine_code, detail``."""
+    rows: list[dict[str, Any]] = []
+    for r in low.itertuples():
+        rows.append({"alert": text("alert.low_cover", lang), "province_code": r.province_code, "place": r.site_id or r.level,
+                     "vaccine_code": r.vaccine_code, "detail": f"{number(r.on_hand, lang)} / {number(r.daily_use, lang, 1)}"})  # fmt: skip
+    for r in expiring.itertuples():
+        key = "alert.expired" if r.days_left < 0 else "alert.expiring"
+        rows.append({"alert": text(key, lang), "province_code": r.province_code, "place": r.site_id or r.level,
+                     "vaccine_code": r.vaccine_code, "detail": f"{r.lot_number}: {number(r.quantity, lang)} ({r.days_left:+d})"})  # fmt: skip
+    for r in outs[outs["on_hand"] <= 0].itertuples():
+        rows.append({"alert": text("alert.stock_out", lang), "province_code": r.province_code, "place": r.site_id,
+                     "vaccine_code": r.vaccine_code, "detail": str(r.stock_out_days)})  # fmt: skip
+    for r in silent.itertuples():
+        rows.append({"alert": text("alert.silent", lang), "province_code": r.province_code, "place": r.site_id,
+                     "vaccine_code": "", "detail": str(r.silent_minutes)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["alert", "province_code", "place", "vaccine_code", "detail"])
+
+
+def build(context: Context) -> Page:
+    lang, province, now = context.lang, context.province, context.now
+    today = now.date()
+    held = data.stock_on_hand(province, today)
+    supply = stock.with_supply_days(data.stock_supply(province, today, stock.SUPPLY_WINDOW_DAYS))
+    low_sites = stock.with_supply_days(
+        data.stock_low_sites(province, today, stock.SUPPLY_WINDOW_DAYS, stock.LOW_COVER_DAYS)
+    ).assign(level="site")
+    low = pd.concat(
+        [stock.low_cover(supply[supply["level"] != "site"]), low_sites], ignore_index=True
+    )
+    expiring = stock.expiring(held, today)
+    waste = stock.with_rates(data.stock_wastage(province, today, WASTAGE_DAYS))
+    outs = data.stock_outs(province, today, stock.STOCK_OUT_WINDOW_DAYS)
+    activity = throughput.site_activity(
+        data.sites(province), data.site_hours(province, today), now, context.silent_hours
+    )
+    silent = activity[activity["silent"]]
+    overall = stock.with_rates(
+        waste[["administered", "open_vial", "closed_vial"]].sum().to_frame().T
+    )
+    rate = float(overall["wastage_rate"].iloc[0]) if len(overall) else float("nan")
+    reconcile = data.administered_vs_doses(province, today, RECONCILE_DAYS)
+    reconcile = reconcile.assign(difference=reconcile["stock_administered"] - reconcile["doses"])
+    differing = reconcile[reconcile["difference"] != 0]
+
+    tables = [
+        Table("alerts", text("st.alerts", lang), with_names(alerts(low, expiring, outs, silent, lang), lang),
+              [Column("alert", ("Cảnh báo", "Alert")), PROVINCE, PROVINCE_NAME, Column("place", ("Nơi", "Place")), PRODUCT,
+               Column("detail", ("Chi tiết", "Detail"))]),
+        Table("on_hand", text("st.on_hand", lang), with_names(held, lang), [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY]),
+        Table("supply", text("st.supply", lang), with_names(supply.sort_values("days_of_supply"), lang),
+              [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, Column("on_hand", ("Tồn", "On hand"), "int"),
+               Column("daily_use", ("Dùng/ngày (7 ngày)", "Use/day (7 days)"), "float"),
+               Column("days_of_supply", ("Số ngày đủ dùng", "Days of supply"), "float")]),
+        Table("expiring", text("st.expiring", lang), with_names(expiring, lang),
+              [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY, Column("days_left", ("Còn (ngày)", "Days left"), "int")]),
+        Table("wastage", text("st.wastage", lang), with_names(waste, lang),
+              [PROVINCE, PROVINCE_NAME, PRODUCT, Column("administered", ("Đã tiêm", "Administered"), "int"),
+               Column("open_vial", ("Hủy lọ đã mở", "Open-vial"), "int"), Column("closed_vial", ("Hết hạn chưa mở", "Closed-vial"), "int"),
+               Column("wastage_rate", ("Tỷ lệ hao hụt", "Wastage rate"), "pct"),
+               Column("open_vial_rate", ("Lọ đã mở", "Open-vial rate"), "pct"), Column("closed_vial_rate", ("Lọ chưa mở", "Closed-vial rate"), "pct")]),
+        Table("stock_out", text("st.stock_out", lang), with_names(outs, lang),
+              [PROVINCE, PROVINCE_NAME, SITE, PRODUCT, Column("stock_out_days", ("Ngày hết hàng", "Stock-out days"), "int"), Column("on_hand", ("Tồn hiện tại", "On hand now"), "int")]),
+        Table("transfers", text("st.transfers", lang), data.unbalanced_transfers(province),
+              [Column("transfer_id", ("Phiếu", "Transfer")), PRODUCT, LOT, Column("sent", ("Xuất", "Sent"), "int"),
+               Column("received", ("Nhận", "Received"), "int"), Column("difference", ("Chênh lệch", "Difference"), "int"),
+               Column("places", ("Nơi", "Places")), Column("first_moved_at", ("Thời điểm", "When"), "time")]),
+        Table("administered", text("st.administered", lang), with_names(differing, lang),
+              [Column("day", ("Ngày", "Day"), "day"), PROVINCE, PROVINCE_NAME, PRODUCT,
+               Column("stock_administered", ("Sổ kho", "Stock ledger"), "int"), Column("doses", ("Số mũi", "Doses recorded"), "int"),
+               Column("difference", ("Chênh lệch", "Difference"), "int")]),
+    ]  # fmt: skip
+    page = Page(NAME)
+    page.tables = {table.key: table for table in tables}
+    total = int(held["quantity"].sum())
+    page.body = [
+        html.Div(
+            [
+                card(text("st.total_stock", lang), number(total, lang), "st-total", total),
+                card(text("st.low_cover", lang), number(len(low), lang), "st-low", len(low)),
+                card(
+                    text("st.expiring_count", lang),
+                    number(len(expiring), lang),
+                    "st-expiring",
+                    len(expiring),
+                ),
+                card(
+                    text("st.wastage_rate", lang),
+                    "–" if pd.isna(rate) else percent(100 * rate, lang),
+                    "st-wastage",
+                    rate,
+                ),
+            ],
+            className="cards",
+        ),
+        *[table_block(NAME, table, context, PATH) for table in tables],
+        definitions(lang, [pick(pair, lang) for pair in stock.DEFINITIONS.values()]),
+    ]
+    return page

@@ -1,0 +1,71 @@
+"""Warm the dashboards' cache on every new data version, so that an official's first view
+after an ETL commit does not pay the page's queries.
+
+Every page is memoized on the data version (:mod:`dashboards.data`, :mod:`dashboards.app`):
+after each commit — every few seconds in live mode — the first view of each scope would
+run the page's queries and build it (docs/benchmarks.md, "Internal dashboards").
+:class:`DashboardWarmer` is a daemon thread that checks the data version every `interval`
+seconds and, when it has changed, builds every page, scope and language an official drew
+within the last :data:`RECENT_SECONDS` (at most :data:`MAX_SCOPES` of them, the most recent
+first): the pages someone is watching, whose auto-refresh will ask for them next. Nobody
+watching, no work. After a dose commit the stock figures and the site register come from
+the cache (:func:`dashboards.data.memoize_tables`), so warming costs the dose queries and
+the pages' pandas work. ``python -m vaxviet serve`` starts it beside the portal's warmer;
+tests that build a server themselves do not, so they keep full control of the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Final
+
+import flask
+
+from dashboards.app import RECENT_KEY, body, page_context
+from dashboards.auth import PREFIX
+from portal.cache import data_version
+from portal.i18n import Lang
+from portal.warm import VersionWarmer
+
+log = logging.getLogger("vaxviet.dashboards")
+
+#: scopes drawn within this many seconds are kept warm
+RECENT_SECONDS: Final = 900
+#: at most this many scopes
+MAX_SCOPES: Final = 9
+#: how often the data version is checked (the version itself is cached for 5 s)
+INTERVAL_SECONDS: Final = 1.0
+
+Scope = tuple[str, str, Lang]  # (page, province, language)
+
+
+def scopes(server: flask.Flask, now: float) -> list[Scope]:
+    """The scopes drawn within :data:`RECENT_SECONDS` of `now`, the most recent first."""
+    recent: dict[Scope, float] = server.extensions.get(RECENT_KEY, {})
+    seen = [(when, scope) for scope, when in list(recent.items()) if now - when <= RECENT_SECONDS]
+    return [scope for _, scope in sorted(seen, reverse=True)][:MAX_SCOPES]
+
+
+def warm(server: flask.Flask) -> str:
+    """Build the pages of :func:`scopes` for the current data version (filling `server`'s
+    cache); returns that data version."""
+    with server.test_request_context(f"{PREFIX}/"):
+        version = data_version()
+        for name, province, lang in scopes(server, time.monotonic()):
+            body(name, page_context(province, lang))
+    return version
+
+
+class DashboardWarmer(VersionWarmer):
+    """The internal dashboards' warmer: the pages of :func:`scopes`, whenever the data
+    version visitors see changes."""
+
+    label = "dashboards"
+    log = log
+
+    def __init__(self, server: flask.Flask, interval: float = INTERVAL_SECONDS):
+        super().__init__(server, interval)
+
+    def warm(self) -> str:
+        return warm(self.server)

@@ -1,0 +1,177 @@
+"""The registry's operational records, streamed beside the doses: vaccination sites, stock
+movements, app registrations and desk check-ins (the internal dashboards read them).
+
+Each table flows by its own change sequence (source ``registry:<table>``), in batches, with
+its own checkpoint committed after the batch's rows are in, like the doses. The registry's
+constraints already hold these rows to their rules (a stock movement's sign, a site's
+opening hours), so there are no rejects here; the warehouse keeps the latest version of each
+row (ReplacingMergeTree by change_seq, schema 0014). Registrations and check-ins name a
+citizen: the CCCD goes through an in-memory scratch table (``etl_ops_raw``) and is replaced
+by its citizen key inside ClickHouse, as for doses. Insert tokens carry the source range and
+a digest of the rows, so a replayed batch lands once and a changed range is not dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, text
+
+from etl.files import commit_checkpoint, last_position
+from warehouse.client import Warehouse
+from warehouse.sqlfiles import sql_beside
+
+log = logging.getLogger(__name__)
+
+UTC_MS = pa.timestamp("ms", tz="UTC")
+
+
+def _instants(values: tuple[object, ...]) -> pa.Array:
+    """Registry instants (aware datetimes from PostgreSQL, UTC text from SQLite) as UTC."""
+    array = pa.array(values, from_pandas=True)
+    if pa.types.is_string(array.type) or pa.types.is_null(array.type):
+        array = pc.assume_timezone(pc.cast(array, pa.timestamp("ms")), "UTC")
+    return pc.cast(array, UTC_MS, safe=False)
+
+
+def _typed(kind: pa.DataType, fill: object = None) -> Callable[[tuple[object, ...]], pa.Array]:
+    def convert(values: tuple[object, ...]) -> pa.Array:
+        array = pc.cast(pa.array(values, from_pandas=True), kind)
+        return pc.fill_null(array, fill) if fill is not None else array
+
+    return convert
+
+
+_STRING, _EMPTY = _typed(pa.string()), _typed(pa.string(), "")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One registry table: its columns (name → converter, in the query's order), and the
+    warehouse table it lands in directly, or the SQL that pseudonymises it from
+    ``etl_ops_raw``."""
+
+    table: str
+    columns: dict[str, Callable[[tuple[object, ...]], pa.Array]]
+    via_scratch: bool = False
+
+    @property
+    def source(self) -> str:
+        return f"registry:{self.table}"
+
+
+_SCRATCH = {
+    "row_id": _typed(pa.uint64()),
+    "citizen_id": _STRING,
+    "site_id": _STRING,
+    "at_1": _instants,
+    "at_2": _instants,
+    "status": _EMPTY,
+    "change_seq": _typed(pa.uint64()),
+}
+
+FLOWS = (
+    Flow(
+        "sites",
+        {
+            "site_id": _STRING,
+            "name": _STRING,
+            "province_code": _STRING,
+            "site_type": _STRING,
+            "daily_capacity": _typed(pa.uint32()),
+            "opens_minute": _typed(pa.uint16()),
+            "closes_minute": _typed(pa.uint16()),
+            "change_seq": _typed(pa.uint64()),
+        },
+    ),
+    Flow(
+        "stock_movements",
+        {
+            "movement_id": _typed(pa.uint64()),
+            "kind": _STRING,
+            "level": _STRING,
+            "province_code": _EMPTY,
+            "site_id": _EMPTY,
+            "vaccine_code": _STRING,
+            "lot_number": _STRING,
+            "expiry_date": _typed(pa.date32()),
+            "quantity": _typed(pa.int64()),
+            "moved_at": _instants,
+            "transfer_id": _typed(pa.uint64(), 0),
+            "change_seq": _typed(pa.uint64()),
+        },
+    ),
+    Flow("registrations", _SCRATCH, via_scratch=True),
+    Flow("checkins", _SCRATCH, via_scratch=True),
+)
+
+
+def registry_rows(engine: Engine, flow: Flow, after: int, rows: int) -> Iterator[pa.Table]:
+    """The flow's rows changed after `after`, in change order, as Arrow tables of `rows`."""
+    query = text(sql_beside(__file__, f"registry_{flow.table}.sql"))
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=rows).execute(
+            query, {"after": after}
+        )
+        for partition in result.partitions(rows):
+            columns = list(zip(*partition, strict=True))
+            yield pa.table(
+                {
+                    name: convert(values)
+                    for (name, convert), values in zip(flow.columns.items(), columns, strict=True)
+                }
+            )
+
+
+def _digest(table: pa.Table) -> str:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
+
+
+def load_flow_batch(
+    warehouse: Warehouse, flow: Flow, table: pa.Table, after: int, key: tuple[int, int]
+) -> int:
+    """Land one batch of `flow` (rows changed after `after`) and commit its checkpoint."""
+    started = time.monotonic()
+    position = int(pc.max(table.column("change_seq")).as_py())
+    token = f"{flow.source}:{after}-{position}:{_digest(table)}"
+    if flow.via_scratch:
+        warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_ops_raw")
+        warehouse.insert_arrow("etl_ops_raw", table, dedup_token=f"{token}:raw")
+        warehouse.command(
+            sql_beside(__file__, f"ops_{flow.table}.sql"),
+            {"k0": key[0], "k1": key[1]},
+            dedup_token=token,
+        )
+        warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_ops_raw")  # CCCDs: gone
+    else:
+        warehouse.insert_arrow(flow.table, table, dedup_token=token)
+    seconds = time.monotonic() - started
+    count = table.num_rows
+    commit_checkpoint(warehouse, flow.source, after, position, (count, count, 0), seconds)
+    return position
+
+
+def stream_operations(
+    warehouse: Warehouse, engine: Engine, key: tuple[int, int], rows: int = 200_000
+) -> dict[str, int]:
+    """Bring every operational table up to the registry; rows loaded per table."""
+    loaded: dict[str, int] = {}
+    for flow in FLOWS:
+        after = last_position(warehouse, flow.source)
+        count = 0
+        for table in registry_rows(engine, flow, after, rows):
+            after = load_flow_batch(warehouse, flow, table, after, key)
+            count += table.num_rows
+        if count:
+            log.info("stream %s: %d rows up to change_seq %d", flow.table, count, after)
+        loaded[flow.table] = count
+    return loaded

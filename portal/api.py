@@ -1,0 +1,369 @@
+"""The open-data API, ``/api/v1/`` (a Flask blueprint on the platform's server).
+
+Endpoints (documented for machines at ``/api/v1/openapi.json``, for people at ``/api``):
+``coverage``, ``timeseries``, ``vaccines``, ``areas``. Every endpoint answers JSON
+(``{"data": [...], "meta": {...}}``) or CSV (``format=csv``: the same rows and columns).
+Public input is checked by one pure function (:func:`parse_query`) before any query: a bad
+parameter is a 400 with a JSON body naming it, never a 500. Responses carry an ``ETag``
+(a hash of the body; ``If-None-Match`` gives a 304) and ``Cache-Control``; bodies are cached
+on the data version like every figure of the portal.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+
+import flask
+import pandas as pd
+from werkzeug.exceptions import HTTPException
+
+from portal import data, metrics
+from portal.cache import CACHE, DataUnavailableError, data_version, jittered
+from portal.metrics import DENOMINATORS, LEVELS, Denominator, Level
+
+log = logging.getLogger("vaxviet.api")
+
+api = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+LICENCE: Final = "CC BY 4.0"
+LICENCE_URL: Final = "https://creativecommons.org/licenses/by/4.0/"
+ATTRIBUTION: Final = "VaxViet open vaccination data (aggregates of the national dose records)"
+CACHE_CONTROL: Final = "public, max-age=300"
+MAX_AREAS: Final = 100
+EARLIEST: Final = date(2020, 1, 1)
+LATEST: Final = date(2100, 12, 31)
+FORMATS: Final = ("json", "csv")
+DECIMALS: Final = 4
+
+#: endpoint -> the query parameters it accepts
+PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
+    "coverage": ("level", "area", "date", "denominator", "format"),
+    "timeseries": ("level", "area", "from", "to", "denominator", "format"),
+    "vaccines": ("level", "area", "date", "format"),
+    "areas": ("level", "format"),
+}
+
+COVERAGE_FIELDS: Final = (
+    "date", "level", "area_code", "name_vi", "name_en", "denominator", "population",
+    "dose1", "full", "boosters", "doses", "pct_dose1", "pct_full", "pct_booster", "per100",
+    "capped",
+)  # fmt: skip
+TIMESERIES_FIELDS: Final = (
+    "date", "level", "area_code", "doses", "dose1", "dose2", "boosters", "full",
+    "cum_doses", "cum_dose1", "cum_full", "cum_boosters", "doses_avg7", "pct_dose1",
+    "pct_full", "pct_booster",
+)  # fmt: skip
+VACCINE_FIELDS: Final = (
+    "date",
+    "level",
+    "area_code",
+    "vaccine_code",
+    "vaccine_name",
+    "doses",
+    "share",
+)
+AREA_FIELDS: Final = (
+    "level", "area_code", "name_vi", "name_en", "population_total", "population_adult",
+)  # fmt: skip
+
+
+class ApiError(Exception):
+    """A request the API refuses: an HTTP status, a machine code, the parameter at fault."""
+
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.parameter = status, code, message, parameter
+
+    def document(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
+        if self.parameter:
+            error["parameter"] = self.parameter
+        return {"error": error}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A checked request: every value valid, defaults filled in except dates that depend
+    on the data (``None``: the latest day / the whole span)."""
+
+    endpoint: str
+    level: Level = "national"
+    areas: tuple[str, ...] = ()
+    day: date | None = None
+    start: date | None = None
+    end: date | None = None
+    denominator: Denominator = "total"
+    format: str = "json"
+    all_areas: tuple[str, ...] = field(default=(), repr=False)
+
+    def key(self) -> str:
+        return json.dumps(
+            [self.endpoint, self.level, self.areas, str(self.day), str(self.start),
+             str(self.end), self.denominator, self.format]
+        )  # fmt: skip
+
+
+def _date(name: str, value: str) -> date:
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            400, "invalid_date", f"{name} must be a date YYYY-MM-DD, not {value!r}", name
+        ) from None
+    if not EARLIEST <= parsed <= LATEST:
+        raise ApiError(
+            400, "date_out_of_range", f"{name} must be between {EARLIEST} and {LATEST}", name
+        )
+    return parsed
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ApiError(
+            400, "invalid_value", f"{name} must be one of {', '.join(allowed)}, not {value!r}", name
+        )
+    return value
+
+
+def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
+    """Check and normalise the query parameters of `endpoint` (pure; raises ApiError)."""
+    allowed = PARAMETERS[endpoint]
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise ApiError(
+            400, "unknown_parameter",
+            f"unknown parameter {unknown[0]!r}; {endpoint} accepts: {', '.join(allowed)}", unknown[0],
+        )  # fmt: skip
+    level: Level = _choice("level", args.get("level", "national"), LEVELS)  # type: ignore[assignment]
+    codes = tuple(metrics.areas(level)["area_code"])
+    areas: tuple[str, ...] = ()
+    if args.get("area", "").strip():
+        areas = tuple(dict.fromkeys(a.strip() for a in args["area"].split(",") if a.strip()))
+        if len(areas) > MAX_AREAS:
+            raise ApiError(400, "too_many_areas", f"at most {MAX_AREAS} areas per call", "area")
+        missing = [a for a in areas if a not in codes]
+        if missing:
+            raise ApiError(
+                404 if len(areas) == 1 else 400, "unknown_area",
+                f"no {level} area with code {missing[0]!r} (see /api/v1/areas?level={level})", "area",
+            )  # fmt: skip
+    day = _date("date", args["date"]) if args.get("date") else None
+    start = _date("from", args["from"]) if args.get("from") else None
+    end = _date("to", args["to"]) if args.get("to") else None
+    if start and end and start > end:
+        raise ApiError(400, "invalid_range", "from must not be after to", "from")
+    denominator: Denominator = _choice(
+        "denominator", args.get("denominator", "total"), DENOMINATORS
+    )  # type: ignore[assignment]
+    return Query(
+        endpoint=endpoint, level=level, areas=areas, day=day, start=start, end=end,
+        denominator=denominator, format=_choice("format", args.get("format", "json"), FORMATS),
+        all_areas=codes,
+    )  # fmt: skip
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+
+def _records(frame: pd.DataFrame, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    frame = frame[list(fields)].copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].round(DECIMALS)
+        elif pd.api.types.is_integer_dtype(frame[column]):
+            frame[column] = frame[column].astype("int64")
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _as_of(query: Query) -> date:
+    if query.day is not None:
+        return query.day
+    return data.latest_day() or metrics.SNAPSHOT_DAY
+
+
+def coverage_rows(query: Query) -> list[dict[str, Any]]:
+    as_of = _as_of(query)
+    table = data.coverage(as_of, query.level, query.denominator)
+    if query.areas:
+        table = table.set_index("area_code").loc[list(query.areas)].reset_index()
+    table = table.assign(date=as_of.isoformat(), level=query.level, denominator=query.denominator)
+    return _records(table, COVERAGE_FIELDS)
+
+
+def timeseries_rows(query: Query) -> list[dict[str, Any]]:
+    codes = query.areas or query.all_areas
+    series = data.timeseries(query.level, tuple(codes), query.denominator)
+    if query.start:
+        series = series[series["day"] >= pd.Timestamp(query.start)]
+    if query.end:
+        series = series[series["day"] <= pd.Timestamp(query.end)]
+    order = {code: i for i, code in enumerate(codes)}
+    series = series.assign(
+        date=series["day"].dt.strftime("%Y-%m-%d"), level=query.level,
+        _order=series["area_code"].map(order),
+    ).sort_values(["_order", "day"])  # fmt: skip
+    return _records(series, TIMESERIES_FIELDS)
+
+
+def vaccine_rows(query: Query) -> list[dict[str, Any]]:
+    from registry.calibration import vaccines
+
+    as_of = _as_of(query)
+    shares = metrics.vaccine_shares(data.vaccine_mix(as_of), query.level, query.areas)
+    names = dict(zip(vaccines()["code"], vaccines()["name"], strict=True))
+    shares = shares.assign(
+        date=as_of.isoformat(), level=query.level,
+        vaccine_name=shares["vaccine_code"].map(names).fillna(shares["vaccine_code"]),
+    )  # fmt: skip
+    return _records(shares, VACCINE_FIELDS)
+
+
+def area_rows(query: Query) -> list[dict[str, Any]]:
+    return _records(metrics.areas(query.level).assign(level=query.level), AREA_FIELDS)
+
+
+ROWS: Final = {
+    "coverage": (coverage_rows, COVERAGE_FIELDS),
+    "timeseries": (timeseries_rows, TIMESERIES_FIELDS),
+    "vaccines": (vaccine_rows, VACCINE_FIELDS),
+    "areas": (area_rows, AREA_FIELDS),
+}
+
+
+def to_csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    """The same rows as CSV (header = the JSON keys, booleans as true/false)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def render(query: Query, version: str) -> tuple[bytes, str]:
+    """The response body and its media type for a checked query."""
+    build, fields = ROWS[query.endpoint]
+    rows = build(query)
+    if query.format == "csv":
+        return to_csv(rows, fields).encode("utf-8"), "text/csv; charset=utf-8"
+    meta = {
+        "endpoint": query.endpoint,
+        "level": query.level,
+        "rows": len(rows),
+        "data_version": version,
+        "data_until": (lambda d: d.isoformat() if d else None)(data.latest_day()),
+        "licence": LICENCE,
+        "licence_url": LICENCE_URL,
+        "attribution": ATTRIBUTION,
+        "definitions": "/api#definitions",
+    }
+    body = json.dumps({"data": rows, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+    return body.encode("utf-8"), "application/json"
+
+
+# -- HTTP ----------------------------------------------------------------------------------------
+
+
+def _json_error(error: ApiError) -> flask.Response:
+    response = flask.jsonify(error.document())
+    response.status_code = error.status
+    response.headers["Cache-Control"] = "no-store"
+    if error.status == 503:
+        response.headers["Retry-After"] = "30"
+    return response
+
+
+def _serve(endpoint: str) -> flask.Response:
+    query = parse_query(endpoint, flask.request.args)
+    try:
+        version = data_version()
+        key = f"api:{version}:{hashlib.sha256(query.key().encode()).hexdigest()[:24]}"
+        cached = CACHE.get(key)
+        if cached is None:
+            cached = render(query, version)
+            CACHE.set(key, cached, timeout=jittered(3600))
+    except DataUnavailableError as error:
+        raise ApiError(
+            503, "data_unavailable", "the data warehouse cannot be reached; retry later"
+        ) from error
+    body, media_type = cached
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    response = flask.Response(body, mimetype=media_type.split(";")[0])
+    response.headers["Content-Type"] = media_type
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if query.format == "csv":
+        response.headers["Content-Disposition"] = f'inline; filename="vaxviet-{endpoint}.csv"'
+    response.make_conditional(flask.request)
+    return response
+
+
+@api.get("/coverage")
+def coverage() -> flask.Response:
+    return _serve("coverage")
+
+
+@api.get("/timeseries")
+def timeseries() -> flask.Response:
+    return _serve("timeseries")
+
+
+@api.get("/vaccines")
+def vaccines() -> flask.Response:
+    return _serve("vaccines")
+
+
+@api.get("/areas")
+def areas() -> flask.Response:
+    return _serve("areas")
+
+
+@api.get("/openapi.json")
+def openapi() -> flask.Response:
+    from portal.openapi import document
+
+    response = flask.jsonify(document())
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+ANY_METHOD: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@api.route("/", defaults={"rest": ""}, methods=ANY_METHOD)
+@api.route("/<path:rest>", methods=ANY_METHOD)
+def not_found(rest: str) -> flask.Response:
+    if rest.strip("/") in (*PARAMETERS, "openapi.json"):
+        raise ApiError(405, "method_not_allowed", "the open-data API only answers GET")
+    raise ApiError(404, "not_found", f"no endpoint /api/v1/{rest}; see /api/v1/openapi.json")
+
+
+@api.errorhandler(ApiError)
+def api_error(error: ApiError) -> flask.Response:
+    return _json_error(error)
+
+
+@api.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> flask.Response:
+    return _json_error(ApiError(error.code or 400, "http_error", error.description or str(error)))
+
+
+@api.errorhandler(Exception)
+def unexpected(error: Exception) -> flask.Response:
+    log.exception("API failure")
+    return _json_error(
+        ApiError(500, "internal_error", "the server failed to answer; this is a bug")
+    )

@@ -1,0 +1,71 @@
+"""What the pages and the API read: the queries of :mod:`portal.queries`, memoized on the
+data version (:mod:`portal.cache`), and the metrics derived from them.
+
+Call these inside a request (or app context) of a server built by
+``vaxviet.server.create_server``; they raise :class:`portal.cache.DataUnavailableError` when the
+warehouse cannot be reached and nothing is cached.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+
+from portal import metrics, queries
+from portal.cache import memoize_data, memoize_derived
+from portal.metrics import Denominator, Level
+from warehouse.client import Warehouse
+
+province_daily = memoize_data(queries.province_daily)
+last_commit = memoize_data(queries.last_commit)
+
+
+@memoize_data
+def _vaccine_mix(warehouse: Warehouse, as_of: date, provinces: tuple[str, ...]) -> pd.DataFrame:
+    return queries.vaccine_mix(warehouse, as_of, provinces)
+
+
+@memoize_data
+def _site_counts(warehouse: Warehouse, as_of: date, provinces: tuple[str, ...]) -> pd.DataFrame:
+    return queries.site_counts(warehouse, as_of, provinces)
+
+
+def vaccine_mix(as_of: date, provinces: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _vaccine_mix(as_of, tuple(sorted(provinces)))
+
+
+def site_counts(as_of: date, provinces: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _site_counts(as_of, tuple(sorted(provinces)))
+
+
+def span() -> tuple[date, date] | None:
+    """First and last day with doses (None: no data yet)."""
+    return metrics.data_span(province_daily())
+
+
+def latest_day() -> date | None:
+    days = span()
+    return days[1] if days else None
+
+
+@memoize_derived
+def coverage(as_of: date, level: Level, denominator: Denominator) -> pd.DataFrame:
+    """:func:`portal.metrics.coverage` of the doses given up to `as_of`."""
+    return metrics.coverage(metrics.totals_as_of(province_daily(), as_of), level, denominator)
+
+
+@memoize_derived
+def timeseries(
+    level: Level, codes: tuple[str, ...], denominator: Denominator = "total"
+) -> pd.DataFrame:
+    """:func:`portal.metrics.timeseries` over the whole campaign for `codes` of `level`."""
+    return metrics.timeseries(province_daily(), level, codes, denominator=denominator)
+
+
+def recent_doses(as_of: date) -> dict[str, float]:
+    return metrics.recent_doses(province_daily(), as_of)
+
+
+def updated_at() -> datetime | None:
+    return last_commit()

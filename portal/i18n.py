@@ -1,0 +1,196 @@
+"""The portal's two languages: Vietnamese (default) and English.
+
+Texts are looked up by key (:func:`text`); numbers and dates are formatted with Babel for the
+language's locale (``1.234.567`` and ``4 thg 8, 2021`` in Vietnamese, ``1,234,567`` and
+``4 Aug 2021`` in English). The language travels in the page URL (``?lang=en``), so every
+page is a plain link away in either language and a bookmark keeps it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Final, Literal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+Lang = Literal["vi", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("vi", "en")
+DEFAULT_LANG: Final[Lang] = "vi"
+LOCALES: Final[dict[Lang, str]] = {"vi": "vi_VN", "en": "en_GB"}
+
+TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # key: (Vietnamese, English)
+    "site.title": ("VaxViet — tiêm chủng COVID-19", "VaxViet — COVID-19 vaccination"),
+    "site.tagline": ("Cổng dữ liệu tiêm chủng mở", "Open vaccination data portal"),
+    "nav.home": ("Tổng quan", "Overview"),
+    "nav.certificate": ("Giấy chứng nhận", "Certificate"),
+    "nav.verify": ("Kiểm tra mã QR", "Verify a QR code"),
+    "nav.api": ("Dữ liệu mở (API)", "Open data (API)"),
+    "nav.status": ("Trạng thái", "Status"),
+    "nav.skip": ("Bỏ qua đến nội dung chính", "Skip to main content"),
+    "lang.switch": ("English", "Tiếng Việt"),
+    "lang.switch_label": ("Switch to English", "Chuyển sang tiếng Việt"),
+    "banner.stale": (
+        "Kho dữ liệu tạm thời không truy cập được: trang đang hiển thị số liệu đã lưu gần nhất.",
+        "The data warehouse cannot be reached: this page shows the last stored figures.",
+    ),
+    "banner.unavailable": (
+        "Kho dữ liệu tạm thời không truy cập được và chưa có số liệu lưu sẵn. Vui lòng thử lại sau.",
+        "The data warehouse cannot be reached and no stored figures are available yet. "
+        "Please try again later.",
+    ),
+    "footer.licence": (
+        "Số liệu được công bố theo giấy phép CC BY 4.0: được tự do dùng lại, ghi rõ nguồn VaxViet.",
+        "Figures are published under CC BY 4.0: free to reuse with attribution to VaxViet.",
+    ),
+    "stamp.as_of": ("Dữ liệu đến hết ngày", "Data up to and including"),
+    "stamp.updated": ("cập nhật lúc", "updated at"),
+    "stamp.none": ("Chưa có dữ liệu tiêm chủng.", "No vaccination data yet."),
+    "home.title": ("Tiêm chủng COVID-19 tại Việt Nam", "COVID-19 vaccination in Viet Nam"),
+    "headline.doses": ("Tổng số mũi đã tiêm", "Total doses given"),
+    "headline.dose1": ("Người đã tiêm ≥ 1 mũi", "People with ≥ 1 dose"),
+    "headline.full": ("Người tiêm đủ liều cơ bản", "People with a full primary series"),
+    "headline.boosters": ("Mũi nhắc lại", "Booster doses"),
+    "headline.of_total": ("dân số", "of the population"),
+    "headline.of_adult": ("dân số từ 18 tuổi", "of people aged 18+"),
+    "headline.today": ("Số mũi trong ngày", "Doses that day"),
+    "headline.yesterday": ("ngày trước đó", "the day before"),
+    "headline.avg7": ("trung bình 7 ngày", "7-day average"),
+    "control.metric": ("Chỉ số", "Measure"),
+    "control.denominator": ("Mẫu số", "Denominator"),
+    "control.date": ("Số liệu tính đến ngày", "Figures as of"),
+    "control.snapshot": ("Xem ngày 04/08/2021", "Show 4 Aug 2021"),
+    "control.latest": ("Mới nhất", "Latest"),
+    "control.geography": ("Địa giới", "Boundaries"),
+    "control.view": ("Hiển thị", "Show as"),
+    "view.map": ("Bản đồ", "Map"),
+    "view.table": ("Bảng", "Table"),
+    "geography.63": ("63 tỉnh (đến 6/2025)", "63 provinces (until June 2025)"),
+    "geography.34": ("34 tỉnh (từ 7/2025)", "34 provinces (from July 2025)"),
+    "metric.pct_dose1": ("% dân số đã tiêm ≥ 1 mũi", "% with ≥ 1 dose"),
+    "metric.pct_full": ("% tiêm đủ liều cơ bản", "% with a full primary series"),
+    "metric.pct_booster": ("% đã tiêm mũi nhắc lại", "% with a booster"),
+    "metric.per100": ("Số mũi trên 100 người", "Doses per 100 people"),
+    "denominator.total": ("Toàn bộ dân số", "Whole population"),
+    "denominator.adult": ("Dân số từ 18 tuổi", "Population aged 18+"),
+    "map.title": ("Bản đồ độ bao phủ theo tỉnh", "Coverage by province"),
+    "map.hint": (
+        "Chọn một tỉnh trên bản đồ hoặc trong bảng để xem chi tiết.",
+        "Select a province on the map or in the table for its details.",
+    ),
+    "daily.title": ("Số mũi tiêm mỗi ngày", "Doses per day"),
+    "daily.doses": ("Số mũi", "Doses"),
+    "daily.avg7": ("Trung bình 7 ngày", "7-day average"),
+    "table.title": ("Xếp hạng các tỉnh", "Province ranking"),
+    "table.download": ("Tải về CSV", "Download CSV"),
+    "col.rank": ("Hạng", "Rank"),
+    "col.area": ("Tỉnh/thành", "Province"),
+    "col.population": ("Dân số", "Population"),
+    "col.dose1": ("≥ 1 mũi", "≥ 1 dose"),
+    "col.full": ("Đủ liều cơ bản", "Full primary series"),
+    "col.boosters": ("Mũi nhắc lại", "Boosters"),
+    "col.doses": ("Tổng số mũi", "Total doses"),
+    "col.pct_dose1": ("% ≥ 1 mũi", "% ≥ 1 dose"),
+    "col.pct_full": ("% đủ liều", "% full series"),
+    "col.pct_booster": ("% nhắc lại", "% booster"),
+    "col.per100": ("Mũi/100 người", "Doses/100"),
+    "col.capped": ("Đã giới hạn ở 100%", "Capped at 100%"),
+    "notes.title": ("Ghi chú về số liệu", "About these figures"),
+    "notes.denominator": (
+        "Mẫu số: dân số Tổng điều tra 2019 (96.208.984 người) hoặc dân số từ 18 tuổi của cùng "
+        "cuộc điều tra, theo tỉnh.",
+        "Denominators: the 2019 census population (96,208,984 people) or its population aged "
+        "18 and over, per province.",
+    ),
+    "notes.dose1": (
+        "Người đã tiêm ≥ 1 mũi = số mũi thứ nhất đã tiêm.",
+        "People with ≥ 1 dose = first doses given.",
+    ),
+    "notes.full": (
+        "Tiêm đủ liều cơ bản = số mũi hoàn thành phác đồ cơ bản của loại vắc xin đó: mũi 2, "
+        "hoặc mũi 1 với vắc xin một liều (Janssen).",
+        "Full primary series = doses that complete their product's primary series: dose 2, or "
+        "dose 1 of a single-dose product (Janssen).",
+    ),
+    "notes.boosters": (
+        "Mũi nhắc lại = mũi thứ 3 trở đi.",
+        "Boosters = dose 3 and later doses.",
+    ),
+    "notes.cap": (
+        "Tỷ lệ được giới hạn ở 100%: số mũi được tính theo tỉnh nơi tiêm, còn dân số theo nơi cư "
+        "trú năm 2019, nên một tỉnh tiêm cho người lao động hoặc người từ tỉnh khác đến có thể "
+        "vượt quá dân số của mình. Bảng cho biết tỉnh nào bị giới hạn.",
+        "Percentages are capped at 100%: doses count in the province where they were given, "
+        "population where people lived in 2019, so a province vaccinating commuters or "
+        "migrants can exceed its own population. The table marks capped provinces.",
+    ),
+    "notes.2025": (
+        "Ranh giới 34 tỉnh (từ 01/07/2025) là tổng của các tỉnh cũ được sáp nhập nguyên vẹn.",
+        "The 34 provinces in force since 1 July 2025 are sums of whole former provinces.",
+    ),
+    "province.title": ("Tỉnh", "Province"),
+    "province.unknown": ("Không có tỉnh với mã này.", "There is no province with this code."),
+    "province.back": ("← Về trang tổng quan", "← Back to the overview"),
+    "province.region": ("Vùng", "Region"),
+    "province.successor": ("Tỉnh từ 01/07/2025", "Province from 1 July 2025"),
+    "province.sites": ("Số điểm tiêm đã hoạt động", "Vaccination sites that gave doses"),
+    "province.trend": ("Độ bao phủ theo thời gian", "Coverage over time"),
+    "province.compare": ("So sánh với vùng và cả nước", "Compared with its region and the country"),
+    "province.split": ("Số mũi theo thứ tự mũi", "Doses by dose number"),
+    "province.mix": ("Cơ cấu vắc xin", "Vaccine mix"),
+    "province.national": ("Cả nước", "Viet Nam"),
+    "dose.n": ("Mũi {n}", "Dose {n}"),
+    "api.title": ("Dữ liệu mở — API", "Open data — API"),
+}
+
+
+def lang_of(value: object) -> Lang:
+    """The language a query value asks for; anything unknown is Vietnamese."""
+    return "en" if str(value).lower().startswith("en") else "vi"
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """The text for `key` in `lang`, with ``{name}`` fields filled from `values`."""
+    vi, en = TEXTS[key]
+    chosen = en if lang == "en" else vi
+    return chosen.format(**values) if values else chosen
+
+
+@lru_cache(maxsize=len(LANGS))
+def _marks(lang: Lang) -> dict[int, str]:
+    """The locale's grouping and decimal marks (from Babel's CLDR data) as a translation
+    of Python's ``,`` and ``.``."""
+    locale = LOCALES[lang]
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+
+
+def number(value: float, lang: Lang, decimals: int = 0) -> str:
+    """`value` with the locale's grouping and decimal marks (``1.234.567`` / ``1,234,567``),
+    as Babel's ``format_decimal`` writes it (a unit test checks), at a fraction of its cost:
+    pages format thousands of numbers."""
+    return f"{value:,.{decimals}f}".translate(_marks(lang))
+
+
+def percent(value: float, lang: Lang, decimals: int | None = None) -> str:
+    """`value` (already in percent, 0–100) as ``56,3%`` / ``56.3%``; by default one decimal,
+    two below 1 % (so small shares do not all read 0,0 %)."""
+    if decimals is None:
+        decimals = 2 if 0 < abs(value) < 1 else 1
+    return f"{number(value, lang, decimals)}%"
+
+
+def day(value: date, lang: Lang, style: str = "medium") -> str:
+    """A date in the locale's `style` (``short``, ``medium``, ``long``)."""
+    return format_date(value, format=style, locale=LOCALES[lang])
+
+
+def moment(value: datetime, lang: Lang) -> str:
+    """A local date and time, medium style."""
+    return format_datetime(value, format="medium", locale=LOCALES[lang])
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    """One of a page's own ``(Vietnamese, English)`` texts."""
+    return pair[1] if lang == "en" else pair[0]

@@ -1,0 +1,98 @@
+"""The portal's shared frame and helpers for pages.
+
+The frame (built once in :mod:`portal.app`): a skip link, the header with the navigation
+and the language link, the stale-data banner, ``<main>`` holding the page, the footer
+with the licence. A page only reads its language from the query (:func:`lang_from`),
+builds its links with :func:`href` and its texts with :func:`portal.i18n.text` (or its own
+``(vi, en)`` pairs with :func:`portal.i18n.pick`). Page modules keep their component IDs as
+constants and prefix them with the page name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from dash import html
+
+from portal.i18n import Lang, day, lang_of, moment, text
+
+URL_ID = "url"
+LANG_LINK_ID = "lang-link"
+BANNER_ID = "stale-banner"
+NAV_ID = "site-nav"
+TAGLINE_ID = "site-tagline"
+ROOT_ID = "portal-root"
+
+#: (path, text key) of the navigation, in order
+NAV_LINKS: tuple[tuple[str, str], ...] = (
+    ("/", "nav.home"),
+    ("/certificate", "nav.certificate"),
+    ("/verify", "nav.verify"),
+    ("/api", "nav.api"),
+    ("/status", "nav.status"),
+)
+
+
+def attrs(**values: object) -> dict[str, Any]:
+    """HTML attributes Dash takes only as keywords with dashes: ``attrs(aria_label="…")``
+    gives ``{"aria-label": "…"}``, for ``html.X(..., **attrs(...))``."""
+    return {name.replace("_", "-"): value for name, value in values.items()}
+
+
+def lang_from(query: Mapping[str, object]) -> Lang:
+    """The page language from its query parameters (``?lang=en``; Vietnamese otherwise)."""
+    return lang_of(query.get("lang", "vi"))
+
+
+def lang_of_search(search: str | None) -> Lang:
+    """The language from a URL's query string (``?lang=en&…``)."""
+    values = parse_qs((search or "").lstrip("?")).get("lang", ["vi"])
+    return lang_of(values[0])
+
+
+def href(path: str, lang: Lang, **query: str) -> str:
+    """A link to `path` in `lang` (Vietnamese links carry no parameter)."""
+    parameters = {**({"lang": "en"} if lang == "en" else {}), **query}
+    return f"{path}?{urlencode(parameters)}" if parameters else path
+
+
+def nav(lang: Lang, current: str = "") -> list[html.A]:
+    return [
+        html.A(
+            text(key, lang),
+            href=href(path, lang),
+            className="nav-link",
+            **attrs(aria_current="page" if path == current else None),
+        )
+        for path, key in NAV_LINKS
+    ]
+
+
+def stamp(last_day: object, updated: datetime | None, lang: Lang) -> html.P:
+    """The "data as of" line: the last day with doses and when the ETL last committed."""
+    if last_day is None:
+        return html.P(text("stamp.none", lang), className="stamp")
+    parts = [f"{text('stamp.as_of', lang)} {day(last_day, lang, 'long')}"]  # type: ignore[arg-type]
+    if updated is not None:
+        parts.append(f"({text('stamp.updated', lang)} {moment(updated, lang)})")
+    return html.P(" ".join(parts), className="stamp")
+
+
+def notes(lang: Lang, keys: Sequence[str]) -> html.Aside:
+    """The data notes (denominators, definitions, the cap) as a list beside the figures."""
+    return html.Aside(
+        [
+            html.H2(text("notes.title", lang)),
+            html.Ul([html.Li(text(f"notes.{key}", lang)) for key in keys]),
+        ],
+        className="notes",
+        **attrs(aria_label=text("notes.title", lang)),
+    )
+
+
+def unavailable(lang: Lang) -> html.Div:
+    """What a page shows instead of its figures when there is nothing to show."""
+    return html.Div(text("banner.unavailable", lang), className="banner", role="alert")

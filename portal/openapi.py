@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 document of the open-data API (``/api/v1/openapi.json``), built from the
+same constants the API checks its parameters against, so the two cannot drift apart. The
+human page at ``/api`` renders from this document too."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Final
+
+from portal.api import (
+    AREA_FIELDS,
+    ATTRIBUTION,
+    CACHE_CONTROL,
+    COVERAGE_FIELDS,
+    FORMATS,
+    LICENCE,
+    LICENCE_URL,
+    MAX_AREAS,
+    PARAMETERS,
+    TIMESERIES_FIELDS,
+    VACCINE_FIELDS,
+)
+from portal.metrics import DENOMINATORS, LEVELS
+
+SUMMARIES: Final[dict[str, tuple[str, str]]] = {
+    "coverage": (
+        "Coverage of areas as of a day",
+        "People with at least one dose, with a full primary series and with a booster, all "
+        "doses, the population and the coverage percentages of each area of a level, counting "
+        "every dose given up to and including `date`.",
+    ),
+    "timeseries": (
+        "Daily series per area",
+        "Doses per day (by kind), running totals, the 7-day average and coverage of each "
+        "area, for every day of the campaign between `from` and `to`.",
+    ),
+    "vaccines": (
+        "Vaccine mix",
+        "Doses per vaccine product and area given up to and including `date`, and each "
+        "product's share of the area's doses.",
+    ),
+    "areas": (
+        "Areas of a level",
+        "Codes, names and 2019 census population (total and 18+) of the areas of a level.",
+    ),
+}
+
+PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
+    "level": {
+        "description": "national (VN), region (the six socio-economic regions), province "
+        "(the 63 GSO provinces), province2025 (the 34 provinces from 2025-07-01)",
+        "schema": {"type": "string", "enum": list(LEVELS), "default": "national"},
+    },
+    "area": {
+        "description": f"comma-separated area codes of the level (at most {MAX_AREAS}); "
+        "default: every area of the level. GSO codes are 2-digit strings (01 Hà Nội).",
+        "schema": {"type": "string"},
+        "example": "01,79",
+    },
+    "date": {
+        "description": "count doses given up to and including this day (YYYY-MM-DD); "
+        "default: the latest day with data",
+        "schema": {"type": "string", "format": "date"},
+        "example": "2021-08-04",
+    },
+    "from": {
+        "description": "first day of the series (YYYY-MM-DD; running totals still start at "
+        "the beginning of the campaign)",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "to": {
+        "description": "last day of the series (YYYY-MM-DD)",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "denominator": {
+        "description": "population for percentages: total (2019 census) or adult (18+)",
+        "schema": {"type": "string", "enum": list(DENOMINATORS), "default": "total"},
+    },
+    "format": {
+        "description": "json (rows under `data`, facts under `meta`) or csv (the same rows)",
+        "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+    },
+}
+
+FIELDS: Final = {
+    "coverage": COVERAGE_FIELDS,
+    "timeseries": TIMESERIES_FIELDS,
+    "vaccines": VACCINE_FIELDS,
+    "areas": AREA_FIELDS,
+}
+FIELD_TYPES: Final = {
+    "capped": "boolean",
+    "share": "number",
+    "doses_avg7": "number",
+    "per100": "number",
+}
+
+
+def _field_type(name: str) -> str:
+    if name in FIELD_TYPES:
+        return FIELD_TYPES[name]
+    if name.startswith("pct_"):
+        return "number"
+    if name in (
+        "date",
+        "level",
+        "area_code",
+        "name_vi",
+        "name_en",
+        "denominator",
+    ) or name.startswith(("vaccine_",)):
+        return "string"
+    return "integer"
+
+
+def _operation(endpoint: str) -> dict[str, Any]:
+    summary, description = SUMMARIES[endpoint]
+    row = {
+        "type": "object",
+        "properties": {name: {"type": _field_type(name)} for name in FIELDS[endpoint]},
+    }
+    error = {"$ref": "#/components/responses/Error"}
+    return {
+        "summary": summary,
+        "description": description,
+        "operationId": endpoint,
+        "parameters": [
+            {"name": name, "in": "query", "required": False, **PARAMETER_DOCS[name]}
+            for name in PARAMETERS[endpoint]
+        ],
+        "responses": {
+            "200": {
+                "description": f"the rows (Cache-Control: {CACHE_CONTROL}; ETag)",
+                "headers": {"ETag": {"schema": {"type": "string"}}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "data": {"type": "array", "items": row},
+                                "meta": {"type": "object"},
+                            },
+                        }
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            "304": {"description": "not modified (If-None-Match matched the ETag)"},
+            "400": error,
+            "404": error,
+            "503": error,
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "VaxViet open data API",
+            "version": "1",
+            "description": "COVID-19 vaccination coverage of Viet Nam by area and day, "
+            f"aggregated from the national dose records. {ATTRIBUTION}. No personal data: "
+            "counts only. Limits: no key and no rate limit; responses are cached for 5 "
+            "minutes and carry an ETag, so please revalidate with If-None-Match.",
+            "license": {"name": LICENCE, "url": LICENCE_URL},
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {f"/{endpoint}": {"get": _operation(endpoint)} for endpoint in PARAMETERS},
+        "components": {
+            "responses": {
+                "Error": {
+                    "description": "a refused request: the parameter at fault and why",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "error": {
+                                        "type": "object",
+                                        "properties": {
+                                            "status": {"type": "integer"},
+                                            "code": {"type": "string"},
+                                            "message": {"type": "string"},
+                                            "parameter": {"type": "string"},
+                                        },
+                                        "required": ["status", "code", "message"],
+                                    }
+                                },
+                            }
+                        }
+                    },
+                }
+            }
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh copy)."""
+    import copy
+
+    return copy.deepcopy(_document())

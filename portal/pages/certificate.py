@@ -1,0 +1,268 @@
+"""The citizen's own certificate: CCCD, full name, date of birth and phone → a one-time code
+by SMS → the certificate card (colour, masked identity, doses, QR, PNG and PDF download).
+
+The browser talks to the lookup API (``POST /api/v1/certificate/code`` and ``/confirm``,
+`certificates.web`) directly, so the typed details and the card never pass through a Dash
+callback, a URL or a cache: they travel in POST bodies of answers marked ``no-store``, and
+the rate limits answer 429 with ``Retry-After``. The PDF comes from
+``POST /api/v1/certificate/pdf`` with the certificate's HC1 text, kept only in the page's
+memory (a ``dcc.Store``) between the card and the click. The Python callback here only turns the
+API's status into a message (`request_message`), from data that holds no personal detail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+dash.register_page(
+    __name__,
+    path="/certificate",
+    title="VaxViet — giấy chứng nhận tiêm chủng / vaccination certificate",
+    name="Certificate",
+)
+
+CCCD_ID = "certificate-cccd"
+NAME_ID = "certificate-name"
+DOB_ID = "certificate-dob"
+PHONE_ID = "certificate-phone"
+SEND_ID = "certificate-send"
+REQUEST_ID = "certificate-request"
+MESSAGE_ID = "certificate-message"
+CODE_ID = "certificate-code"
+CONFIRM_ID = "certificate-confirm"
+CONFIRM_MESSAGE_ID = "certificate-confirm-message"
+CARD_ID = "certificate-card"
+STATUS_ID = "certificate-status"
+HOLDER_ID = "certificate-holder"
+DOSES_ID = "certificate-doses"
+QR_ID = "certificate-qr"
+DOWNLOAD_ID = "certificate-download"
+HC1_ID = "certificate-hc1"
+PDF_ID = "certificate-pdf"
+PDF_MESSAGE_ID = "certificate-pdf-message"
+
+FIELD_LABELS = {
+    "citizen_id": "Số CCCD phải có 12 chữ số / The CCCD number has 12 digits",
+    "full_name": "Hãy nhập họ tên / Enter the full name",
+    "date_of_birth": "Ngày sinh không hợp lệ / Invalid date of birth",
+    "phone": "Số điện thoại không hợp lệ / Invalid phone number",
+}
+
+
+def request_message(state: dict[str, Any] | None) -> tuple[str, bool]:
+    """(message, whether the code step is open) for the API's answer to a code request."""
+    if not state:
+        return "", False
+    status = state.get("status")
+    if status == 202:
+        return (
+            "Nếu thông tin khớp với hồ sơ, mã xác nhận đã được gửi tới điện thoại (hiệu lực 5 "
+            "phút). / If the details match our records, a code was sent to the phone (valid "
+            "5 minutes).",
+            True,
+        )
+    if status == 400:
+        return FIELD_LABELS.get(str(state.get("field")), "Thông tin không hợp lệ / Invalid"), False
+    if status == 429:
+        wait = state.get("retry") or "?"
+        return (
+            f"Quá nhiều yêu cầu, thử lại sau {wait} giây / Too many requests, retry in {wait} s",
+            False,
+        )
+    return "Dịch vụ tạm thời không khả dụng / The service is unavailable", False
+
+
+# The browser posts the form to the API; only the answer's status and token come back here.
+dash.clientside_callback(
+    """
+    async function(clicks, cccd, name, dob, phone) {
+        if (!clicks) { return window.dash_clientside.no_update; }
+        const answer = await fetch('/api/v1/certificate/code', {
+            method: 'POST', credentials: 'same-origin', cache: 'no-store',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({citizen_id: cccd || '', full_name: name || '',
+                                  date_of_birth: dob || '', phone: phone || ''})
+        });
+        let body = {};
+        try { body = await answer.json(); } catch (e) {}
+        return {status: answer.status, request: body.request || null,
+                field: body.field || null, retry: answer.headers.get('Retry-After'),
+                at: Date.now()};
+    }
+    """,
+    Output(REQUEST_ID, "data"),
+    Input(SEND_ID, "n_clicks"),
+    State(CCCD_ID, "value"),
+    State(NAME_ID, "value"),
+    State(DOB_ID, "value"),
+    State(PHONE_ID, "value"),
+    prevent_initial_call=True,
+)
+
+
+@dash.callback(
+    Output(MESSAGE_ID, "children"),
+    Output(CONFIRM_ID, "disabled"),
+    Input(REQUEST_ID, "data"),
+)
+def on_request(state: dict[str, Any] | None) -> tuple[str, bool]:
+    message, open_step = request_message(
+        {key: state.get(key) for key in ("status", "field", "retry")} if state else None
+    )
+    return message, not open_step
+
+
+# The card is drawn in the browser from the API's answer: it never comes back to Python.
+dash.clientside_callback(
+    """
+    async function(clicks, state, code) {
+        const none = window.dash_clientside.no_update;
+        if (!clicks || !state || !state.request) { return [none, none, none, none, none, none, none, none, none]; }
+        const answer = await fetch('/api/v1/certificate/confirm', {
+            method: 'POST', credentials: 'same-origin', cache: 'no-store',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({request: state.request, code: code || ''})
+        });
+        if (answer.status !== 200) {
+            const text = answer.status === 429
+                ? 'Quá nhiều lần thử, thử lại sau / Too many attempts, retry in ' + (answer.headers.get('Retry-After') || '?') + ' s'
+                : 'Mã không đúng hoặc đã hết hạn / The code is wrong or has expired';
+            return [text, {display: 'none'}, none, none, none, none, none, none, null];
+        }
+        const card = await answer.json();
+        const cell = (text) => ({type: 'Td', namespace: 'dash_html_components', props: {children: String(text)}});
+        const rows = card.doses.map((d, i) => ({type: 'Tr', namespace: 'dash_html_components',
+            props: {children: [cell(i + 1), cell(d.date), cell(d.product), cell(d.lot), cell(d.province)]}}));
+        const status = card.status === 'green'
+            ? 'Xanh — đã tiêm đủ liều cơ bản / Green — primary series complete'
+              + (card.boosters ? ' (+' + card.boosters + ' mũi nhắc / boosters)' : '')
+            : 'Vàng — đã bắt đầu tiêm / Yellow — primary series started';
+        const png = 'data:image/png;base64,' + card.png;
+        return ['', {display: 'block'}, 'certificate-card certificate-' + card.status, status,
+                card.name + ' — ' + card.birth_year, rows, png, png, card.hc1];
+    }
+    """,
+    Output(CONFIRM_MESSAGE_ID, "children"),
+    Output(CARD_ID, "style"),
+    Output(CARD_ID, "className"),
+    Output(STATUS_ID, "children"),
+    Output(HOLDER_ID, "children"),
+    Output(DOSES_ID, "children"),
+    Output(QR_ID, "src"),
+    Output(DOWNLOAD_ID, "href"),
+    Output(HC1_ID, "data"),
+    Input(CONFIRM_ID, "n_clicks"),
+    State(REQUEST_ID, "data"),
+    State(CODE_ID, "value"),
+    prevent_initial_call=True,
+)
+
+
+# The PDF is fetched with the certificate's own text and saved from a blob: nothing personal
+# goes into a URL (the object URL is local to the page and revoked at once).
+dash.clientside_callback(
+    """
+    async function(clicks, hc1) {
+        if (!clicks || !hc1) { return window.dash_clientside.no_update; }
+        const answer = await fetch('/api/v1/certificate/pdf', {
+            method: 'POST', credentials: 'same-origin', cache: 'no-store',
+            headers: {'Content-Type': 'application/json'}, body: JSON.stringify({hc1: hc1})
+        });
+        if (answer.status !== 200) {
+            return answer.status === 429
+                ? 'Quá nhiều lần tải, thử lại sau / Too many downloads, retry in ' + (answer.headers.get('Retry-After') || '?') + ' s'
+                : 'Không tạo được PDF / The PDF could not be made (' + answer.status + ')';
+        }
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(await answer.blob());
+        link.download = 'vaxviet-certificate.pdf';
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+        return 'PDF đã tải / PDF downloaded';
+    }
+    """,
+    Output(PDF_MESSAGE_ID, "children"),
+    Input(PDF_ID, "n_clicks"),
+    State(HC1_ID, "data"),
+    prevent_initial_call=True,
+)
+
+
+def _field(label: str, component: Any) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=component.id), component], className="field")
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Giấy chứng nhận tiêm chủng / Vaccination certificate"),
+            html.P(
+                "Nhập thông tin như trong hồ sơ tiêm chủng. Mã xác nhận sẽ gửi tới số điện "
+                "thoại đã đăng ký. / Enter your details as recorded; a one-time code goes to "
+                "the phone on record."
+            ),
+            _field(
+                "Số CCCD / Citizen ID (CCCD)",
+                dcc.Input(id=CCCD_ID, type="text", inputMode="numeric", autoComplete="off"),
+            ),
+            _field("Họ và tên / Full name", dcc.Input(id=NAME_ID, type="text", autoComplete="off")),
+            _field(
+                "Ngày sinh (năm-tháng-ngày) / Date of birth (year-month-day)",
+                dcc.Input(id=DOB_ID, type="text", placeholder="YYYY-MM-DD", autoComplete="off"),
+            ),
+            _field(
+                "Số điện thoại / Phone",
+                dcc.Input(id=PHONE_ID, type="tel", autoComplete="off"),
+            ),
+            html.Button("Gửi mã / Send code", id=SEND_ID, n_clicks=0),
+            dcc.Store(id=REQUEST_ID, storage_type="memory"),
+            html.P(id=MESSAGE_ID, role="status"),
+            _field(
+                "Mã xác nhận / One-time code",
+                dcc.Input(
+                    id=CODE_ID, type="text", inputMode="numeric", autoComplete="one-time-code"
+                ),
+            ),
+            html.Button("Xem giấy chứng nhận / Show certificate", id=CONFIRM_ID, disabled=True),
+            html.P(id=CONFIRM_MESSAGE_ID, role="alert"),
+            html.Section(
+                [
+                    html.H2(id=STATUS_ID),
+                    html.P(id=HOLDER_ID),
+                    html.Table(
+                        [
+                            html.Thead(
+                                html.Tr(
+                                    [
+                                        html.Th("#"),
+                                        html.Th("Ngày / Date"),
+                                        html.Th("Vắc xin / Vaccine"),
+                                        html.Th("Lô / Lot"),
+                                        html.Th("Tỉnh / Province"),
+                                    ]
+                                )
+                            ),
+                            html.Tbody(id=DOSES_ID),
+                        ]
+                    ),
+                    html.Img(id=QR_ID, alt="QR", style={"maxWidth": "100%"}),
+                    html.A(
+                        "Tải PNG / Download PNG",
+                        id=DOWNLOAD_ID,
+                        download="vaxviet-certificate.png",
+                    ),
+                    html.Button("Tải PDF / Download PDF", id=PDF_ID, n_clicks=0),
+                    dcc.Store(id=HC1_ID, storage_type="memory"),
+                    html.P(id=PDF_MESSAGE_ID, role="status"),
+                ],
+                id=CARD_ID,
+                style={"display": "none"},
+            ),
+        ],
+        className="page-certificate",
+    )

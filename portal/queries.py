@@ -1,0 +1,93 @@
+"""The portal's reads from the warehouse: a few small queries, each a ``.sql`` file in
+``portal/sql/``. Everything else (as-of totals, roll-ups, time series) is derived from
+their results by the pure functions in :mod:`portal.metrics`.
+
+Every function takes the :class:`~warehouse.client.Warehouse` it reads and returns a
+DataFrame with the columns it documents; caching is the caller's business
+(:mod:`portal.cache`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
+
+import pandas as pd
+
+from warehouse.client import Warehouse
+from warehouse.sqlfiles import sql_beside
+
+#: Columns of :func:`province_daily`.
+DAILY_COLUMNS = ("day", "province_code", "dose1", "dose2", "boosters", "full", "doses")
+COUNT_COLUMNS = ("dose1", "dose2", "boosters", "full", "doses")
+
+#: A product missing from the vaccine table completes its primary series at this dose.
+DEFAULT_SERIES_DOSES = 2
+
+
+@lru_cache(maxsize=1)
+def _series_lengths() -> tuple[tuple[str, ...], tuple[int, ...]]:
+    from registry.calibration import vaccines  # the platform's one table of products
+
+    table = vaccines()
+    return tuple(table["code"]), tuple(int(n) for n in table["primary_doses"])
+
+
+def series_lengths() -> dict[str, int]:
+    """Doses in each product's primary series (e.g. 1 for Janssen ``EU/1/20/1525``), from
+    ``registry/data/vaccines.csv``."""
+    codes, doses = _series_lengths()
+    return dict(zip(codes, doses, strict=True))
+
+
+def province_daily(warehouse: Warehouse) -> pd.DataFrame:
+    """Doses per (day, province_code): ``dose1`` (people's first doses), ``dose2``,
+    ``boosters`` (dose number 3 and above), ``full`` (doses completing a primary series),
+    ``doses`` (all). ``day`` is ``datetime64``; rows whose doses net to zero are left out."""
+    codes, lengths = _series_lengths()
+    frame = warehouse.frame(
+        sql_beside(__file__, "province_daily.sql"),
+        {"series_codes": list(codes), "series_doses": list(lengths)},
+    )
+    return _typed(frame, DAILY_COLUMNS, COUNT_COLUMNS)
+
+
+def vaccine_mix(warehouse: Warehouse, as_of: date, provinces: Sequence[str] = ()) -> pd.DataFrame:
+    """Doses given up to `as_of` per ``province_code``, ``vaccine_code`` and
+    ``dose_number`` (all provinces when `provinces` is empty)."""
+    frame = warehouse.frame(
+        sql_beside(__file__, "vaccine_mix.sql"), {"as_of": as_of, "provinces": list(provinces)}
+    )
+    frame = _typed(frame, ("province_code", "vaccine_code", "dose_number", "doses"), ("doses",))
+    frame["dose_number"] = frame["dose_number"].astype("int64")
+    return frame
+
+
+def site_counts(warehouse: Warehouse, as_of: date, provinces: Sequence[str] = ()) -> pd.DataFrame:
+    """Sites with at least one valid dose up to `as_of`, per ``province_code`` (``sites``)."""
+    frame = warehouse.frame(
+        sql_beside(__file__, "site_counts.sql"), {"as_of": as_of, "provinces": list(provinces)}
+    )
+    return _typed(frame, ("province_code", "sites"), ("sites",))
+
+
+def last_commit(warehouse: Warehouse) -> datetime | None:
+    """When the ETL last committed a batch (local time), or None when it never has."""
+    committed, commits = warehouse.rows(sql_beside(__file__, "last_commit.sql"))[0]
+    if not commits:
+        return None
+    return pd.Timestamp(committed).to_pydatetime()
+
+
+def _typed(frame: pd.DataFrame, columns: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
+    """`frame` with exactly `columns` (also when empty), counts as int64, codes as str."""
+    frame = frame.reindex(columns=list(columns))
+    for column in counts:
+        frame[column] = frame[column].fillna(0).astype("int64")
+    for column in ("province_code", "vaccine_code"):
+        if column in frame:
+            frame[column] = frame[column].astype(str)
+    if "day" in frame:
+        frame["day"] = pd.to_datetime(frame["day"]).astype("datetime64[s]")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,153 @@
+"""Warm the portal's cache when the data changes, so that no visitor pays the cold queries.
+
+Every memoized value is keyed on the data version (:mod:`portal.cache`): after each ETL
+commit the first request for a page would read doses per province and day again (about
+0.6 s at 50 M doses) and build the page. :class:`CacheWarmer` is a thread that checks the
+data version as often as the cache re-reads it and, when it has changed (and once at
+start-up), renders the pages most visitors open first — the server-rendered home page in
+both languages — which fills the data functions every other page and the open-data API
+read too, and then publishes that version: visitors see a new version only once it is warm
+(:func:`portal.cache.publish`); once, after the first warm-up, it also has the script bundles compressed
+(:func:`warm_bundles`). ``python -m vaxviet serve`` starts it; tests that build a server themselves do
+not, so they keep full control of the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import Final, Self
+
+import flask
+
+from portal.cache import (
+    VERSION_SECONDS,
+    data_version,
+    newest_data_version,
+    newest_version,
+    publish,
+)
+
+log = logging.getLogger("vaxviet.portal")
+
+#: what Dash fetches after its bundles on a page with a date field and a graph
+LATER_CHUNKS: Final = (
+    "/_dash-component-suites/dash/dcc/async-datepicker.js",
+    "/_dash-component-suites/dash/dcc/async-graph.js",
+    "/_dash-component-suites/plotly/package_data/plotly.min.js",
+)
+#: (path, query) of the pages rendered on every new data version
+WARM_PAGES: Final[tuple[tuple[str, dict[str, str]], ...]] = (("/", {}), ("/", {"lang": "en"}))
+
+
+def warm_bundles(server: flask.Flask) -> int:
+    """Fetch the home page's script bundles and the chunks Dash loads after them once, as a
+    browser accepting gzip would, so that :mod:`portal.compress` has them compressed before
+    the first visitor asks (plotly.js takes ~0.13 s to compress). Returns how many."""
+    client = server.test_client()
+    html = client.get("/").get_data()
+    paths = {m.decode() for m in re.findall(rb'src="(/_dash-component-suites/[^"]+)"', html)}
+    paths |= set(LATER_CHUNKS)
+    for path in paths:
+        client.get(path, headers={"Accept-Encoding": "gzip"})
+    return len(paths)
+
+
+def warm(server: flask.Flask) -> str:
+    """Render :data:`WARM_PAGES` on `server` (filling its cache); returns the data version."""
+    from portal.app import prerendered
+
+    version = ""
+    with newest_version():
+        for path, query in WARM_PAGES:
+            with server.test_request_context(path, query_string=query):
+                version = newest_data_version()
+                prerendered(path, query)
+    return version
+
+
+class VersionWarmer:
+    """A daemon thread that, whenever the data version changes (and once at start-up),
+    calls :meth:`warm` to fill `server`'s cache, then :meth:`after_pass` on every pass.
+    The portal's and the internal dashboards' warmers are this loop with their own pages."""
+
+    label = "cache"  # in the log lines: "<label> warm for data version …"
+    log = log
+
+    def __init__(self, server: flask.Flask, interval: float = VERSION_SECONDS):
+        self.server = server
+        self.interval = interval
+        self.warmed = ""  # the data version last warmed
+        self._stop = threading.Event()
+        name = f"{self.label.replace(' ', '-')}-warmer"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def current_version(self) -> str:
+        """The version to warm (what visitors see, by default)."""
+        with self.server.app_context():
+            return data_version()
+
+    def warm(self) -> str:
+        """Fill the cache for the current version; returns the version warmed."""
+        raise NotImplementedError
+
+    def after_pass(self) -> None:
+        """Work after each pass, warm or not (nothing by default)."""
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.current_version() != self.warmed:
+                    started = time.monotonic()
+                    self.warmed = self.warm()
+                    self.log.info(
+                        "%s warm for data version %s in %.0f ms",
+                        self.label,
+                        self.warmed,
+                        (time.monotonic() - started) * 1000,
+                    )
+                self.after_pass()
+            except Exception as error:  # the warehouse may be away: try again later
+                self.log.warning("%s warming failed: %s", self.label, error)
+            self._stop.wait(self.interval)
+
+
+class CacheWarmer(VersionWarmer):
+    """The portal's warmer: the home page at the newest version, then that version
+    published to visitors; the script bundles compressed once."""
+
+    label = "portal cache"
+
+    def __init__(self, server: flask.Flask, interval: float = VERSION_SECONDS):
+        super().__init__(server, interval)
+        self._bundles_warm = False
+
+    def current_version(self) -> str:
+        with self.server.app_context():
+            return newest_data_version()
+
+    def warm(self) -> str:
+        return warm(self.server)
+
+    def after_pass(self) -> None:
+        with self.server.app_context():
+            publish(self.warmed)  # visitors move to it now (renewed every pass)
+        if not self._bundles_warm:
+            started = time.monotonic()
+            count = warm_bundles(self.server)
+            self._bundles_warm = True
+            log.info(
+                "portal bundles compressed: %d in %.0f ms",
+                count,
+                (time.monotonic() - started) * 1000,
+            )
