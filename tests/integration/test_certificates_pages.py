@@ -1,0 +1,210 @@
+"""The /certificate and /verify portal pages: their pure parts on the real server, then both
+flows in a real headless Chromium against `python -m vaxviet serve`, with canary identity
+values that must not appear in the server's log, in any URL the browser requested, or in
+the outbox."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flask
+import pandas as pd
+import pytest
+
+from certificates import issue, keys, qr, verify
+from certificates.trust import TrustList
+from tests.conftest import ROOT
+from tests.integration.conftest import get, serve_process
+from tests.integration.test_browser import open_mounted, requested_urls, start_chromium, wait_for
+from tests.integration.test_certificates_lookup import (
+    CANARY_CCCD,
+    CANARY_NAME,
+    CANARY_PHONE,
+    DETAILS,
+    loaded,  # noqa: F401  (fixture)
+)
+from tests.unit.test_certificates_pdf import _png as png_of
+from tests.unit.test_certificates_pdf import page_image
+from vaxviet.server import create_server
+from vaxviet.services import Services
+from vaxviet.settings import Settings
+from warehouse.client import Warehouse
+
+pytestmark = pytest.mark.integration
+NOW = dt.datetime.now(dt.UTC)
+
+
+def text_of(component: object) -> str:
+    return json.dumps(component, default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+
+
+@pytest.fixture
+def server(loaded: Warehouse, tmp_path: Path) -> flask.Flask:  # noqa: F811
+    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path / "var")})
+    return create_server(Services(settings=settings, warehouse=loaded))
+
+
+def test_pages_are_served_and_verify_renders(server: flask.Flask, tmp_path: Path) -> None:
+    client = server.test_client()
+    for path in ("/certificate", "/verify"):
+        assert client.get(path).status_code == 200
+    from portal.pages import certificate
+    from portal.pages import verify as verify_page
+
+    with server.app_context():
+        assert "certificate-cccd" in text_of(certificate.layout())
+        trust = TrustList.of([keys.ensure(server.extensions["vaxviet"].settings).signer])
+        signing = keys.ensure(server.extensions["vaxviet"].settings)
+        identity = issue.Identity("Phạm Thị Hoa", dt.date(2000, 1, 2), "F", "")
+        doses = [issue.Dose("d1", 1, "EU/1/20/1507", 1, NOW, "L1", "01", "S")]
+        text = issue.issue("k", identity, doses, signing, NOW).text
+        png = "data:image/png;base64," + base64.b64encode(qr.qr_png(text)).decode()
+
+        shown = text_of(verify_page.check(None, png, trust, NOW))
+        assert "Vàng" in shown and "Phạm Thị Hoa" in shown and "2000-01-02" in shown
+        assert "L1" not in shown  # only name and date of birth
+        broken = text_of(verify_page.check(text[:-8] + "AAAAAAAA", None, trust, NOW))
+        assert "Không hợp lệ" in broken
+        late = text_of(verify_page.check(text, None, trust, NOW + dt.timedelta(days=400)))
+        assert "thời hạn / validity period" in late
+        assert "Dán mã" in text_of(verify_page.check("", None, trust, NOW))
+
+
+def test_request_messages() -> None:
+    from portal.pages.certificate import request_message
+
+    assert request_message(None) == ("", False)
+    assert request_message({"status": 202})[1] is True
+    assert "12" in request_message({"status": 400, "field": "citizen_id"})[0]
+    assert "30" in request_message({"status": 429, "retry": "30"})[0]
+    assert request_message({"status": 503})[1] is False
+
+
+# -- both flows in a real browser against the real process -------------------------------------
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """`python -m vaxviet serve` on a var/ where the canary citizen was loaded by the ETL."""
+    var = tmp_path / "var"
+    env = {**os.environ, "VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off", "VAX_LOG_LEVEL": "DEBUG"}
+    rows = [
+        {
+            "dose_id": "B1",
+            "citizen_id": CANARY_CCCD,
+            "full_name": CANARY_NAME,
+            "date_of_birth": "1990-05-01",
+            "sex": "M",
+            "phone": CANARY_PHONE,
+            "province_code": "79",
+            "site_id": "79-0001",
+            "vaccine_code": "EU/1/21/1529",
+            "lot_number": "LOT-B1",
+            "dose_number": "1",
+            "administered_at": "2021-07-01 08:00:00",
+        }
+    ]
+    drop = tmp_path / "drop.csv"
+    pd.DataFrame(rows).to_csv(drop, index=False)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        subprocess.run(
+            [sys.executable, "-m", "etl", "load", str(drop)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=True, timeout=300,
+        )  # fmt: skip
+    with serve_process(tmp_path, {"VAX_ETL_WORKER": "off", "VAX_LOG_LEVEL": "DEBUG"}) as served:
+        yield served[0], log, var
+
+
+def type_into(browser: Any, element_id: str, text: str) -> None:
+    """Type into an input once the page has settled: a server-rendered first paint is
+    replaced when Dash mounts, which leaves an element found earlier stale."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def typed() -> bool:
+        try:
+            box = browser.find_element(By.ID, element_id)
+            box.clear()
+            box.send_keys(text)
+            return bool(box.get_attribute("value") == text)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(typed, 60)
+
+
+def test_lookup_and_verify_in_a_browser(serving: tuple[str, Path, Path], tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, log, var = serving
+    downloads = tmp_path / "downloads"
+    browser = start_chromium(tmp_path / "chromium", downloads=downloads)
+    try:
+        wait = WebDriverWait(browser, 60)
+        open_mounted(browser, base + "/certificate")
+        for element, value in [
+            ("certificate-cccd", DETAILS["citizen_id"]),
+            ("certificate-name", DETAILS["full_name"]),
+            ("certificate-dob", DETAILS["date_of_birth"]),
+            ("certificate-phone", DETAILS["phone"]),
+        ]:
+            type_into(browser, element, value)
+        browser.find_element(By.ID, "certificate-send").click()  # type: ignore[attr-defined]
+        wait.until(ready.element_to_be_clickable((By.ID, "certificate-confirm")))
+
+        status, page = get(base + "/certificate/demo-sms")
+        assert status == 200
+        code = re.search(rb"tiem chung (\d{6})", page)
+        assert code is not None
+        browser.find_element(By.ID, "certificate-code").send_keys(code[1].decode())  # type: ignore[attr-defined]
+        browser.find_element(By.ID, "certificate-confirm").click()  # type: ignore[attr-defined]
+        wait.until(ready.visibility_of_element_located((By.ID, "certificate-card")))
+        assert "Vàng" in browser.find_element(By.ID, "certificate-status").text  # type: ignore[attr-defined]
+        assert "LOT-B1" in browser.find_element(By.ID, "certificate-doses").text  # type: ignore[attr-defined]
+        source = browser.find_element(By.ID, "certificate-qr").get_attribute("src")  # type: ignore[attr-defined]
+        text = qr.decode_qr(base64.b64decode(source.partition(",")[2]))
+        trusted = TrustList.from_json(json.loads(get(base + "/api/v1/trust-list")[1]))
+        assert verify.verify_text(text, trusted, dt.datetime.now(dt.UTC)).valid
+        # the PDF: fetched with the certificate's text in a POST body, saved by the browser
+        browser.find_element(By.ID, "certificate-pdf").click()  # type: ignore[attr-defined]
+        saved = wait_for(lambda: next(iter(downloads.glob("*.pdf")), None))
+        assert "PDF" in browser.find_element(By.ID, "certificate-pdf-message").text  # type: ignore[attr-defined]
+        page = page_image(wait_for(lambda: saved.read_bytes() or None))
+        assert qr.decode_qr(png_of(page)) == text
+
+        open_mounted(browser, base + "/verify")
+        type_into(browser, "verify-text", text)
+        browser.find_element(By.ID, "verify-button").click()  # type: ignore[attr-defined]
+        wait.until(lambda b: b.find_element(By.ID, "verify-result").text.strip())
+        result = browser.find_element(By.ID, "verify-result").text  # type: ignore[attr-defined]
+        assert (
+            result.startswith("Hợp lệ")
+            and "Vàng" in result
+            and CANARY_NAME in result
+            and "1990-05-01" in result
+        )
+
+        urls = requested_urls(browser)
+    finally:
+        browser.quit()  # type: ignore[attr-defined]
+
+    web_urls = [url for url in urls if url.startswith(("http:", "https:", "ws:", "wss:"))]
+    assert web_urls and all(url.startswith(base) for url in web_urls), web_urls
+    written = log.read_text(encoding="utf-8", errors="replace")
+    outbox = (var / "outbox" / "sms.jsonl").read_text(encoding="utf-8")
+    for canary in (CANARY_CCCD, CANARY_NAME, CANARY_PHONE, "Canary"):
+        assert not any(canary in url for url in urls)
+        assert canary not in written, canary
+        assert canary not in outbox
