@@ -36,11 +36,13 @@ def open_warehouse(settings: Settings) -> Warehouse:
     """The configured warehouse, migrated, with fresh reference codes (or exit with why)."""
     from etl.files import refresh_reference
     from warehouse.client import WarehouseError, connect_configured
+    from warehouse.ledger import recover_pending
     from warehouse.migrate import migrate
 
     try:
         warehouse = connect_configured(settings)
         migrate(warehouse)
+        recover_pending(warehouse)  # a signed insert a kill cut off, healed before anything
     except WarehouseError as error:
         fail(str(error))
     refresh_reference(warehouse, *reference_codes())

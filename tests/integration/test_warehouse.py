@@ -33,6 +33,27 @@ SITES_AGGREGATE = """
 SELECT hour, province_code, site_id, sum(doses) AS n
 FROM {db:Identifier}.site_hourly GROUP BY ALL HAVING n != 0 ORDER BY ALL
 """
+VISITS_FROM_CURRENT = """
+SELECT citizen_key, site_id, administered_at, count() AS n
+FROM {db:Identifier}.doses_current GROUP BY ALL ORDER BY ALL
+"""
+VISITS_AGGREGATE = """
+SELECT citizen_key, site_id, administered_at, sum(doses) AS n
+FROM {db:Identifier}.dose_visits GROUP BY ALL HAVING n != 0 ORDER BY ALL
+"""
+SITE_DOSES_FROM_CURRENT = """
+SELECT province_code, site_id, count() AS n
+FROM {db:Identifier}.doses_current GROUP BY ALL ORDER BY ALL
+"""
+SITE_DOSES_AGGREGATE = """
+SELECT province_code, site_id, sum(doses) AS n
+FROM {db:Identifier}.site_doses GROUP BY ALL HAVING n != 0 ORDER BY ALL
+"""
+UNINDEXED = """
+SELECT dose_id FROM {db:Identifier}.doses_current
+WHERE (unhex(citizen_key), dose_id) NOT IN
+    (SELECT citizen_key, dose_id FROM {db:Identifier}.citizen_doses)
+"""
 
 
 def current(warehouse: Warehouse) -> list[tuple[str, int, str]]:
@@ -44,6 +65,9 @@ def current(warehouse: Warehouse) -> list[tuple[str, int, str]]:
 def assert_aggregates_match_current(warehouse: Warehouse) -> None:
     assert warehouse.rows(COVERAGE_AGGREGATE) == warehouse.rows(COVERAGE_FROM_CURRENT)
     assert warehouse.rows(SITES_AGGREGATE) == warehouse.rows(SITES_FROM_CURRENT)
+    assert warehouse.rows(VISITS_AGGREGATE) == warehouse.rows(VISITS_FROM_CURRENT)
+    assert warehouse.rows(SITE_DOSES_AGGREGATE) == warehouse.rows(SITE_DOSES_FROM_CURRENT)
+    assert warehouse.rows(UNINDEXED) == []
 
 
 def optimize(warehouse: Warehouse) -> None:
@@ -352,6 +376,88 @@ def test_an_insert_cut_off_between_ledger_and_views_heals_on_the_next_write(
     assert warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_pending") == 0
     assert_aggregates_match_current(warehouse)
     optimize(warehouse)
+    assert_aggregates_match_current(warehouse)
+
+
+def test_every_view_on_the_ledger_is_healed_after_an_unclean_stop(warehouse: Warehouse) -> None:
+    import re
+
+    from warehouse.ledger import HEALED
+
+    targets = set()
+    for (query,) in warehouse.rows(
+        "SELECT create_table_query FROM system.tables "
+        "WHERE database = {db:String} AND engine = 'MaterializedView'"
+    ):
+        if re.search(rf"FROM `?{warehouse.database}`?\.`?dose_ledger\b", query):
+            found = re.search(r"\bTO `?\w+`?\.`?(\w+)", query)
+            assert found, query
+            targets.add(found[1])
+    assert targets and targets == set(HEALED) - {"dose_ledger"}
+
+
+#: What the test below deletes to stand for the parts a kill lost: the batch's rows in the
+#: ledger, and in each view the cells the batch touches (with whatever else they held).
+LOST_PARTS = {
+    "dose_ledger": "(dose_id, version, sign) IN (SELECT dose_id, version, sign FROM pending)",
+    "citizen_doses": "dose_id IN (SELECT dose_id FROM pending)",
+    "coverage_daily": "(day, province_code) IN "
+    "(SELECT toDate(administered_at), province_code FROM pending)",
+    "site_hourly": "(hour, site_id) IN (SELECT toStartOfHour(administered_at), site_id FROM pending)",
+    "dose_visits": "citizen_key IN (SELECT citizen_key FROM pending)",
+    "site_doses": "site_id IN (SELECT site_id FROM pending)",
+}
+
+
+@pytest.mark.parametrize("lost", ["ledger and views", "views"])
+def test_a_replay_the_engine_drops_as_written_is_healed_from_the_ledger(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, lost: str
+) -> None:
+    """What a kill -9 while the engine commits a part can leave: the block noted as written
+    (a replay with the same token is dropped) and its rows gone. Here the batch lands
+    everywhere, its rows stay pending (the kill came before they were cleared), and then its
+    rows are deleted from the ledger (or not) and its cells from every view. The next write
+    recomputes all of them from the ledger; the same-token replay alone leaves them lost."""
+    from warehouse import ledger
+
+    assert set(LOST_PARTS) == set(ledger.HEALED)
+    write_states(warehouse, states(dose("a"), dose("b", province_code="79")), "first")
+    batch = states(
+        dose("a", version=2, province_code="92", site_id="S92-001"),  # a correction
+        dose("b", version=2, status="void"),
+        dose("c", province_code="01", dose_number=2),
+        dose("d", citizen_key="e" * 32, site_id="S01-002", province_code="01"),
+    )
+    expected = [("a", 2, "92"), ("c", 1, "01"), ("d", 1, "01")]
+
+    def killed_before_clearing(target: Warehouse) -> int:
+        if ledger.insert_pending(target):
+            raise SimulatedKillError
+        return 0
+
+    monkeypatch.setattr(ledger, "flush_pending", killed_before_clearing)
+    with pytest.raises(SimulatedKillError):
+        write_states(warehouse, batch, "second")
+    monkeypatch.undo()
+    assert current(warehouse) == expected
+    for table, deleted in LOST_PARTS.items():
+        if table == "dose_ledger" and lost == "views":
+            continue
+        where = deleted.replace("pending", warehouse.database + ".ledger_pending")
+        warehouse.command(
+            f"ALTER TABLE {{db:Identifier}}.{table} DELETE WHERE {where} "
+            "SETTINGS mutations_sync = 2"
+        )
+    assert (current(warehouse) == expected) == (lost == "views")
+
+    write_states(warehouse, batch, "second")  # the restart replays the batch
+    assert current(warehouse) == expected
+    assert warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_pending") == 0
+    assert_aggregates_match_current(warehouse)
+    write_states(warehouse, batch, "second")  # and a further replay adds nothing
+    assert_aggregates_match_current(warehouse)
+    optimize(warehouse)
+    assert current(warehouse) == expected
     assert_aggregates_match_current(warehouse)
 
 
