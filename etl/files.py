@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,9 +238,14 @@ def load_raw(
     names = {"source": source, "batch": batch, "k0": key[0], "k1": key[1]}
     warehouse.command(sql_beside(__file__, "check_batch.sql"), names)
     warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")  # raw CCCDs: gone now
-    warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=f"{batch}:rejects")
+    # Rejects and identities are written under a token of this attempt, never a replay's:
+    # a kill while the engine commits a part can leave its block noted as written and the
+    # part gone, and a replay under the same token would then be dropped for good. Neither
+    # needs deduplication: the reject statements insert only rejects not already stored,
+    # and an identity written twice is the same row (the table keeps the latest per key).
+    warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=_attempt(batch))
     warehouse.command(
-        sql_beside(__file__, "identity_valid.sql"), names, dedup_token=f"{batch}:identity"
+        sql_beside(__file__, "identity_valid.sql"), names, dedup_token=_attempt(batch)
     )
     warehouse.command(sql_beside(__file__, "stage_valid.sql"), names)
     report = write_staged(warehouse)
@@ -248,7 +254,7 @@ def load_raw(
         warehouse.command(
             sql_beside(__file__, "reject_conflicts.sql"),
             {**names, "conflicts": pairs},
-            dedup_token=f"{batch}:conflicts",
+            dedup_token=_attempt(batch),
         )
     reasons = dict(warehouse.rows(sql_beside(__file__, "batch_reasons.sql")))
     conflicting = rows - sum(reasons.values()) - report.new - report.changed - report.stale
@@ -257,6 +263,11 @@ def load_raw(
     warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_checked")
     rejected = sum(reasons.values())
     return rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
+
+
+def _attempt(batch: str) -> str:
+    """A deduplication token unique to this statement of this attempt at `batch`."""
+    return f"{batch}:attempt:{uuid.uuid4().hex}"
 
 
 def last_position(warehouse: Warehouse, source: str) -> int:

@@ -249,6 +249,29 @@ def test_a_replay_cut_at_other_boundaries_records_no_reject_twice(loaded: Wareho
     ) == [("2", "unknown_vaccine", 1), ("4", "future_time", 1)]
 
 
+def test_a_replay_restores_rejects_and_identities_whose_parts_were_lost(
+    loaded: Warehouse,
+) -> None:
+    """A kill while the engine commits a part can leave its block noted as written and the
+    part gone. Here a batch lands, its checkpoint does not (the kill), and its rejects and
+    identities are deleted; the replay must write them again, not be dropped as a repeat."""
+    parts = pseudonym_parts(KEY)
+    rows = [row("L1"), BAD_ROWS["unknown_vaccine"]]
+    table = _as_text(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False))
+    load_batch(loaded, table, "registry:doses", 0, parts, [1, 2])
+    for lost in ("etl_rejects", "citizen_identity"):
+        loaded.command(
+            f"ALTER TABLE {{db:Identifier}}.{lost} DELETE WHERE 1 SETTINGS mutations_sync = 2"
+        )
+    assert load_batch(loaded, table, "registry:doses", 0, parts, [1, 2])[:2] == (1, 1)
+    assert loaded.rows("SELECT position, reason FROM {db:Identifier}.etl_rejects") == [
+        ("2", "unknown_vaccine")
+    ]
+    assert loaded.rows("SELECT full_name FROM {db:Identifier}.citizen_identity FINAL") == [
+        (GOOD["full_name"],)
+    ]
+
+
 def test_one_identity_per_person_and_batch_the_last_record(
     loaded: Warehouse, tmp_path: Path
 ) -> None:
