@@ -294,7 +294,7 @@ def commit_checkpoint(
         "{rejected:UInt64}, {seconds:Float64})",
         {"source": source, "position": position, "token": token, "read": read,
          "loaded": loaded, "rejected": rejected, "seconds": seconds},
-        dedup_token=f"{token}:checkpoint",
+        dedup_token=_attempt(token),  # see load_raw; a committed batch is never replayed
     )  # fmt: skip
 
 
