@@ -18,6 +18,7 @@ and a test checks the two agree.
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -70,7 +71,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "VAX_SMS_SENDER": (
         "outbox",
         "one-time codes for the certificate lookup: outbox (a local file a demo page shows; "
-        "embedded only) or package.module:factory (a gateway adapter, called with the settings)",
+        "embedded only) or package.module:factory (a gateway adapter, called with the settings), "
+        "e.g. certificates.sms_http:from_settings",
+    ),
+    "VAX_SMS_GATEWAY_URL": (
+        "",
+        "certificates.sms_http: the gateway's send endpoint (https:// in production)",
+    ),
+    "VAX_SMS_GATEWAY_TOKEN": ("", "certificates.sms_http: bearer token for the gateway (secret)"),
+    "VAX_SMS_GATEWAY_SENDER_ID": (
+        "VAXVIET",
+        "certificates.sms_http: sender name (brandname) the messages carry",
+    ),
+    "VAX_SMS_GATEWAY_TIMEOUT_SECONDS": (
+        "10",
+        "certificates.sms_http: wait this long for one attempt's answer (connecting: at most 5 s)",
+    ),
+    "VAX_SMS_GATEWAY_TOTAL_SECONDS": (
+        "30",
+        "certificates.sms_http: give up on a message after this long, retries and waits included",
     ),
     "VAX_INTERNAL_SESSION_MINUTES": (
         "480",
@@ -118,6 +137,11 @@ class Settings:
     sms_sender: str = "outbox"
     internal_session_minutes: int = 480
     silent_site_hours: int = 2
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = field(default="", repr=False)
+    sms_gateway_sender_id: str = "VAXVIET"
+    sms_gateway_timeout_seconds: float = 10.0
+    sms_gateway_total_seconds: float = 30.0
 
     @property
     def embedded(self) -> bool:
@@ -194,6 +218,15 @@ class Settings:
                 get("VAX_INTERNAL_SESSION_MINUTES", "480"), "VAX_INTERNAL_SESSION_MINUTES"
             ),
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
+            sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),
+            sms_gateway_token=get("VAX_SMS_GATEWAY_TOKEN"),
+            sms_gateway_sender_id=get("VAX_SMS_GATEWAY_SENDER_ID", "VAXVIET"),
+            sms_gateway_timeout_seconds=_seconds(
+                get("VAX_SMS_GATEWAY_TIMEOUT_SECONDS", "10"), "VAX_SMS_GATEWAY_TIMEOUT_SECONDS"
+            ),
+            sms_gateway_total_seconds=_seconds(
+                get("VAX_SMS_GATEWAY_TOTAL_SECONDS", "30"), "VAX_SMS_GATEWAY_TOTAL_SECONDS"
+            ),
         )
 
 
@@ -201,6 +234,16 @@ def _positive(text: str, name: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise SettingsError(f"{name} must be a whole number above 0, not {text!r}")
     return int(text)
+
+
+def _seconds(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _decode_key(text: str) -> bytes:
