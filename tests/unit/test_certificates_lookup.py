@@ -102,6 +102,36 @@ def test_a_request_that_matched_nobody_never_succeeds() -> None:
     assert service.confirm("t", "123456") is None
 
 
+class Recording:
+    def __init__(self, fails: bool = False) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fails = fails
+
+    def send(self, phone: str, message: str) -> None:
+        if self.fails:
+            raise OSError(f"gateway down for {phone}")
+        self.sent.append((phone, message))
+
+
+def test_a_code_that_waited_out_its_life_in_the_queue_is_not_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    sender = Recording()
+    store = lookup.MemoryChallengeStore(clock)
+    service = lookup.Lookup(None, b"k" * 32, sender, store, clock)  # type: ignore[arg-type]
+    expires = clock() + lookup.CODE_TTL_SECONDS
+    assert service._deliver("0987654321", "code 123456", expires)
+    clock.now = expires - lookup.MIN_CODE_LIFE_SECONDS + 1  # the gateway held the queue
+    assert not service._deliver("0987654321", "code 654321", expires)
+    assert sender.sent == [("0987654321", "code 123456")]
+    failing = lookup.Lookup(None, b"k" * 32, Recording(fails=True), store, Clock())  # type: ignore[arg-type]
+    assert not failing._deliver("0987654321", "code 111111", expires)
+    assert "OSError" in caplog.text
+    assert "0987654321" not in caplog.text and "654321" not in caplog.text
+    assert "111111" not in caplog.text
+
+
 def test_outbox_masks_the_number(tmp_path: Path) -> None:
     outbox = lookup.OutboxSender(tmp_path / "sms.jsonl")
     outbox.send("0987654321", "code 111111")
