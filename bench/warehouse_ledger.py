@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from bench.report import write_section
+from warehouse import ledger
 from warehouse.citizens import citizen_doses
 from warehouse.client import Warehouse, connect
-from warehouse.ledger import write_states
+from warehouse.ledger import recover_pending, write_states
 from warehouse.migrate import migrate
 
 PROVINCES = ["01", "79", "48", "92", "31", "27", "36", "40", "75", "74"]
@@ -66,6 +67,27 @@ def timed(function: Callable[[], object], repeat: int = 5) -> float:
     return statistics.median(samples)
 
 
+class _CutOffError(Exception):
+    """Stands for a kill after the signed insert, before ledger_pending was cleared."""
+
+
+def interrupted_write(target: Warehouse, frame: pd.DataFrame) -> None:
+    """Write `frame` as a killed process would have: inserted, still pending."""
+
+    def cut_off(warehouse: Warehouse) -> int:
+        ledger.insert_pending(warehouse)
+        raise _CutOffError
+
+    flush = ledger.flush_pending
+    ledger.flush_pending = cut_off
+    try:
+        write_states(target, frame, "bench:interrupted")
+    except _CutOffError:
+        pass
+    finally:
+        ledger.flush_pending = flush
+
+
 def run(warehouse: Warehouse, doses: int, batch: int) -> str:
     rng = np.random.default_rng(7)
     migrate(warehouse)
@@ -85,6 +107,15 @@ def run(warehouse: Warehouse, doses: int, batch: int) -> str:
     started = time.perf_counter()
     plan = write_states(warehouse, sample, "bench:corrections")
     correction_seconds = time.perf_counter() - started
+
+    # recovery after an unclean stop: the replay plus the recomputation of every table the
+    # batch touched (warehouse.ledger.recover_pending), on a ledger of `doses` rows
+    extra = synthetic_states(doses, batch, rng)
+    interrupted_write(warehouse, extra)
+    started = time.perf_counter()
+    recovered = recover_pending(warehouse)
+    recovery_seconds = time.perf_counter() - started
+    doses += batch
 
     live = doses - int((sample["status"] == "void").sum())
     aggregate_sql = "SELECT sum(doses) FROM {db:Identifier}.coverage_daily"
@@ -117,6 +148,11 @@ def run(warehouse: Warehouse, doses: int, batch: int) -> str:
         (
             f"corrections/voids batch ({len(sample):,} states, {plan.written:,} signed rows)",
             f"{correction_seconds:.2f} s",
+        ),
+        (
+            f"recovery after a kill: {recovered:,} signed rows left pending, replayed and every "
+            f"table's touched cells recomputed from the ledger ({doses - batch:,} doses before)",
+            f"{recovery_seconds:.2f} s",
         ),
         ("national total from coverage_daily (median of 5)", f"{aggregate * 1000:.1f} ms"),
         ("national total from doses_current FINAL (median of 3)", f"{view * 1000:.1f} ms"),

@@ -28,6 +28,8 @@ FROM
         toInt64(sign) AS doses
     FROM {db:Identifier}.dose_ledger
     WHERE status = 'valid'
+      -- whole cells, and only the ledger's partitions the batch reaches
+      AND toDate(administered_at) BETWEEN (SELECT min(day) FROM touched) AND (SELECT max(day) FROM touched)
       AND (toDate(administered_at), province_code) IN (SELECT day, province_code FROM touched)
     UNION ALL
     SELECT day, province_code, dose_number, vaccine_code, age_group, -doses

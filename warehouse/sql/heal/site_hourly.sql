@@ -13,6 +13,8 @@ FROM
            toInt64(sign) AS doses
     FROM {db:Identifier}.dose_ledger
     WHERE status = 'valid'
+      -- whole cells, and only the ledger's partitions the batch reaches
+      AND toStartOfHour(administered_at) BETWEEN (SELECT min(hour) FROM touched) AND (SELECT max(hour) FROM touched)
       AND (toStartOfHour(administered_at), site_id) IN (SELECT hour, site_id FROM touched)
     UNION ALL
     SELECT hour, province_code, site_id, -doses
