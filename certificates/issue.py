@@ -20,8 +20,9 @@ import hashlib
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from certificates import cose, hcert, rules
@@ -221,11 +222,17 @@ def mask_name(full_name: str) -> str:
     return " ".join([family, *(f"{word[0]}." for word in given.split())])
 
 
-def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) -> dict[str, Any]:
-    """What the citizen sees: colour, masked identity, doses, the QR (no full identifiers)."""
+@cache
+def _province_names() -> Mapping[str, str]:
+    """GSO province code → Vietnamese name (read once per process)."""
     from geo.provinces import load_provinces
 
-    names = dict(load_provinces()[["gso_code", "name_vi"]].itertuples(index=False))
+    return dict(load_provinces()[["gso_code", "name_vi"]].itertuples(index=False))
+
+
+def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) -> dict[str, Any]:
+    """What the citizen sees: colour, masked identity, doses, the QR (no full identifiers)."""
+    names = _province_names()
     catalogue = rules.products()
     return {
         "status": issued.progress.status,
