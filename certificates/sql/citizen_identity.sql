@@ -1,10 +1,7 @@
--- One citizen's identity fields (restricted table), latest version, by citizen key: the row
--- loaded last (highest updated_at), as FINAL would keep it, read without FINAL's merge of
--- every part's granule (about half the time at 20 M people). One thread: a point read.
+-- One citizen's identity fields by citizen key, from identity_kv (schema 0016: a key-value
+-- copy of the restricted citizen_identity holding the row loaded last per person): a
+-- point get, where citizen_identity meant a granule of every part.
 -- Parameters: db (Identifier), citizen_key (String).
 SELECT full_name, date_of_birth, toString(sex) AS sex, phone_hash
-FROM {db:Identifier}.citizen_identity
+FROM {db:Identifier}.identity_kv
 WHERE citizen_key = {citizen_key:String}
-ORDER BY updated_at DESC
-LIMIT 1
-SETTINGS max_threads = 1

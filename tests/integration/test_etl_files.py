@@ -272,6 +272,34 @@ def test_a_replay_restores_rejects_and_identities_whose_parts_were_lost(
     ]
 
 
+def test_the_identity_key_value_copy_holds_the_latest_details(
+    loaded: Warehouse, tmp_path: Path
+) -> None:
+    """identity_kv (schema 0016), fed from citizen_identity, answers what citizen_identity
+    FINAL does after batches that correct a name, and after a replay."""
+    parts = pseudonym_parts(KEY)
+    other = {"citizen_id": "001185000123", "sex": "F", "date_of_birth": "1985-02-03"}
+    batches = [
+        [row("K1", full_name="Nguyen Van An"), row("K2", **other, full_name="Lê Thị Bình")],
+        [row("K3", dose_number="2", full_name="Nguyễn Văn An")],
+        [row("K4", **other, dose_number="2", full_name="Lê Thị Bính")],
+    ]
+    for number, rows in enumerate(batches):
+        table = _as_text(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False))
+        positions = [number * 10 + i + 1 for i in range(len(rows))]
+        load_batch(loaded, table, "registry:doses", number * 10, parts, positions)
+    load_batch(loaded, table, "registry:doses", 20, parts, [21])  # a replay of the last
+    columns = "citizen_key, full_name, date_of_birth, sex, phone_hash"
+    final = loaded.rows(
+        f"SELECT {columns} FROM {{db:Identifier}}.citizen_identity FINAL ORDER BY citizen_key"
+    )
+    assert sorted(name for _, name, *_ in final) == ["Lê Thị Bính", "Nguyễn Văn An"]
+    assert (
+        loaded.rows(f"SELECT {columns} FROM {{db:Identifier}}.identity_kv ORDER BY citizen_key")
+        == final
+    )
+
+
 def test_one_identity_per_person_and_batch_the_last_record(
     loaded: Warehouse, tmp_path: Path
 ) -> None:

@@ -105,6 +105,29 @@ def test_an_edited_applied_file_is_refused(
         migrate(warehouse)
 
 
+def test_identities_stored_before_the_key_value_copy_are_copied_in(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warehouse with identities, migrated to 0016: identity_kv holds the latest of each."""
+    earlier = [m for m in ddl.load_migrations() if m.version < 16]
+    for migration in earlier:
+        (tmp_path / migration.path.name).write_text(migration.source, encoding="utf-8")
+    monkeypatch.setattr("warehouse.migrate.load_migrations", lambda: ddl.load_migrations(tmp_path))
+    warehouse.command("DROP DATABASE {db:Identifier} SYNC")
+    migrate(warehouse)
+    for name, at in [("An", "2021-08-01 08:00:00"), ("Ân", "2021-09-01 08:00:00")]:
+        warehouse.command(
+            "INSERT INTO {db:Identifier}.citizen_identity VALUES ('k1', {n:String}, "
+            "'1990-01-02', 'M', 'p', {at:String})",
+            {"n": name, "at": at},
+        )
+    monkeypatch.undo()
+    migrate(warehouse)
+    assert warehouse.rows("SELECT citizen_key, full_name FROM {db:Identifier}.identity_kv") == [
+        ("k1", "Ân")
+    ]
+
+
 def test_a_new_database_migrates_from_nothing(warehouse: Warehouse) -> None:
     other = dataclasses.replace(warehouse, database=f"{warehouse.database}_b")
     try:

@@ -72,10 +72,12 @@ def test_cluster_rendering_shape() -> None:
     assert dist_ledger.rstrip().endswith("cityHash64(citizen_key))"), "sharded by citizen key"
 
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
-    # doses_by_citizen_mv (0003, dropped by 0012), three live ones and the dashboards' two (0015)
-    assert len(views) == 6
+    # doses_by_citizen_mv (0003, dropped by 0012), three live ones, the dashboards' two (0015)
+    # and the identity key-value copy (0016)
+    assert len(views) == 7
     for view in views:  # materialized views read and write the shard's own tables
-        assert re.search(r"TO vax\.\w+_local", view) and "FROM vax.dose_ledger_local" in view
+        assert re.search(r"TO vax\.\w+_local", view)
+        assert re.search(r"FROM vax\.(dose_ledger|citizen_identity)_local", view)
     current = [s for s in creates if "VIEW vax.doses_current" in s][-1]  # latest definition
     assert "FROM vax.dose_ledger FINAL" in current  # the Distributed table: across shards
 
