@@ -89,30 +89,6 @@ def operation_counts(warehouse: Warehouse) -> dict[str, Any]:
     return {"last_day": last, **counts}
 
 
-def render_body(path: str, search: str) -> dict[str, Any]:
-    return {
-        "output": "dash-page.children",
-        "outputs": {"id": "dash-page", "property": "children"},
-        "inputs": [
-            {"id": "dash-url", "property": "pathname", "value": path},
-            {"id": "dash-url", "property": "search", "value": search},
-            {"id": "dash-version", "property": "data", "value": None},
-        ],
-        "changedPropIds": ["dash-url.pathname"],
-        "state": [],
-    }
-
-
-def version_body(known: str) -> dict[str, Any]:
-    return {
-        "output": "dash-version.data",
-        "outputs": {"id": "dash-version", "property": "data"},
-        "inputs": [{"id": "dash-interval", "property": "n_intervals", "value": 1}],
-        "changedPropIds": ["dash-interval.n_intervals"],
-        "state": [{"id": "dash-version", "property": "data", "value": known}],
-    }
-
-
 def timed(call: Callable[[], Any], expect: int = 200) -> float:
     started = time.perf_counter()
     response = call()
@@ -122,20 +98,10 @@ def timed(call: Callable[[], Any], expect: int = 200) -> float:
     return elapsed
 
 
-def log_in(client: Any, name: str) -> None:
-    import re
-
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/internal/login").data.decode())
-    assert token is not None
-    response = client.post(
-        "/internal/login", data={"csrf": token.group(1), "name": name, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.data[:300]
-
-
 def time_callbacks(
     warehouse: Warehouse, var: Path, runs: int
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    from dashboards.client_requests import log_in, render_body, version_body
     from dashboards.users import add_user, find_user
     from dashboards.warm import warm
     from portal.cache import CACHE, VERSION_SECONDS
@@ -154,8 +120,8 @@ def time_callbacks(
         if find_user(engine, name) is None:
             add_user(engine, name, PASSWORD, role, province)  # type: ignore[arg-type]
     national, provincial = server.test_client(), server.test_client()
-    log_in(national, "bench-national")
-    log_in(provincial, "bench-province")
+    log_in(national, "bench-national", PASSWORD)
+    log_in(provincial, "bench-province", PASSWORD)
     viewers = {
         "national": (national, ""),
         "national → 79": (national, "?province=79"),

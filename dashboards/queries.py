@@ -3,14 +3,22 @@
 Every function takes the warehouse and the ``province`` scope first: ``""`` means the whole
 country, a GSO code limits the query to that province *inside the SQL* (the scope comes
 from the logged-in user, see :func:`dashboards.auth.scope`). Times are naive local
-(Asia/Ho_Chi_Minh) datetimes. Results are DataFrames with the columns each documents;
-caching is the caller's business (:mod:`dashboards.data`).
+(Asia/Ho_Chi_Minh) datetimes. Results are DataFrames with the columns of the function's
+:class:`Query`; caching is the caller's business (:mod:`dashboards.data`).
+
+A function's signature names its parameters; its :class:`Query` holds the file and the
+shape of the result, and checks that the parameters passed are exactly the statement's
+``{name:Type}`` placeholders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
+from typing import Final
 
 import pandas as pd
 
@@ -18,49 +26,73 @@ from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
 LOCAL_ZONE = "Asia/Ho_Chi_Minh"
+#: columns that hold codes and ids: text, also when every value looks like a number
+TEXT_COLUMNS: Final = ("province_code", "site_id", "vaccine_code", "lot_number", "level", "kind")
 
 
-def _frame(
-    warehouse: Warehouse,
-    name: str,
-    parameters: dict[str, object],
-    columns: Sequence[str],
-    counts: Sequence[str] = (),
-    times: Sequence[str] = (),
-    days: Sequence[str] = (),
-) -> pd.DataFrame:
-    """The query's result with exactly `columns` (also when empty): `counts` as int64,
-    `times` (instants) as naive local time, `days` (dates) as midnight timestamps."""
-    return _typed(
-        warehouse.frame(sql_beside(__file__, name), parameters), columns, counts, times, days
-    )
+@dataclass(frozen=True)
+class Query:
+    """One statement of ``dashboards/sql`` and the shape of its result.
+
+    The result has exactly `columns`, in that order, also when empty: `counts` as int64
+    (missing: 0), `floats` as float64, `times` (instants) as naive local time, `days`
+    (dates) as midnight timestamps; a column the SQL names differently is `renamed` first.
+    `opening`, when set, is a file that opens the statement with ``WITH`` and common table
+    expressions shared with other queries; `file` continues that ``WITH`` list (its text
+    follows the opening and a comma).
+    """
+
+    file: str
+    columns: tuple[str, ...]
+    counts: tuple[str, ...] = ()
+    floats: tuple[str, ...] = ()
+    times: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    opening: str = ""
+
+    @property
+    def sql(self) -> str:
+        own = sql_beside(__file__, self.file)
+        return f"{sql_beside(__file__, self.opening)},\n{own}" if self.opening else own
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        """The statement's placeholders but ``db`` (the warehouse adds that one)."""
+        return _placeholders(self.sql)
+
+    def run(self, warehouse: Warehouse, **parameters: object) -> pd.DataFrame:
+        """The result for `parameters`, which must name exactly :attr:`parameters`."""
+        if set(parameters) != self.parameters:
+            raise TypeError(
+                f"{self.file} takes {sorted(self.parameters)}, was given {sorted(parameters)}"
+            )
+        return self.shaped(warehouse.frame(self.sql, parameters))
+
+    def shaped(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` (as the SQL returns it) in the shape of the result."""
+        frame = frame.rename(columns=dict(self.renamed)).reindex(columns=list(self.columns))
+        for column in self.counts:
+            frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+        for column in self.floats:
+            frame[column] = frame[column].astype("float64")
+        for column in self.times:
+            frame[column] = local_naive(frame[column])
+        for column in self.days:
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
+        converted = (*self.counts, *self.floats, *self.times, *self.days)
+        for column in self.columns:
+            if column not in converted and frame[column].dtype.kind in "fO" and frame.empty:
+                frame[column] = frame[column].astype(object)
+        for column in TEXT_COLUMNS:
+            if column in frame:
+                frame[column] = frame[column].astype(str)
+        return frame.reset_index(drop=True)
 
 
-def _typed(
-    frame: pd.DataFrame,
-    columns: Sequence[str],
-    counts: Sequence[str] = (),
-    times: Sequence[str] = (),
-    days: Sequence[str] = (),
-) -> pd.DataFrame:
-    frame = frame.reindex(columns=list(columns))
-    for column in counts:
-        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
-    for column in times:
-        frame[column] = local_naive(frame[column])
-    for column in days:
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
-    for column in columns:
-        if (
-            column not in (*counts, *times, *days)
-            and frame[column].dtype.kind in "fO"
-            and frame.empty
-        ):
-            frame[column] = frame[column].astype(object)
-    for column in ("province_code", "site_id", "vaccine_code", "lot_number", "level", "kind"):
-        if column in frame:
-            frame[column] = frame[column].astype(str)
-    return frame.reset_index(drop=True)
+@cache
+def _placeholders(sql: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\{(\w+):", sql)) - {"db"}
 
 
 def local_naive(values: pd.Series) -> pd.Series:
@@ -78,162 +110,135 @@ def latest_hour(warehouse: Warehouse) -> datetime | None:
     return datetime.fromisoformat(hour) if hour else None
 
 
-def _window(province: str, start: datetime, stop: datetime) -> dict[str, object]:
-    return {"province": province, "start": start, "stop": stop}
+SITE_HOURS: Final = Query(
+    "site_hours.sql",
+    ("hour", "province_code", "site_id", "doses"),
+    counts=("doses",),
+    times=("hour",),
+)
 
 
 def site_hours(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``hour, province_code, site_id, doses`` in [start, stop)."""
-    return _frame(
-        warehouse,
-        "site_hours.sql",
-        _window(province, start, stop),
-        ("hour", "province_code", "site_id", "doses"),
-        ("doses",),
-        ("hour",),
-    )
+    """Doses per site and local hour in [start, stop)."""
+    return SITE_HOURS.run(warehouse, province=province, start=start, stop=stop)
+
+
+HOUR_TOTALS: Final = Query("hour_totals.sql", ("hour", "doses"), counts=("doses",), times=("hour",))
 
 
 def hour_totals(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``hour, doses`` in [start, stop)."""
-    return _frame(
-        warehouse,
-        "hour_totals.sql",
-        _window(province, start, stop),
-        ("hour", "doses"),
-        ("doses",),
-        ("hour",),
-    )
+    """Doses per local hour in [start, stop)."""
+    return HOUR_TOTALS.run(warehouse, province=province, start=start, stop=stop)
+
+
+SITE_TOTALS: Final = Query(
+    "site_totals.sql", ("province_code", "site_id", "doses"), counts=("doses",)
+)
 
 
 def site_totals(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``province_code, site_id, doses`` in [start, stop) (sites with doses)."""
-    return _frame(
-        warehouse,
-        "site_totals.sql",
-        _window(province, start, stop),
-        ("province_code", "site_id", "doses"),
-        ("doses",),
-    )
+    """Doses per site in [start, stop) (sites with doses)."""
+    return SITE_TOTALS.run(warehouse, province=province, start=start, stop=stop)
 
 
-SITE_COLUMNS = (
-    "site_id",
-    "name",
-    "province_code",
-    "site_type",
-    "daily_capacity",
-    "opens_minute",
-    "closes_minute",
-)
+SITES: Final = Query(
+    "sites.sql",
+    ("site_id", "name", "province_code", "site_type", "daily_capacity",
+     "opens_minute", "closes_minute"),
+    counts=("daily_capacity", "opens_minute", "closes_minute"),
+)  # fmt: skip
 
 
 def sites(warehouse: Warehouse, province: str) -> pd.DataFrame:
-    """The site register: ``site_id, name, province_code, site_type, daily_capacity,
-    opens_minute, closes_minute``."""
-    return _frame(
-        warehouse,
-        "sites.sql",
-        {"province": province},
-        SITE_COLUMNS,
-        ("daily_capacity", "opens_minute", "closes_minute"),
-    )
+    """The site register."""
+    return SITES.run(warehouse, province=province)
+
+
+CHECKIN_WAITS: Final = Query(
+    "checkin_waits.sql",
+    ("level", "province_code", "site_id", "checkins", "median_minutes", "p90_minutes"),
+    counts=("checkins",),
+    floats=("median_minutes", "p90_minutes"),
+    opening="scope_and_given.sql",
+)
 
 
 def checkin_waits(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``level`` (site/province/all), ``province_code, site_id, checkins, median_minutes,
-    p90_minutes`` for check-ins in [start, stop) followed by a dose (site rows only within
-    a province)."""
-    frame = _frame(
-        warehouse,
-        "checkin_waits.sql",
-        _window(province, start, stop),
-        ("level", "province_code", "site_id", "checkins", "median_minutes", "p90_minutes"),
-        ("checkins",),
-    )
-    for column in ("median_minutes", "p90_minutes"):
-        frame[column] = frame[column].astype("float64")
-    return frame
+    """Minutes from check-in to dose for check-ins in [start, stop) followed by a dose, per
+    ``level`` (site/province/all; site rows only within a province)."""
+    return CHECKIN_WAITS.run(warehouse, province=province, start=start, stop=stop)
 
 
-def funnel(warehouse: Warehouse, province: str, start: datetime, stop: datetime) -> pd.DataFrame:
-    """``level`` (site/province), ``province_code, site_id, registered, cancelled,
-    checked_in, vaccinated`` for appointments in [start, stop) (site rows only within a
-    province)."""
-    return _frame(
-        warehouse,
-        "funnel.sql",
-        _window(province, start, stop),
-        (
-            "level",
-            "province_code",
-            "site_id",
-            "registered",
-            "cancelled",
-            "checked_in",
-            "vaccinated",
-        ),
-        ("registered", "cancelled", "checked_in", "vaccinated"),
-    )
-
-
-def backlog(warehouse: Warehouse, province: str, now: datetime) -> pd.DataFrame:
-    """``province_code, upcoming, next_7_days, overdue, daily_capacity`` of booked
-    appointments."""
-    return _frame(
-        warehouse,
-        "backlog.sql",
-        {"province": province, "now": now},
-        ("province_code", "upcoming", "next_7_days", "overdue", "daily_capacity"),
-        ("upcoming", "next_7_days", "overdue", "daily_capacity"),
-    )
-
-
-HELD_COLUMNS = (
-    "level",
-    "province_code",
-    "site_id",
-    "vaccine_code",
-    "lot_number",
-    "expiry_date",
-    "quantity",
+FUNNEL: Final = Query(
+    "funnel.sql",
+    ("level", "province_code", "site_id", "registered", "cancelled", "checked_in", "vaccinated"),
+    counts=("registered", "cancelled", "checked_in", "vaccinated"),
+    opening="scope_and_given.sql",
 )
 
 
-def _place_as_site(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={"place": "site_id"})
+def funnel(warehouse: Warehouse, province: str, start: datetime, stop: datetime) -> pd.DataFrame:
+    """The registrations funnel for appointments in [start, stop), per ``level``
+    (site/province; site rows only within a province)."""
+    return FUNNEL.run(warehouse, province=province, start=start, stop=stop)
+
+
+BACKLOG: Final = Query(
+    "backlog.sql",
+    ("province_code", "upcoming", "next_7_days", "overdue", "daily_capacity"),
+    counts=("upcoming", "next_7_days", "overdue", "daily_capacity"),
+)
+
+
+def backlog(warehouse: Warehouse, province: str, now: datetime) -> pd.DataFrame:
+    """Booked appointments per province as of `now`."""
+    return BACKLOG.run(warehouse, province=province, now=now)
+
+
+STOCK_ON_HAND: Final = Query(
+    "stock_on_hand.sql",
+    ("level", "province_code", "site_id", "vaccine_code", "lot_number", "expiry_date", "quantity"),
+    counts=("quantity",),
+    days=("expiry_date",),
+    renamed={"place": "site_id"},
+)
 
 
 def stock_on_hand(warehouse: Warehouse, province: str, stop: datetime) -> pd.DataFrame:
-    """Stock on hand before `stop` (:data:`HELD_COLUMNS`); for the whole country the sites
-    of a province in one row (``level`` site, ``site_id`` "")."""
-    frame = warehouse.frame(
-        sql_beside(__file__, "stock_on_hand.sql"), {"province": province, "stop": stop}
-    )
-    return _typed(_place_as_site(frame), HELD_COLUMNS, ("quantity",), days=("expiry_date",))
+    """Stock on hand before `stop`; for the whole country the sites of a province in one
+    row (``level`` site, ``site_id`` "")."""
+    return STOCK_ON_HAND.run(warehouse, province=province, stop=stop)
+
+
+STOCK_SUPPLY: Final = Query(
+    "stock_supply.sql",
+    ("level", "province_code", "site_id", "vaccine_code", "on_hand", "used_7d"),
+    counts=("on_hand", "used_7d"),
+    renamed={"place": "site_id"},
+)
 
 
 def stock_supply(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``level, province_code, site_id, vaccine_code, on_hand, used_7d`` (the consumption of
-    the sites each place serves in [start, stop))."""
-    frame = warehouse.frame(
-        sql_beside(__file__, "stock_supply.sql"), _window(province, start, stop)
-    )
-    return _typed(
-        _place_as_site(frame),
-        ("level", "province_code", "site_id", "vaccine_code", "on_hand", "used_7d"),
-        ("on_hand", "used_7d"),
-    )
+    """Stock on hand per place and product, and the consumption in [start, stop) of the
+    sites each place serves."""
+    return STOCK_SUPPLY.run(warehouse, province=province, start=start, stop=stop)
+
+
+STOCK_LOW_SITES: Final = Query(
+    "stock_low_sites.sql",
+    ("province_code", "site_id", "vaccine_code", "on_hand", "used_7d"),
+    counts=("on_hand", "used_7d"),
+)
 
 
 def stock_low_sites(
@@ -244,161 +249,145 @@ def stock_low_sites(
     days: int,
     threshold: float,
 ) -> pd.DataFrame:
-    """Sites under `threshold` days of supply: ``province_code, site_id, vaccine_code,
-    on_hand, used_7d``."""
-    return _frame(
-        warehouse,
-        "stock_low_sites.sql",
-        {**_window(province, start, stop), "days": days, "threshold": threshold},
-        ("province_code", "site_id", "vaccine_code", "on_hand", "used_7d"),
-        ("on_hand", "used_7d"),
+    """Sites under `threshold` days of supply."""
+    return STOCK_LOW_SITES.run(
+        warehouse, province=province, start=start, stop=stop, days=days, threshold=threshold
     )
+
+
+STOCK_OUTS: Final = Query(
+    "stock_outs.sql",
+    ("province_code", "site_id", "vaccine_code", "stock_out_days", "on_hand"),
+    counts=("stock_out_days", "on_hand"),
+)
 
 
 def stock_outs(warehouse: Warehouse, province: str, first: date, days: int) -> pd.DataFrame:
-    """``province_code, site_id, vaccine_code, stock_out_days, on_hand`` (sites with any)."""
-    return _frame(
-        warehouse,
-        "stock_outs.sql",
-        {"province": province, "first": first, "days": days},
-        ("province_code", "site_id", "vaccine_code", "stock_out_days", "on_hand"),
-        ("stock_out_days", "on_hand"),
-    )
+    """Stock-out days per site and product over `days` days from `first` (sites with any)."""
+    return STOCK_OUTS.run(warehouse, province=province, first=first, days=days)
+
+
+STOCK_WASTAGE: Final = Query(
+    "stock_wastage.sql",
+    ("province_code", "vaccine_code", "administered", "open_vial", "closed_vial"),
+    counts=("administered", "open_vial", "closed_vial"),
+)
 
 
 def stock_wastage(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``province_code, vaccine_code, administered, open_vial, closed_vial`` in [start, stop)."""
-    return _frame(
-        warehouse,
-        "stock_wastage.sql",
-        _window(province, start, stop),
-        ("province_code", "vaccine_code", "administered", "open_vial", "closed_vial"),
-        ("administered", "open_vial", "closed_vial"),
-    )
+    """Doses administered and wasted per province and product in [start, stop)."""
+    return STOCK_WASTAGE.run(warehouse, province=province, start=start, stop=stop)
+
+
+UNBALANCED_TRANSFERS: Final = Query(
+    "unbalanced_transfers.sql",
+    ("transfer_id", "vaccine_code", "lot_number", "difference", "sent", "received",
+     "places", "first_moved_at"),
+    counts=("transfer_id", "difference", "sent", "received"),
+    times=("first_moved_at",),
+)  # fmt: skip
 
 
 def unbalanced_transfers(warehouse: Warehouse, province: str) -> pd.DataFrame:
-    return _frame(
-        warehouse,
-        "unbalanced_transfers.sql",
-        {"province": province},
-        (
-            "transfer_id",
-            "vaccine_code",
-            "lot_number",
-            "difference",
-            "sent",
-            "received",
-            "places",
-            "first_moved_at",
-        ),
-        ("transfer_id", "difference", "sent", "received"),
-        ("first_moved_at",),
-    )
+    """Transfers whose two legs do not cancel (what left one store did not arrive)."""
+    return UNBALANCED_TRANSFERS.run(warehouse, province=province)
+
+
+STOCK_ADMINISTERED: Final = Query(
+    "stock_administered.sql",
+    ("day", "province_code", "vaccine_code", "stock_administered"),
+    counts=("stock_administered",),
+    days=("day",),
+)
 
 
 def stock_administered(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``day, province_code, vaccine_code, stock_administered`` in [start, stop)."""
-    return _frame(
-        warehouse,
-        "stock_administered.sql",
-        _window(province, start, stop),
-        ("day", "province_code", "vaccine_code", "stock_administered"),
-        ("stock_administered",),
-        days=("day",),
-    )
+    """Doses administered per day, province and product in [start, stop) (stock ledger)."""
+    return STOCK_ADMINISTERED.run(warehouse, province=province, start=start, stop=stop)
+
+
+RECORDED_DOSES: Final = Query(
+    "recorded_doses.sql",
+    ("day", "province_code", "vaccine_code", "doses"),
+    counts=("doses",),
+    days=("day",),
+)
 
 
 def recorded_doses(
     warehouse: Warehouse, province: str, start: datetime, stop: datetime
 ) -> pd.DataFrame:
-    """``day, province_code, vaccine_code, doses`` in [start, stop) (coverage_daily)."""
-    return _frame(
-        warehouse,
-        "recorded_doses.sql",
-        _window(province, start, stop),
-        ("day", "province_code", "vaccine_code", "doses"),
-        ("doses",),
-        days=("day",),
-    )
+    """Doses recorded per day, province and product in [start, stop) (coverage_daily)."""
+    return RECORDED_DOSES.run(warehouse, province=province, start=start, stop=stop)
+
+
+CHECKPOINT_SOURCES: Final = Query(
+    "checkpoint_sources.sql",
+    ("source", "last_committed_at", "last_position", "batches", "rows_read",
+     "rows_loaded", "rows_rejected", "seconds"),
+    counts=("last_position", "batches", "rows_read", "rows_loaded", "rows_rejected"),
+    floats=("seconds",),
+    times=("last_committed_at",),
+)  # fmt: skip
 
 
 def checkpoint_sources(warehouse: Warehouse) -> pd.DataFrame:
-    frame = _frame(
-        warehouse,
-        "checkpoint_sources.sql",
-        {},
-        (
-            "source",
-            "last_committed_at",
-            "last_position",
-            "batches",
-            "rows_read",
-            "rows_loaded",
-            "rows_rejected",
-            "seconds",
-        ),
-        ("last_position", "batches", "rows_read", "rows_loaded", "rows_rejected"),
-        ("last_committed_at",),
-    )
-    frame["seconds"] = frame["seconds"].astype("float64")
-    return frame
+    """Per ETL source: its last checkpoint, batches, rows and seconds."""
+    return CHECKPOINT_SOURCES.run(warehouse)
+
+
+CHECKPOINT_HOURS: Final = Query(
+    "checkpoint_hours.sql",
+    ("hour", "batches", "rows_read", "rows_loaded", "rows_rejected", "seconds"),
+    counts=("batches", "rows_read", "rows_loaded", "rows_rejected"),
+    floats=("seconds",),
+    times=("hour",),
+)
 
 
 def checkpoint_hours(warehouse: Warehouse, start: datetime, stop: datetime) -> pd.DataFrame:
-    frame = _frame(
-        warehouse,
-        "checkpoint_hours.sql",
-        {"start": start, "stop": stop},
-        ("hour", "batches", "rows_read", "rows_loaded", "rows_rejected", "seconds"),
-        ("batches", "rows_read", "rows_loaded", "rows_rejected"),
-        ("hour",),
-    )
-    frame["seconds"] = frame["seconds"].astype("float64")
-    return frame
+    """ETL work per local hour in [start, stop)."""
+    return CHECKPOINT_HOURS.run(warehouse, start=start, stop=stop)
+
+
+REJECTS_DAILY: Final = Query(
+    "rejects_daily.sql",
+    ("day", "reason", "province_code", "rejects"),
+    counts=("rejects",),
+    days=("day",),
+)
 
 
 def rejects_daily(warehouse: Warehouse, province: str) -> pd.DataFrame:
-    return _frame(
-        warehouse,
-        "rejects_daily.sql",
-        {"province": province},
-        ("day", "reason", "province_code", "rejects"),
-        ("rejects",),
-        days=("day",),
-    )
+    """Rejected input rows per day, reason and province."""
+    return REJECTS_DAILY.run(warehouse, province=province)
+
+
+REJECT_EXAMPLES: Final = Query(
+    "reject_examples.sql",
+    ("reason", "rejected_at", "source", "position", "dose_id", "province_code",
+     "detail", "record"),
+    times=("rejected_at",),
+)  # fmt: skip
 
 
 def reject_examples(warehouse: Warehouse, province: str, per_reason: int = 3) -> pd.DataFrame:
-    return _frame(
-        warehouse,
-        "reject_examples.sql",
-        {"province": province, "per_reason": per_reason},
-        (
-            "reason",
-            "rejected_at",
-            "source",
-            "position",
-            "dose_id",
-            "province_code",
-            "detail",
-            "record",
-        ),
-        (),
-        ("rejected_at",),
-    )
+    """The `per_reason` most recent rejected rows of each reason."""
+    return REJECT_EXAMPLES.run(warehouse, province=province, per_reason=per_reason)
+
+
+UNKNOWN_SITES: Final = Query(
+    "unknown_sites.sql",
+    ("province_code", "site_id", "doses", "last_hour"),
+    counts=("doses",),
+    times=("last_hour",),
+)
 
 
 def unknown_sites(warehouse: Warehouse, province: str) -> pd.DataFrame:
-    return _frame(
-        warehouse,
-        "unknown_sites.sql",
-        {"province": province},
-        ("province_code", "site_id", "doses", "last_hour"),
-        ("doses",),
-        ("last_hour",),
-    )
+    """Sites with doses that the site register does not hold."""
+    return UNKNOWN_SITES.run(warehouse, province=province)

@@ -19,7 +19,6 @@ The day is 4 Aug 2021; the latest dose hour is 10:00, so the dashboards' "now" i
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -127,44 +126,6 @@ def fill(warehouse: Warehouse) -> None:
         "(source, position, batch_token, rows_read, rows_loaded, rows_rejected, seconds) "
         "VALUES ('registry:doses', 100, 'b1', 100, 98, 2, 2.0)"
     )
-
-
-def login(client: Any, name: str, password: str = PASSWORD) -> Any:
-    """Log in through the form (with its token); returns the response."""
-    form = client.get("/internal/login").data.decode()
-    token = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert token, form[:500]
-    response = client.post(
-        "/internal/login",
-        data={"csrf": token.group(1), "name": name, "password": password, "next": "/internal/"},
-    )
-    assert response.status_code == 302, response.data[:300]
-    return response
-
-
-def render_body(path: str, search: str) -> dict[str, Any]:
-    """The JSON Dash posts to draw a page (what a forged request would post, too)."""
-    return {
-        "output": "dash-page.children",
-        "outputs": {"id": "dash-page", "property": "children"},
-        "inputs": [
-            {"id": "dash-url", "property": "pathname", "value": path},
-            {"id": "dash-url", "property": "search", "value": search},
-            {"id": "dash-version", "property": "data", "value": None},
-        ],
-        "changedPropIds": ["dash-url.pathname"],
-        "state": [],
-    }
-
-
-def version_body(known: str) -> dict[str, Any]:
-    return {
-        "output": "dash-version.data",
-        "outputs": {"id": "dash-version", "property": "data"},
-        "inputs": [{"id": "dash-interval", "property": "n_intervals", "value": 3}],
-        "changedPropIds": ["dash-interval.n_intervals"],
-        "state": [{"id": "dash-version", "property": "data", "value": known}],
-    }
 
 
 def csrf_of(body: str) -> str:

@@ -3,32 +3,16 @@
 -- (ASOF JOIN); minutes per province, per site (only within a province: the whole country's
 -- page shows provinces) and for the whole scope (level 'all').
 -- Median and p90 interpolate between neighbours (as numpy.percentile does).
--- Live doses come from dose_visits (sum of the ledger's signs over valid states, ordered by
--- day, so the window is a range of its key), not from the ledger, ordered by dose_id.
+-- Continues the WITH of scope_and_given.sql: scope_sites (the sites in scope) and given
+-- (the live doses in the window, from dose_visits).
 -- Parameters: db (Identifier), province (String, '' = every province),
 --             start, stop (DateTime('Asia/Ho_Chi_Minh')).
-WITH
-    scope_sites AS (
-        SELECT site_id, province_code FROM {db:Identifier}.sites FINAL
-        WHERE {province:String} = '' OR province_code = {province:String}
-    ),
     scans AS (
         SELECT c.citizen_key, c.site_id, s.province_code, c.scanned_at, toDate(c.scanned_at) AS day
         FROM {db:Identifier}.checkins AS c FINAL
         INNER JOIN scope_sites AS s ON s.site_id = c.site_id
         WHERE c.scanned_at >= {start:DateTime('Asia/Ho_Chi_Minh')}
           AND c.scanned_at < {stop:DateTime('Asia/Ho_Chi_Minh')}
-    ),
-    given AS (
-        SELECT citizen_key, site_id, administered_at, day
-        FROM {db:Identifier}.dose_visits
-        WHERE day >= toDate({start:DateTime('Asia/Ho_Chi_Minh')})
-          AND day <= toDate({stop:DateTime('Asia/Ho_Chi_Minh')})
-          AND administered_at >= {start:DateTime('Asia/Ho_Chi_Minh')}
-          AND administered_at < {stop:DateTime('Asia/Ho_Chi_Minh')}
-          AND ({province:String} = '' OR province_code = {province:String})
-        GROUP BY day, province_code, site_id, citizen_key, administered_at
-        HAVING sum(doses) > 0
     ),
     waits AS (
         SELECT scans.province_code AS province_code, scans.site_id AS site_id,

@@ -2,14 +2,10 @@
 -- checked in (a desk scan of the same citizen at the same site that day) -> vaccinated (a
 -- live dose of the same citizen at the same site that day); per province, and per site within
 -- a province (the whole country's page shows provinces).
--- Live doses come from dose_visits (by day, exact under corrections and voids).
+-- Continues the WITH of scope_and_given.sql: scope_sites (the sites in scope) and given
+-- (the live doses in the window, from dose_visits).
 -- Parameters: db (Identifier), province (String, '' = every province),
 --             start, stop (DateTime('Asia/Ho_Chi_Minh')).
-WITH
-    scope_sites AS (
-        SELECT site_id, province_code FROM {db:Identifier}.sites FINAL
-        WHERE {province:String} = '' OR province_code = {province:String}
-    ),
     booked AS (
         SELECT r.citizen_key, r.site_id, s.province_code, r.status, toDate(r.slot_start) AS day
         FROM {db:Identifier}.registrations AS r FINAL
@@ -22,17 +18,6 @@ WITH
         FROM {db:Identifier}.checkins FINAL
         WHERE scanned_at >= {start:DateTime('Asia/Ho_Chi_Minh')}
           AND scanned_at < {stop:DateTime('Asia/Ho_Chi_Minh')}
-    ),
-    given AS (
-        SELECT citizen_key, site_id, day
-        FROM {db:Identifier}.dose_visits
-        WHERE day >= toDate({start:DateTime('Asia/Ho_Chi_Minh')})
-          AND day <= toDate({stop:DateTime('Asia/Ho_Chi_Minh')})
-          AND administered_at >= {start:DateTime('Asia/Ho_Chi_Minh')}
-          AND administered_at < {stop:DateTime('Asia/Ho_Chi_Minh')}
-          AND ({province:String} = '' OR province_code = {province:String})
-        GROUP BY day, province_code, site_id, citizen_key, administered_at
-        HAVING sum(doses) > 0
     )
 SELECT
     if(grouping(province_code, site_id) = 0, 'site', 'province') AS level,
@@ -41,7 +26,7 @@ SELECT
     countIf(status != 'cancelled') AS registered,
     countIf(status = 'cancelled') AS cancelled,
     countIf(status != 'cancelled' AND (citizen_key, site_id, day) IN (SELECT * FROM scanned)) AS checked_in,
-    countIf(status != 'cancelled' AND (citizen_key, site_id, day) IN (SELECT * FROM given)) AS vaccinated
+    countIf(status != 'cancelled' AND (citizen_key, site_id, day) IN (SELECT citizen_key, site_id, day FROM given)) AS vaccinated
 FROM booked
 GROUP BY GROUPING SETS ((province_code, site_id), (province_code))
 HAVING {province:String} != '' OR level != 'site'

@@ -25,19 +25,11 @@ import pytest
 
 import portal.cache
 from dashboards import users
+from dashboards.client_requests import log_in, render_body, version_body
 from dashboards.warm import RECENT_SECONDS, scopes, warm
 from portal.cache import CACHE, VERSION_SECONDS
 from tests.conftest import ROOT
-from tests.dashboards_data import (
-    DAY,
-    PASSWORD,
-    VACCINE,
-    csrf_of,
-    fill,
-    login,
-    render_body,
-    version_body,
-)
+from tests.dashboards_data import DAY, PASSWORD, VACCINE, csrf_of, fill
 from tests.doses import dose, states
 from vaxviet.server import create_server
 from vaxviet.services import Services
@@ -146,12 +138,12 @@ def test_repeated_failed_logins_are_refused_for_a_while(server: flask.Flask) -> 
     refused = client.post("/internal/login", data={**attempt, "password": PASSWORD})
     assert refused.status_code == 429
     assert client.get("/internal/").status_code == 302
-    login(client, "hanoi-official")  # another account is not locked
+    log_in(client, "hanoi-official", PASSWORD)  # another account is not locked
 
 
 def test_login_then_logout(server: flask.Flask) -> None:
     client = server.test_client()
-    assert login(client, "nat-official").headers["Location"] == "/internal/"
+    assert log_in(client, "nat-official", PASSWORD).headers["Location"] == "/internal/"
     assert "S01-A" in page(client, "/internal/", "?province=01")
     layout = client.get("/internal/_dash-layout")
     assert layout.status_code == 200
@@ -172,7 +164,7 @@ def test_sessions_expire(warehouse: Warehouse, tmp_path: Path) -> None:
     fill(warehouse)
     server = build(warehouse, tmp_path, VAX_INTERNAL_SESSION_MINUTES="1")
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     assert client.get("/internal/export/stock/on_hand.csv").status_code == 200
     with client.session_transaction() as session:
         session["internal_login_at"] -= 61
@@ -182,7 +174,7 @@ def test_sessions_expire(warehouse: Warehouse, tmp_path: Path) -> None:
 
 def test_a_disabled_user_is_out_at_the_next_request(server: flask.Flask) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     assert client.get("/internal/export/stock/on_hand.csv").status_code == 200
     users.set_active(server.extensions["vaxviet.dashboards.users"], "nat-official", False)
     assert client.get("/internal/export/stock/on_hand.csv").status_code == 401
@@ -193,7 +185,7 @@ def test_a_disabled_user_is_out_at_the_next_request(server: flask.Flask) -> None
 
 def test_a_provincial_user_sees_only_their_province(server: flask.Flask) -> None:
     client = server.test_client()
-    login(client, "hanoi-official")
+    log_in(client, "hanoi-official", PASSWORD)
     for path in ("/internal/", "/internal/stock", "/internal/quality"):
         own = page(client, path)
         assert '"data-province": "01"' in own or '"data-province":"01"' in own
@@ -203,7 +195,7 @@ def test_a_provincial_user_sees_only_their_province(server: flask.Flask) -> None
 
 def test_a_forged_callback_for_another_province_gets_nothing_of_it(server: flask.Flask) -> None:
     client = server.test_client()
-    login(client, "hanoi-official")
+    log_in(client, "hanoi-official", PASSWORD)
     for path in ("/internal/", "/internal/stock", "/internal/quality"):
         forged = page(client, path, "?province=79")
         assert "dash-denied" in forged
@@ -218,7 +210,7 @@ def test_a_forged_callback_for_another_province_gets_nothing_of_it(server: flask
 
 def test_a_national_user_drills_down_to_any_province(server: flask.Flask) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     whole = csv_rows(client, "/internal/export/throughput/provinces.csv")
     assert {row["province_code"]: int(row["doses_today"]) for row in whole} == {"01": 4, "79": 2}
     sites = csv_rows(client, "/internal/export/throughput/sites.csv?province=79")
@@ -232,7 +224,7 @@ def test_a_national_user_drills_down_to_any_province(server: flask.Flask) -> Non
 
 def test_throughput_figures(server: flask.Flask, warehouse: Warehouse) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     direct = dict(
         warehouse.rows(
             "SELECT province_code, count() FROM {db:Identifier}.doses_current "
@@ -275,7 +267,7 @@ def test_throughput_figures(server: flask.Flask, warehouse: Warehouse) -> None:
 
 def test_stock_figures(server: flask.Flask, warehouse: Warehouse) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     rolled_up = {  # the whole country: a province's sites in one row
         (level, province, lot): int(quantity)
         for level, province, lot, quantity in warehouse.rows(
@@ -379,7 +371,7 @@ def test_stock_sql_agrees_with_the_reference_functions(warehouse: Warehouse, pro
 
 def test_quality_figures(server: flask.Flask, warehouse: Warehouse) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     reasons = {
         r["reason"]: int(r["rejects"])
         for r in csv_rows(client, "/internal/export/quality/rejects_reason.csv")
@@ -406,7 +398,7 @@ def test_corrections_and_voids_change_the_dose_figures(
     """The check-in times, the funnel and the unknown sites read the narrow tables fed from
     the ledger (dose_visits, site_doses): a correction moves a dose, a void removes it."""
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     waits = {
         r["province_code"]: r for r in csv_rows(client, "/internal/export/throughput/waits.csv")
     }
@@ -505,7 +497,7 @@ def test_stock_figures_follow_the_stock_source_not_every_commit(
     a dose commit keeps them, a stock commit renews them."""
     monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
 
     def national_lot_n() -> int:
         rows = csv_rows(client, "/internal/export/stock/on_hand.csv")
@@ -540,8 +532,8 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
 ) -> None:
     monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
     national, hanoi = server.test_client(), server.test_client()
-    login(national, "nat-official")
-    login(hanoi, "hanoi-official")
+    log_in(national, "nat-official", PASSWORD)
+    log_in(hanoi, "hanoi-official", PASSWORD)
     viewed = [(national, p) for p in ("/internal/", "/internal/stock")] + [
         (hanoi, "/internal/stock")
     ]
@@ -583,7 +575,7 @@ def test_auto_refresh_does_nothing_while_the_data_version_stands(
     server: flask.Flask, warehouse: Warehouse
 ) -> None:
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     version = data_version(warehouse)
     unchanged = client.post("/internal/_dash-update-component", json=version_body(version))
     assert unchanged.status_code == 204  # PreventUpdate: no redraw
@@ -665,7 +657,7 @@ def test_reconciliation_shows_the_cells_that_differ(warehouse: Warehouse, tmp_pa
     fill(warehouse)
     server = build(warehouse, tmp_path)
     client = server.test_client()
-    login(client, "nat-official")
+    log_in(client, "nat-official", PASSWORD)
     migrate_registry(server.extensions["vaxviet.dashboards.users"])  # an empty registry
     equal = page(client, "/internal/quality")
     assert "Khớp" in equal and "0 chênh lệch" in equal
@@ -688,7 +680,7 @@ def test_reconciliation_shows_the_cells_that_differ(warehouse: Warehouse, tmp_pa
     ]
     assert "LỆCH" in page(client, "/internal/quality")
     provincial = server.test_client()
-    login(provincial, "hanoi-official")
+    log_in(provincial, "hanoi-official", PASSWORD)
     assert [
         r["province_code"]
         for r in csv_rows(provincial, "/internal/export/quality/reconciliation.csv")

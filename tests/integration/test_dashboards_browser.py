@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from dashboards.client_requests import render_body
 from tests.conftest import ROOT
-from tests.dashboards_data import PASSWORD, render_body
+from tests.dashboards_data import PASSWORD
 from tests.integration.conftest import serve_process
 from tests.integration.test_browser import requested_urls, start_chromium, wait_for
 
