@@ -30,10 +30,12 @@ log = logging.getLogger(__name__)
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 #: What `recover_pending` recomputes after an unclean stop, in this order (the ledger first:
-#: the views are computed from it; citizen_doses before dose_visits, which finds doses by
-#: it). Every materialized view on dose_ledger has its target here (a test checks).
+#: the views are computed from it, and rows it adds reach every view; citizen_doses before
+#: dose_visits, which finds doses by it; dose_state_kv last, so the batch's states are the
+#: last written there). Every materialized view on dose_ledger has its target here (a test
+#: checks).
 HEALED = ("dose_ledger", "citizen_doses", "coverage_daily", "site_hourly", "dose_visits",
-          "site_doses")  # fmt: skip
+          "site_doses", "dose_state_kv")  # fmt: skip
 
 STATE_COLUMNS = [
     "dose_id",

@@ -73,8 +73,8 @@ def test_cluster_rendering_shape() -> None:
 
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
     # doses_by_citizen_mv (0003, dropped by 0012), three live ones, the dashboards' two (0015)
-    # and the identity key-value copy (0016)
-    assert len(views) == 7
+    # and the lookup's key-value copies (0016, 0017)
+    assert len(views) == 8
     for view in views:  # materialized views read and write the shard's own tables
         assert re.search(r"TO vax\.\w+_local", view)
         assert re.search(r"FROM vax\.(dose_ledger|citizen_identity)_local", view)
