@@ -156,22 +156,29 @@ def main() -> None:
         confirm_ms.append(confirm * 1000)
 
     pool = drawn[5 + args.lookups :]
-    done = [0] * args.threads
-    stop = time.monotonic() + args.seconds
 
-    def worker(index: int) -> None:
-        while time.monotonic() < stop:
-            person = pool[(index * 7919 + done[index]) % len(pool)]
-            lookup_once(service, signing, person, key_of[person])
-            done[index] += 1
+    def throughput(count: int) -> float:
+        """Whole lookups per second with `count` threads for --seconds."""
+        done = [0] * count
+        stop = time.monotonic() + args.seconds
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.threads)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    per_second = sum(done) / (time.monotonic() - started)
+        def worker(index: int) -> None:
+            while time.monotonic() < stop:
+                person = pool[(index * 7919 + done[index]) % len(pool)]
+                lookup_once(service, signing, person, key_of[person])
+                done[index] += 1
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(done) / (time.monotonic() - started)
+
+    # one thread, then --threads, side by side: what more threads add in this process
+    single = throughput(1)
+    per_second = throughput(args.threads)
     service.wait_for_sending()
     root.close()
     if not args.dir:
@@ -190,7 +197,7 @@ def main() -> None:
         row("confirm (identity, doses, rules, sign, QR PNG, card)", confirm_ms),
         row("whole lookup (request + confirm)", total),
     ]
-    print(f"whole lookups/s with {args.threads} threads: {per_second:.0f}")
+    print(f"whole lookups/s with 1 thread: {single:.0f}, with {args.threads}: {per_second:.0f}")
     load = os.getloadavg()[0]
     body = "\n".join(
         [
@@ -204,8 +211,9 @@ def main() -> None:
             "|---|---:|---:|---:|",
             *rows,
             "",
-            f"Whole lookups per second, {args.threads} threads for {args.seconds:.0f} s: "
-            f"**{per_second:.0f}** (statements on the warehouse's pool of clients). "
+            f"Whole lookups per second for {args.seconds:.0f} s each: 1 thread {single:.0f}, "
+            f"{args.threads} threads **{per_second:.0f}** (statements on the warehouse's pool "
+            "of clients). "
             f"Load average {load:.1f} at the end. Issue 6's targets: p99 <= 50 ms with 50 M "
             "doses, >= 200 lookups/s on 2 cores.",
         ]
