@@ -33,6 +33,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,25 @@ def keys_of(warehouse: Warehouse, people: list[int]) -> dict[int, str]:
         {"k0": k0, "k1": k1, "people": people},
     )
     return {int(person): str(key) for person, key in found}
+
+
+def rate(statement: Callable[[int, int], object], threads: int, seconds: float) -> float:
+    """Calls per second of `statement(thread, n)` by `threads` threads for `seconds`."""
+    done = [0] * threads
+    stop = time.monotonic() + seconds
+
+    def work(index: int) -> None:
+        while time.monotonic() < stop:
+            statement(index, done[index])
+            done[index] += 1
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done) / (time.monotonic() - started)
 
 
 def lookup_once(
@@ -157,28 +177,13 @@ def main() -> None:
 
     pool = drawn[5 + args.lookups :]
 
-    def throughput(count: int) -> float:
-        """Whole lookups per second with `count` threads for --seconds."""
-        done = [0] * count
-        stop = time.monotonic() + args.seconds
-
-        def worker(index: int) -> None:
-            while time.monotonic() < stop:
-                person = pool[(index * 7919 + done[index]) % len(pool)]
-                lookup_once(service, signing, person, key_of[person])
-                done[index] += 1
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sum(done) / (time.monotonic() - started)
+    def lookups(thread: int, n: int) -> None:
+        person = pool[(thread * 7919 + n) % len(pool)]
+        lookup_once(service, signing, person, key_of[person])
 
     # one thread, then --threads, side by side: what more threads add in this process
-    single = throughput(1)
-    per_second = throughput(args.threads)
+    single = rate(lookups, 1, args.seconds)
+    per_second = rate(lookups, args.threads, args.seconds)
     service.wait_for_sending()
     root.close()
     if not args.dir:

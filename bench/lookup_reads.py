@@ -10,7 +10,8 @@
    --dir DIR``, the lookup's two reads (an identity get in ``identity_kv``; a person's doses
    through ``citizen_doses`` and ``dose_state_kv``) are run for ``--seconds`` by 1 and by 2
    threads, through the platform's client (clickhouse-connect over chDB, a pool of clients)
-   and through chDB's own connections directly. Statements per second for each.
+   and through chDB's own connections directly. Statements per second for each; beside
+   them, for comparison, the lookup's QR drawing (an HC1-sized text) on 1 and 2 threads.
 
 Figures go to stdout and docs/benchmarks.md.
 """
@@ -20,17 +21,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from bench.certificates_lookup import people_of
+from bench.certificates_lookup import rate
 from bench.report import write_section
 from bench.warehouse_ledger import synthetic_states
 from certificates.issue import load_identity
+from certificates.qr import qr_png
 from warehouse.citizens import citizen_dose_rows
 from warehouse.client import Warehouse, connect
 from warehouse.ledger import write_states
@@ -61,25 +62,6 @@ def write_cost(doses: int) -> dict[str, float]:
     return {name: doses / spent for name, spent in seconds.items()}
 
 
-def rate(statement: Callable[[int, int], object], threads: int, seconds: float) -> float:
-    """Statements per second with `threads` threads; `statement(thread, n)`."""
-    done = [0] * threads
-    stop = time.monotonic() + seconds
-
-    def work(index: int) -> None:
-        while time.monotonic() < stop:
-            statement(index, done[index])
-            done[index] += 1
-
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return sum(done) / (time.monotonic() - started)
-
-
 def read_rates(folder: Path, seconds: float) -> list[tuple[str, str, float, float]]:
     """(read, path, 1 thread/s, 2 threads/s) on a filled certificates_lookup directory."""
     import chdb
@@ -96,7 +78,7 @@ def read_rates(folder: Path, seconds: float) -> list[tuple[str, str, float, floa
             {"r": int(np.random.default_rng().integers(0, 1000))},
         )
     ]
-    assert people_of(doses) and keys, "fill the directory with bench.certificates_lookup first"
+    assert doses and keys, "fill the directory with bench.certificates_lookup first"
     handles = [chdb.connect(f"file:{folder / 'chdb'}") for _ in range(2)]
     identity_sql = (
         "SELECT full_name, date_of_birth, toString(sex), phone_hash FROM vax.identity_kv "
@@ -118,6 +100,8 @@ def read_rates(folder: Path, seconds: float) -> list[tuple[str, str, float, floa
          lambda t, n: citizen_dose_rows(warehouse, key(t, n))),
         ("a person's doses", "chDB directly",
          lambda t, n: handles[t].query(doses_sql.format(key=key(t, n)), "Native")),
+        ("QR PNG of an HC1 text (no statement)", "certificates.qr",
+         lambda t, n: qr_png(f"HC1:{key(t, n).upper()}" * 14)),
     ]  # fmt: skip
     results = []
     for name, path, statement in reads:
