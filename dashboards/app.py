@@ -22,6 +22,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -35,12 +36,19 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import auth, data
+from dashboards.background import INLINE_SECONDS, Builds
 from dashboards.i18n import text
 from dashboards.names import province_names
 from dashboards.pages import quality, stock, throughput
 from dashboards.throughput import reference_time
 from dashboards.view import Context, Page, page_href, stamp
-from portal.cache import DataUnavailableError, data_version, memoize_derived
+from portal.cache import (
+    DataUnavailableError,
+    data_version,
+    memoize_derived,
+    peek_derived,
+    use_audience,
+)
 from portal.i18n import Lang, lang_of
 from portal.layout import attrs
 from vaxviet.services import current_services
@@ -55,6 +63,15 @@ VERSION_ID: Final = "dash-version"
 PAGE_ID: Final = "dash-page"
 #: server extension: (page, province, language) → when it was last drawn (monotonic seconds)
 RECENT_KEY: Final = "vaxviet.dashboards.recent"
+#: server extension: the background page builder (:mod:`dashboards.background`)
+BUILDS_KEY: Final = "vaxviet.dashboards.builds"
+#: polls while a page is being built: ``disabled`` once it is drawn
+PENDING_ID: Final = "dash-pending"
+PENDING_MS: Final = 500
+PREPARING_ID: Final = "dash-preparing"
+#: the cache audience of the dashboards (:func:`portal.cache.use_audience`): they see the
+#: data version their own warmer published (:mod:`dashboards.warm`)
+AUDIENCE: Final = "dashboards"
 
 #: path → (nav text key, page name)
 PAGES: Final[dict[str, tuple[str, str]]] = {
@@ -106,6 +123,33 @@ def body(name: str, context: Context) -> list[Any]:
     string: a cache hit costs a ``json.loads``, not the unpickling of thousands of
     component objects."""
     parts: list[Any] = json.loads(_body_json(name, _keyed(name, context)))
+    return parts
+
+
+def ready_body(name: str, context: Context) -> list[Any] | None:
+    """:func:`body` if it is cached at this data version, else None (nothing computed)."""
+    boxed = peek_derived(_body_json, name, _keyed(name, context))
+    return None if boxed is None else list(json.loads(boxed[0]))
+
+
+def build_in_background(name: str, context: Context) -> list[Any] | None:
+    """:func:`body`, built on the server's background builder (one build per page, scope
+    and data version at a time, :mod:`dashboards.background`); None when it takes longer
+    than :data:`dashboards.background.INLINE_SECONDS` (the browser asks again)."""
+    server = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    builds: Builds = server.extensions[BUILDS_KEY]
+    version = data_version()
+
+    def job() -> list[Any]:
+        with server.test_request_context(f"{auth.PREFIX}/"):
+            use_audience(AUDIENCE)
+            return body(name, context)
+
+    future = builds.start((name, _keyed(name, context), version), job)
+    try:
+        parts: list[Any] = future.result(timeout=INLINE_SECONDS)
+    except FutureTimeout:
+        return None
     return parts
 
 
@@ -201,51 +245,55 @@ def _header(path: str, lang: Lang, province: str) -> html.Header:
     )
 
 
-def render(pathname: str | None, search: str | None, _version: object = None) -> list[Any]:
-    """The page at `pathname` + `search` for the logged-in user (the one page callback)."""
+def render(
+    pathname: str | None, search: str | None, _version: object = None, _waited: object = None
+) -> tuple[list[Any], bool]:
+    """The page at `pathname` + `search` for the logged-in user (the one page callback),
+    and whether the "preparing" poll stops (True) or asks again (False: the figures are
+    being built, :func:`build_in_background`)."""
     query = parse_qs((search or "").lstrip("?"))
     lang: Lang = lang_of((query.get("lang") or ["vi"])[0])
     path = pathname or throughput.PATH
     entry = PAGES.get(path if path.endswith("/") or path in PAGES else path.rstrip("/"))
     header = _header(path, lang, requested_province(query))
     if entry is None:
-        return [header, html.Main(html.P("404"), id="main")]
+        return [header, html.Main(html.P("404"), id="main")], True
     key, name = entry
     try:
         context = context_for(query)
-        parts = body(name, context)
         remember(name, context.province, context.lang)
+        parts = ready_body(name, context)
+        if parts is None:
+            parts = build_in_background(name, context)
     except ScopeDeniedError:
-        return [
-            header,
-            html.Main(
-                html.P(
-                    text("scope.denied", lang), className="banner", role="alert", id="dash-denied"
-                ),
-                id="main",
-            ),
-        ]
+        denied = html.P(
+            text("scope.denied", lang), className="banner", role="alert", id="dash-denied"
+        )
+        return [header, html.Main(denied, id="main")], True
     except DataUnavailableError:
-        return [
-            header,
-            html.Main(
-                html.P(text("unavailable", lang), className="banner", role="alert"), id="main"
-            ),
-        ]
+        unavailable = html.P(text("unavailable", lang), className="banner", role="alert")
+        return [header, html.Main(unavailable, id="main")], True
     title = text(key, lang)
     if context.province:
         title += f" — {province_names(lang)[context.province]}"
     crumbs: list[Any] = []
     if context.province and not auth.scope():
         crumbs = [dcc.Link(text("back_national", lang), href=page_href(path, lang), id="dash-back")]
+    if parts is None:
+        preparing = html.P(
+            text("preparing", lang), className="banner", role="status", id=PREPARING_ID
+        )
+        main = [*crumbs, html.H1(title), preparing]
+    else:
+        main = [*crumbs, html.H1(title), stamp(context, data.latest_hour()), *parts]
     return [
         header,
         html.Main(
-            [*crumbs, html.H1(title), stamp(context, data.latest_hour()), *parts],
+            main,
             id="main",
-            **attrs(data_province=context.province),
+            **attrs(data_province=context.province, aria_busy="true" if parts is None else "false"),
         ),
-    ]
+    ], parts is not None
 
 
 def check_version(_intervals: int, known: str | None) -> str:
@@ -272,6 +320,7 @@ def frame() -> html.Div:
             dcc.Location(id=URL_ID),
             dcc.Interval(id=INTERVAL_ID, interval=REFRESH_MS),
             dcc.Store(id=VERSION_ID, data=version),
+            dcc.Interval(id=PENDING_ID, interval=PENDING_MS, disabled=True),
             html.Div(id=PAGE_ID),
         ]
     )
@@ -323,14 +372,24 @@ def create_dashboards(server: flask.Flask) -> dash.Dash:
     )(check_version)
     app.callback(
         Output(PAGE_ID, "children"),
+        Output(PENDING_ID, "disabled"),
         Input(URL_ID, "pathname"),
         Input(URL_ID, "search"),
         Input(VERSION_ID, "data"),
+        Input(PENDING_ID, "n_intervals"),
     )(render)
+    server.extensions[BUILDS_KEY] = Builds()
+    server.before_request(_dashboards_audience)
     server.add_url_rule(
         f"{auth.PREFIX}/export/<page>/<key>.csv", "internal_export", export, methods=["GET"]
     )
     return app
+
+
+def _dashboards_audience() -> None:
+    """Requests under ``/internal`` read the data version the dashboards' warmer published."""
+    if flask.request.path.startswith(auth.PREFIX):
+        use_audience(AUDIENCE)
 
 
 def current_services_of(server: flask.Flask) -> Any:

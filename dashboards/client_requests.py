@@ -7,13 +7,17 @@ component IDs and paths, so they follow a change there.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from dashboards.app import INTERVAL_ID, PAGE_ID, URL_ID, VERSION_ID
+from dashboards.app import INTERVAL_ID, PAGE_ID, PENDING_ID, PENDING_MS, URL_ID, VERSION_ID
 from dashboards.auth import LOGIN_PATH, PREFIX
+
+#: where Dash posts its callbacks
+PATH = f"{PREFIX}/_dash-update-component"
 
 
 def log_in(client: FlaskClient, name: str, password: str) -> TestResponse:
@@ -32,20 +36,51 @@ def log_in(client: FlaskClient, name: str, password: str) -> TestResponse:
     return response
 
 
-def render_body(path: str, search: str) -> dict[str, Any]:
+def render_body(path: str, search: str, waited: int | None = None) -> dict[str, Any]:
     """The JSON Dash posts to draw the page at `path` with query string `search` (what a
-    forged request would post, too)."""
+    forged request would post, too); `waited`: the "preparing" poll's count, when it is
+    that poll asking again."""
+    changed = f"{PENDING_ID}.n_intervals" if waited else f"{URL_ID}.pathname"
     return {
-        "output": f"{PAGE_ID}.children",
-        "outputs": {"id": PAGE_ID, "property": "children"},
+        "output": f"..{PAGE_ID}.children...{PENDING_ID}.disabled..",
+        "outputs": [
+            {"id": PAGE_ID, "property": "children"},
+            {"id": PENDING_ID, "property": "disabled"},
+        ],
         "inputs": [
             {"id": URL_ID, "property": "pathname", "value": path},
             {"id": URL_ID, "property": "search", "value": search},
             {"id": VERSION_ID, "property": "data", "value": None},
+            {"id": PENDING_ID, "property": "n_intervals", "value": waited},
         ],
-        "changedPropIds": [f"{URL_ID}.pathname"],
+        "changedPropIds": [changed],
         "state": [],
     }
+
+
+def drawn(response: TestResponse) -> bool:
+    """Whether a page callback's answer is the page itself (not "preparing": the browser
+    would stop polling)."""
+    answer = response.get_json(silent=True) or {}
+    return bool(answer.get("response", {}).get(PENDING_ID, {}).get("disabled", True))
+
+
+def draw(
+    client: FlaskClient, path: str, search: str = "", timeout: float = 60.0
+) -> tuple[TestResponse, list[float]]:
+    """Draw a page as a browser does: the page callback, then, while it answers
+    "preparing", the poll every :data:`PENDING_MS` ms. Returns the last answer and the
+    server time of each callback (seconds)."""
+    deadline = time.monotonic() + timeout
+    waited, times = 0, []
+    while True:
+        started = time.perf_counter()
+        response = client.post(PATH, json=render_body(path, search, waited or None))
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200 or drawn(response) or time.monotonic() > deadline:
+            return response, times
+        time.sleep(PENDING_MS / 1000)
+        waited += 1
 
 
 def version_body(known: str) -> dict[str, Any]:

@@ -55,6 +55,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Kho dữ liệu tạm thời không truy cập được.",
         "The data warehouse cannot be reached.",
     ),
+    "preparing": (
+        "Đang tính các số liệu của trang này; trang sẽ tự hiện khi xong.",
+        "Preparing this page's figures; it appears by itself when they are ready.",
+    ),
     "definitions": ("Định nghĩa chỉ số", "Indicator definitions"),
     "back_national": ("← Toàn quốc", "← Whole country"),
     # throughput

@@ -1,17 +1,21 @@
-"""Warm the dashboards' cache on every new data version, so that an official's first view
-after an ETL commit does not pay the page's queries.
+"""Warm the dashboards' cache on every new data version, so that an official's view after
+an ETL commit does not pay the page's queries.
 
 Every page is memoized on the data version (:mod:`dashboards.data`, :mod:`dashboards.app`):
 after each commit — every few seconds in live mode — the first view of each scope would
 run the page's queries and build it (docs/benchmarks.md, "Internal dashboards").
-:class:`DashboardWarmer` is a daemon thread that checks the data version every `interval`
-seconds and, when it has changed, builds every page, scope and language an official drew
-within the last :data:`RECENT_SECONDS` (at most :data:`MAX_SCOPES` of them, the most recent
-first): the pages someone is watching, whose auto-refresh will ask for them next. Nobody
-watching, no work. After a dose commit the stock figures and the site register come from
-the cache (:func:`dashboards.data.memoize_tables`), so warming costs the dose queries and
-the pages' pandas work. ``python -m vaxviet serve`` starts it beside the portal's warmer;
-tests that build a server themselves do not, so they keep full control of the cache.
+:class:`DashboardWarmer` is a daemon thread that checks the newest data version every
+`interval` seconds and, when it has changed (at most once every :data:`MIN_PERIOD_SECONDS`),
+builds every page, scope and language an official drew within the last
+:data:`RECENT_SECONDS` (at most :data:`MAX_SCOPES` of them, the most recent first) and then
+**publishes** that version to the dashboards (:func:`portal.cache.publish`): officials go on
+seeing the version before until its pages are built, so the pages someone is watching are
+never drawn cold. Nobody watching, no work. After a dose commit the stock figures and the
+site register come from the cache (:func:`dashboards.data.memoize_tables`), so warming costs
+the dose queries and the pages' pandas work. A scope nobody watched is built when asked,
+off the request path (:mod:`dashboards.background`). ``python -m vaxviet serve`` starts the
+warmer beside the portal's; tests that build a server themselves do not, so they keep full
+control of the cache.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from typing import Final
 
 import flask
 
-from dashboards.app import RECENT_KEY, body, page_context
+from dashboards.app import AUDIENCE, RECENT_KEY, body, page_context
 from dashboards.auth import PREFIX
-from portal.cache import data_version
+from portal.cache import newest_data_version, newest_version, publish, use_audience
 from portal.i18n import Lang
 from portal.warm import VersionWarmer
 
@@ -36,6 +40,9 @@ RECENT_SECONDS: Final = 900
 MAX_SCOPES: Final = 9
 #: how often the data version is checked (the version itself is cached for 5 s)
 INTERVAL_SECONDS: Final = 1.0
+#: at least this long between two warm passes: a source committing every second costs one
+#: pass per this many seconds (the pages' auto-refresh asks every 30 s)
+MIN_PERIOD_SECONDS: Final = 10.0
 
 Scope = tuple[str, str, Lang]  # (page, province, language)
 
@@ -48,10 +55,11 @@ def scopes(server: flask.Flask, now: float) -> list[Scope]:
 
 
 def warm(server: flask.Flask) -> str:
-    """Build the pages of :func:`scopes` for the current data version (filling `server`'s
+    """Build the pages of :func:`scopes` for the newest data version (filling `server`'s
     cache); returns that data version."""
-    with server.test_request_context(f"{PREFIX}/"):
-        version = data_version()
+    with server.test_request_context(f"{PREFIX}/"), newest_version():
+        use_audience(AUDIENCE)
+        version = newest_data_version()
         for name, province, lang in scopes(server, time.monotonic()):
             body(name, page_context(province, lang))
     return version
@@ -63,9 +71,19 @@ class DashboardWarmer(VersionWarmer):
 
     label = "dashboards"
     log = log
+    min_period = MIN_PERIOD_SECONDS
 
     def __init__(self, server: flask.Flask, interval: float = INTERVAL_SECONDS):
         super().__init__(server, interval)
 
+    def current_version(self) -> str:
+        with self.server.app_context():
+            return newest_data_version()
+
     def warm(self) -> str:
         return warm(self.server)
+
+    def after_pass(self) -> None:
+        if self.warmed:
+            with self.server.app_context():
+                publish(self.warmed, to=AUDIENCE)  # officials move to it now (renewed each pass)

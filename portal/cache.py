@@ -13,7 +13,9 @@
   rendering. A new ETL commit reaches visitors only once its home page is built, so no
   visitor pays the cold queries. The warmer re-publishes every few seconds; if it stops,
   the publication expires after :data:`PUBLISHED_SECONDS` and visitors get the newest
-  version directly again.
+  version directly again. Each **audience** has its own publication: the public portal's
+  and the internal dashboards' (:func:`use_audience`), whose warmers build different
+  pages, so each moves to a new version once its own pages are built.
 * When the warehouse cannot be reached, the last value each function returned (kept under
   a version-less key) is served instead, and :func:`is_stale` tells the page to show a
   banner. Only aggregates are cached: no personal data ever goes in.
@@ -55,6 +57,8 @@ VERSION_SECONDS: Final = 5
 LAST_SECONDS: Final = 86_400
 #: how long a warmer's publication stands without being renewed
 PUBLISHED_SECONDS: Final = 60
+#: the public portal's audience (the default); see :func:`use_audience`
+PORTAL_AUDIENCE: Final = "portal"
 
 _warming = threading.local()  # set on the warmer's thread: it reads the newest version
 
@@ -116,18 +120,33 @@ def newest_version() -> Iterator[None]:
         _warming.active = False
 
 
-def publish(version: str) -> None:
-    """Make `version` the one visitors see (the warmer calls this once its pages are built,
-    and again every few seconds while it runs)."""
+def use_audience(name: str) -> None:
+    """Within this request (or app context), :func:`data_version` is the version published
+    for audience `name` (``portal`` unless said otherwise: the internal dashboards say
+    ``dashboards`` for their paths)."""
+    flask.g.cache_audience = name
+
+
+def audience() -> str:
+    """The audience of this request: whose published version it reads."""
+    if flask.has_app_context():
+        return str(flask.g.get("cache_audience", PORTAL_AUDIENCE))
+    return PORTAL_AUDIENCE
+
+
+def publish(version: str, to: str = PORTAL_AUDIENCE) -> None:
+    """Make `version` the one audience `to` sees (its warmer calls this once its pages are
+    built, and again every few seconds while it runs)."""
     source = _source(current_services().warehouse)
-    CACHE.set(f"published:{source}", version, timeout=PUBLISHED_SECONDS)
+    CACHE.set(f"published:{to}:{source}", version, timeout=PUBLISHED_SECONDS)
 
 
 def data_version() -> str:
-    """The version visitors see: the warmer's published one while it runs, else the newest
-    (see :func:`newest_version`)."""
+    """The version this request's audience sees: the one its warmer published while it
+    runs, else the newest (see :func:`newest_version`)."""
     if not getattr(_warming, "active", False):
-        published = CACHE.get(f"published:{_source(current_services().warehouse)}")
+        source = _source(current_services().warehouse)
+        published = CACHE.get(f"published:{audience()}:{source}")
         if published is not None:
             return str(published)
     return newest_data_version()
@@ -198,8 +217,7 @@ def memoize_derived(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def cached(*arguments: P.args, **keywords: P.kwargs) -> R:
-        source = _source(current_services().warehouse)
-        key = f"derived:{data_version()}:{name}:{source}:{_arguments_key((arguments, keywords))}"
+        key = _derived_key(name, arguments, keywords)
         boxed = CACHE.get(key)
         if boxed is not None:
             return boxed[0]
@@ -208,3 +226,15 @@ def memoize_derived(function: Callable[P, R]) -> Callable[P, R]:
         return value
 
     return cached
+
+
+def _derived_key(name: str, arguments: tuple[Any, ...], keywords: dict[str, Any]) -> str:
+    source = _source(current_services().warehouse)
+    return f"derived:{data_version()}:{name}:{source}:{_arguments_key((arguments, keywords))}"
+
+
+def peek_derived(memoized: Callable[..., R], *arguments: Any, **keywords: Any) -> tuple[R] | None:
+    """What the :func:`memoize_derived` function `memoized` holds for these arguments at
+    this data version, in a 1-tuple, without computing it (None: not cached)."""
+    boxed = CACHE.get(_derived_key(memoized.__qualname__, arguments, keywords))
+    return None if boxed is None else (boxed[0],)

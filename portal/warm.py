@@ -76,10 +76,15 @@ class VersionWarmer:
     label = "cache"  # in the log lines: "<label> warm for data version …"
     log = log
 
+    #: at least this many seconds between the starts of two warm passes (0: none), so a
+    #: source committing every second does not keep a core busy warming
+    min_period: float = 0.0
+
     def __init__(self, server: flask.Flask, interval: float = VERSION_SECONDS):
         self.server = server
         self.interval = interval
         self.warmed = ""  # the data version last warmed
+        self._last_started = -float("inf")
         self._stop = threading.Event()
         name = f"{self.label.replace(' ', '-')}-warmer"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -107,8 +112,9 @@ class VersionWarmer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.current_version() != self.warmed:
-                    started = time.monotonic()
+                due = time.monotonic() - self._last_started >= self.min_period
+                if due and self.current_version() != self.warmed:
+                    started = self._last_started = time.monotonic()
                     self.warmed = self.warm()
                     self.log.info(
                         "%s warm for data version %s in %.0f ms",

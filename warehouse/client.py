@@ -59,12 +59,15 @@ class _Clients:
         self._opener = opener
         self._size = size if opener is not None else 1
         self._ready = threading.Condition()
+        self._closed = False
 
     @contextmanager
     def borrow(self) -> Iterator[Any]:
         with self._ready:
-            while not self._idle and len(self._all) >= self._size:
+            while not self._closed and not self._idle and len(self._all) >= self._size:
                 self._ready.wait()
+            if self._closed:
+                raise WarehouseError("the warehouse connection is closed")
             client = self._idle.pop() if self._idle else None
             if client is None:
                 assert self._opener is not None
@@ -84,6 +87,8 @@ class _Clients:
             self._idle.clear()
             self._all.clear()
             self._size = 0
+            self._closed = True
+            self._ready.notify_all()  # statements waiting for a client fail instead
 
 
 class WarehouseError(Exception):

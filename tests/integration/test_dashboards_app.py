@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ import flask
 import pandas as pd
 import pytest
 
+import dashboards.app
 import portal.cache
 from dashboards import users
-from dashboards.client_requests import log_in, render_body, version_body
-from dashboards.warm import RECENT_SECONDS, scopes, warm
+from dashboards.app import PREPARING_ID
+from dashboards.client_requests import PATH, draw, drawn, log_in, render_body, version_body
+from dashboards.warm import RECENT_SECONDS, DashboardWarmer, scopes, warm
 from portal.cache import CACHE, VERSION_SECONDS
 from tests.conftest import ROOT
 from tests.dashboards_data import DAY, PASSWORD, VACCINE, csrf_of, fill
@@ -51,9 +54,11 @@ def build(warehouse: Warehouse, tmp_path: Path, **env: str) -> flask.Flask:
 
 
 @pytest.fixture
-def server(warehouse: Warehouse, tmp_path: Path) -> flask.Flask:
+def server(warehouse: Warehouse, tmp_path: Path) -> Iterator[flask.Flask]:
     fill(warehouse)
-    return build(warehouse, tmp_path)
+    built = build(warehouse, tmp_path)
+    yield built
+    built.extensions[dashboards.app.BUILDS_KEY].shutdown()  # no build outlives its test
 
 
 def csv_rows(client: Any, path: str) -> list[dict[str, str]]:
@@ -64,8 +69,10 @@ def csv_rows(client: Any, path: str) -> list[dict[str, str]]:
 
 
 def page(client: Any, path: str, search: str = "") -> str:
-    response = client.post("/internal/_dash-update-component", json=render_body(path, search))
+    """The page as a browser ends up drawing it (after any "preparing" polls)."""
+    response, _ = draw(client, path, search)
     assert response.status_code == 200, response.data[:300]
+    assert drawn(response), "still preparing after a minute"
     return json.dumps(response.get_json(), ensure_ascii=False)  # Vietnamese unescaped
 
 
@@ -538,10 +545,7 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
         (hanoi, "/internal/stock")
     ]
     for client, path in viewed:
-        assert (
-            client.post("/internal/_dash-update-component", json=render_body(path, "")).status_code
-            == 200
-        )
+        assert drawn(draw(client, path)[0])
     assert warm(server) == data_version(warehouse)  # nothing new: the same pages again
     warehouse.command(
         "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
@@ -566,9 +570,99 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
     for client, path in viewed:
         response = client.post("/internal/_dash-update-component", json=render_body(path, ""))
         assert response.status_code == 200 and '"dash-denied"' not in response.data.decode()
+        assert drawn(response)  # at once: no "preparing"
     data_queries = [sql for sql in queries if "AS version, count() AS commits" not in sql]
     assert data_queries == []  # every page came from the warmed cache (the version may be re-read)
     assert scopes(server, time.monotonic() + RECENT_SECONDS + 1) == []  # nobody watching: no work
+
+
+def counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the warehouse runs from now on (the data-version reads left out)."""
+    queries: list[str] = []
+    for name in ("rows", "frame", "scalar"):
+        original = getattr(Warehouse, name)
+
+        def call(self: Warehouse, sql: str, *a: Any, _o: Any = original, **k: Any) -> Any:
+            if "AS version, count() AS commits" not in sql:
+                queries.append(sql)
+            return _o(self, sql, *a, **k)
+
+        monkeypatch.setattr(Warehouse, name, call)
+    return queries
+
+
+def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
+    server: flask.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)  # never wait for a build
+    national, other = server.test_client(), server.test_client()
+    log_in(national, "nat-official", PASSWORD)
+    log_in(other, "nat-official", PASSWORD)
+    queries = counting_queries(monkeypatch)
+    first = national.post(PATH, json=render_body("/internal/stock", ""))
+    assert first.status_code == 200 and not drawn(first)
+    text = first.data.decode()
+    assert f'"{PREPARING_ID}"' in text and '"aria-busy":"true"' in text
+    assert '"st-total"' not in text  # no figures yet
+    # a second official asking while it is built is served that build (dashboards.background)
+    second, _ = draw(other, "/internal/stock")
+    assert drawn(second) and '"st-total"' in second.data.decode()
+    response, _ = draw(national, "/internal/stock")
+    assert drawn(response)
+    stock_scans = [sql for sql in queries if "FROM {db:Identifier}.stock_movements" in sql]
+    assert len(stock_scans) == len(set(stock_scans))  # each stock statement ran once
+    assert len(stock_scans) >= 5
+
+
+def test_a_build_that_fails_is_reported_not_polled_for_ever(
+    server: flask.Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)
+    client = server.test_client()
+    log_in(client, "nat-official", PASSWORD)
+
+    def broken(self: Warehouse, sql: str, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("warehouse gone")
+
+    monkeypatch.setattr(Warehouse, "frame", broken)  # the page's statements fail
+    response, polls = draw(client, "/internal/stock", timeout=20)
+    assert drawn(response)  # the poll stopped
+    shown = json.dumps(response.get_json(), ensure_ascii=False)
+    assert "Kho dữ liệu tạm thời không truy cập được" in shown
+    assert len(polls) >= 2  # "preparing" first, then the failure
+
+
+def test_officials_see_the_version_the_dashboards_warmer_published(
+    server: flask.Flask, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
+    client = server.test_client()
+    log_in(client, "nat-official", PASSWORD)
+    assert drawn(draw(client, "/internal/")[0])
+    warmer = DashboardWarmer(server)  # its passes run here, not on its thread
+    warmer.warmed = warm(server)
+    warmer.after_pass()
+    before = data_version(warehouse)
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
+        "VALUES ('registry:doses', 104, 'b4')"
+    )
+    time.sleep(1.1)  # the newest version is read again
+    assert data_version(warehouse) != before
+    queries = counting_queries(monkeypatch)
+    response = client.post(PATH, json=render_body("/internal/", ""))
+    assert drawn(response) and queries == []  # the published page, from the cache
+    assert client.post(PATH, json=version_body(before)).status_code == 204  # no redraw yet
+    with server.app_context():
+        portal.cache.use_audience("portal")
+        assert portal.cache.data_version() != before  # the portal has no warmer here: newest
+    warmer.warmed = warm(server)  # the new version's pages, then published
+    warmer.after_pass()
+    assert warmer.warmed == data_version(warehouse)
+    moved = client.post(PATH, json=version_body(before))
+    assert moved.status_code == 200 and warmer.warmed in moved.data.decode()
+    queries.clear()
+    assert drawn(client.post(PATH, json=render_body("/internal/", ""))) and queries == []
 
 
 def test_auto_refresh_does_nothing_while_the_data_version_stands(

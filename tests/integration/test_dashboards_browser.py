@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from dashboards.app import PENDING_MS
 from dashboards.client_requests import render_body
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
@@ -81,7 +83,12 @@ def post_callback(browser: Any, path: str, search: str) -> tuple[int, str]:
               headers: {'Content-Type': 'application/json'}, body: arguments[0]})
           .then(r => r.text().then(t => done([r.status, t])));
     """
-    status, body = browser.execute_async_script(script, json.dumps(render_body(path, search)))
+    for waited in range(60):  # as the page does: ask again while the figures are prepared
+        request = json.dumps(render_body(path, search, waited or None))
+        status, body = browser.execute_async_script(script, request)
+        if '"dash-pending":{"disabled":false}' not in body:
+            break
+        time.sleep(PENDING_MS / 1000)
     return int(status), str(body)
 
 
