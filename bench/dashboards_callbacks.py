@@ -7,16 +7,17 @@
    campaign, ~10,700 sites), then the operations tables the dashboards read: the site
    register, 30 days of stock ledger for every site and product, a desk check-in for every
    dose of the last 3 days, registrations for two in five of them plus as many still booked.
-2. Times the page callback as the browser posts it (``POST /internal/_dash-update-component``
+2. Times the page callbacks as the browser posts them (``POST /internal/_dash-update-component``
    through the Flask test client, logged in: server time, login check and Dash
-   serialisation included) for each page, as a national user, a national user drilled down
-   to a province, and a provincial user: cold (the cache emptied: every query runs), the
-   first view after a dose commit (a ``registry:doses`` checkpoint: the queries of doses,
-   check-ins and registrations run, the stock and the site register stay cached), without
-   and with the dashboards' cache warmer having run first (``dashboards.warm.warm``, what
-   its thread does after each new data version; its own time is reported too) and warm
-   (memoized on the data version); the auto-refresh check while the data version stands,
-   with the number of warehouse queries it caused; one CSV export per page.
+   serialisation included; :func:`dashboards.client_requests.draw` follows the "preparing"
+   polls as the page does) for each page, as a national user, a national user drilled down
+   to a province, and a provincial user: cold (the cache emptied: the first callback, the
+   polls after it and the wall time until the page is drawn), warm (memoized on the data
+   version), and in live mode after a dose commit (a ``registry:doses`` checkpoint) before
+   and after the dashboards' warmer pass (:class:`dashboards.warm.DashboardWarmer`, run here
+   in the foreground and timed: it builds the watched pages, then publishes their version);
+   the auto-refresh check while the data version stands, with the number of warehouse
+   queries it caused; one CSV export per page.
 3. Writes 1 M new doses into the ledger of a fresh warehouse three times with schema 0015's
    two views (dose_visits, site_doses) and three times without them, alternately: their
    write cost, wall and process CPU.
@@ -39,6 +40,8 @@ from typing import Any
 
 from bench.portal_callbacks import VACCINES, fill, percentile
 from bench.report import write_section
+from dashboards.app import PENDING_MS
+from dashboards.background import INLINE_SECONDS
 from geo.provinces import load_provinces
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
@@ -101,9 +104,10 @@ def timed(call: Callable[[], Any], expect: int = 200) -> float:
 def time_callbacks(
     warehouse: Warehouse, var: Path, runs: int
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    from dashboards.client_requests import log_in, render_body, version_body
+    from dashboards.app import BUILDS_KEY
+    from dashboards.client_requests import PATH, draw, log_in, version_body
     from dashboards.users import add_user, find_user
-    from dashboards.warm import warm
+    from dashboards.warm import DashboardWarmer
     from portal.cache import CACHE, VERSION_SECONDS
     from vaxviet.server import create_server
     from vaxviet.services import Services
@@ -129,48 +133,67 @@ def time_callbacks(
     }
     times: dict[str, list[float]] = {}
 
-    def post(client: Any, body: dict[str, Any], expect: int = 200) -> float:
-        return timed(lambda: client.post("/internal/_dash-update-component", json=body), expect)
+    def add(key: str, *values: float) -> None:
+        times.setdefault(key, []).extend(values)
 
-    for name, path in PAGES.items():
-        key = f"cold: {name}, national"
-        times[key] = []
-        for _ in range(3):
-            with server.app_context():
-                CACHE.clear()  # as after a new data version: the SQL runs again
-            times[key].append(post(national, render_body(path, "")))
+    def page(client: Any, path: str, search: str) -> list[float]:
+        """Draw a page as the browser does; the server time of each callback, then the
+        wall time until the page was drawn (polls and their pauses included)."""
+        started = time.perf_counter()
+        response, each = draw(client, path, search)
+        if response.status_code != 200:
+            raise RuntimeError(f"{response.status_code}: {response.data[:300]!r}")
+        return [*each, time.perf_counter() - started]
+
+    for viewer in ("national", "national → 79"):
+        client, search = viewers[viewer]
+        for name, path in PAGES.items():
+            for _ in range(3):
+                with server.app_context():
+                    CACHE.clear()  # as for a scope nobody drew at this data version
+                *each, until = page(client, path, search)
+                add(f"cold, first callback: {name}, {viewer}", each[0])
+                add(f"cold, the polls after it: {name}, {viewer}", *each[1:])
+                add(f"cold, until drawn (wall): {name}, {viewer}", until)
     for viewer, (client, search) in viewers.items():
         for name, path in PAGES.items():
-            post(client, render_body(path, search))  # fills this scope's cache entries
-            times[f"{name}: {viewer}"] = [
-                post(client, render_body(path, search)) for _ in range(runs)
-            ]
-    for position in range(6):  # as the ETL commits a batch of doses in live mode
+            page(client, path, search)  # fills this scope's cache entries
+            for _ in range(runs):
+                *each, _until = page(client, path, search)
+                if len(each) != 1:
+                    raise RuntimeError(f"{name}, {viewer}: not drawn from the cache")
+                add(f"{name}: {viewer}", each[0])
+    # live mode: the ETL commits doses every few seconds; `python -m vaxviet serve` runs the
+    # dashboards' warmer, which builds the watched pages, then publishes their version
+    warmer = DashboardWarmer(server)  # its passes are run here, timed, not on its thread
+    warmer.warmed = warmer.warm()
+    warmer.after_pass()
+    for position in range(4):
         warehouse.command(
             "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
             "VALUES ('registry:doses', {p:UInt64}, {token:String})",
             {"p": position, "token": f"bench-dose-commit-{time.time_ns()}"},  # not deduplicated
         )
         time.sleep(VERSION_SECONDS + 0.2)  # until the cached data version is read again
-        warmed = position >= 3  # the last three: as the warmer thread does first
-        if warmed:
-            began = time.perf_counter()
-            warm(server)
-            times.setdefault("warming after a dose commit (background)", []).append(
-                time.perf_counter() - began
-            )
-        label = "warmed" if warmed else "not warmed"
+        for name, path in PAGES.items():  # before the warmer's pass: the published pages
+            *each, _until = page(national, path, "")
+            add(f"after a dose commit, before the warmer's pass: {name}, national", *each)
+        began = time.perf_counter()
+        warmer.warmed = warmer.warm()
+        warmer.after_pass()
+        add("warmer's pass after a dose commit (background)", time.perf_counter() - began)
         for name, path in PAGES.items():
-            times.setdefault(f"after a dose commit, {label}: {name}, national", []).append(
-                post(national, render_body(path, ""))
-            )
+            *each, _until = page(national, path, "")
+            add(f"after a dose commit and the warmer's pass: {name}, national", *each)
     for name, table in EXPORTS.items():
         url = f"/internal/export/{name}/{table}.csv"
         times[f"CSV export: {name}/{table}"] = [
             timed(functools.partial(national.get, url)) for _ in range(max(5, runs // 3))
         ]
 
-    version = data_version(warehouse)
+    version = warmer.warmed  # what the pages were drawn on
+    if version != data_version(warehouse):
+        raise RuntimeError("the dashboards' published version is not the newest")
     counted = {"queries": 0}
     originals = {name: getattr(Warehouse, name) for name in ("rows", "frame", "scalar")}
 
@@ -186,7 +209,8 @@ def time_callbacks(
     started = time.monotonic()
     try:
         times["auto-refresh check, data unchanged"] = [
-            post(national, version_body(version), expect=204) for _ in range(runs * 3)
+            timed(lambda: national.post(PATH, json=version_body(version)), expect=204)
+            for _ in range(runs * 3)
         ]
     finally:
         for name, original in originals.items():
@@ -202,6 +226,7 @@ def time_callbacks(
         data_version(warehouse)
         version_times.append(time.perf_counter() - began)
     refresh["version_query_p50"] = percentile(version_times, 0.5)
+    server.extensions[BUILDS_KEY].shutdown()
     return times, refresh
 
 
@@ -267,6 +292,9 @@ def main() -> None:
     times, refresh = time_callbacks(warehouse, var, args.runs)
     rows = []
     for name, values in times.items():
+        if not values:  # e.g. no polls: every cold page of that kind was drawn at once
+            rows.append(f"| {name} | – | – | 0 |")
+            continue
         p50, p95 = percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000
         print(f"  {name}: p50 {p50:.0f} ms, p95 {p95:.0f} ms (n={len(values)})")
         rows.append(f"| {name} | {p50:.0f} | {p95:.0f} | {len(values)} |")
@@ -303,17 +331,22 @@ def main() -> None:
         "|---|---:|---:|---:|",
         *rows,
         "",
-        '"cold" is the first page with the cache emptied (every query of the page runs, as after a '
-        'new data version that touches every table); "after a dose commit" is the first page after a '
-        "`registry:doses` checkpoint, the usual case in live mode (doses, check-ins and registrations "
-        "every few seconds, stock once a minute, the site register seldom): the dose queries run, the "
-        "stock figures and the site register stay cached on the versions of the sources that write them "
-        '(dashboards.data.memoize_tables). "warmed": the same after the warmer has built the pages '
-        "drawn in the last 15 minutes (here the three pages for the whole country and for 79, drawn "
-        "by the drilled-down and provincial users): in `python -m vaxviet serve` its thread does that within "
-        'a second of seeing a new data version, and the "warming" row is its work per commit, off '
-        "the request path. The others are memoized on the data version, per province "
-        f"scope. While the data version stands, {refresh['checks']} auto-refresh checks over "
+        '"cold": a scope nobody drew at this data version (the cache emptied first): the page '
+        "callback hands the build to the background builder (dashboards.background), waits at most "
+        f"{INLINE_SECONDS:g} s for it and, when it is not done, answers with the page's frame and a "
+        f'"preparing" notice; the page then asks again every {PENDING_MS / 1000:g} s, each ask '
+        f'waiting up to {INLINE_SECONDS:g} s for the build too ("the polls after it"; the last one gets the '
+        'drawn page from the cache). "until drawn (wall)" is what the official waits: the build, '
+        "plus up to one poll interval. Warm rows: the page drawn again at the same data version "
+        "(memoized per province scope). Live mode: after a `registry:doses` checkpoint (every few "
+        "seconds), officials keep the version the dashboards' warmer last published until its "
+        "next pass has built the pages drawn in the last 15 minutes (here the three national "
+        "pages and the three for 79), then move to the new one; `python -m vaxviet serve` runs "
+        "that pass on a thread at most every 10 s, off the request path (its time is the "
+        '"warmer\'s pass" row). The stock figures and the site register stay cached across dose '
+        "commits, keyed on the versions of the sources that write them "
+        "(dashboards.data.memoize_tables). "
+        f"While the data version stands, {refresh['checks']} auto-refresh checks over "
         f"{refresh['seconds']:.1f} s caused {refresh['queries']} warehouse queries (the data version "
         "itself is cached for 5 s) and no redraw (HTTP 204); a browser checks every 30 s, so each of its "
         f"checks costs at most the data-version query ({refresh['version_query_p50'] * 1000:.1f} ms p50 here).",

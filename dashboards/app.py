@@ -67,7 +67,7 @@ RECENT_KEY: Final = "vaxviet.dashboards.recent"
 BUILDS_KEY: Final = "vaxviet.dashboards.builds"
 #: polls while a page is being built: ``disabled`` once it is drawn
 PENDING_ID: Final = "dash-pending"
-PENDING_MS: Final = 500
+PENDING_MS: Final = 300
 PREPARING_ID: Final = "dash-preparing"
 #: the cache audience of the dashboards (:func:`portal.cache.use_audience`): they see the
 #: data version their own warmer published (:mod:`dashboards.warm`)

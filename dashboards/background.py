@@ -24,7 +24,7 @@ from typing import Any, Final
 log = logging.getLogger("vaxviet.dashboards")
 
 #: how long a page callback waits for a build before answering "preparing"
-INLINE_SECONDS: Final = 0.15
+INLINE_SECONDS: Final = 0.1
 #: a failed build is reported to requests within this many seconds, then tried again
 FAILED_SECONDS: Final = 10.0
 
