@@ -315,7 +315,7 @@ def main() -> None:
     fill_note = (
         f"written in {fill_seconds:.0f} s"
         if fill_seconds == fill_seconds
-        else "filled by an earlier run of this command without --reuse: 50 M took 268 s, before schema 0015"
+        else "filled by an earlier run of this command without --reuse"
     )
     lines = [
         f"{args.doses:,} synthetic doses (the portal benchmark's fill, spread over the 845 days of the "
