@@ -110,13 +110,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "notes.full": (
         "Tiêm đủ liều cơ bản = số mũi hoàn thành phác đồ cơ bản của loại vắc xin đó: mũi 2, "
-        "hoặc mũi 1 với vắc xin một liều (Janssen).",
-        "Full primary series = doses that complete their product's primary series: dose 2, or "
-        "dose 1 of a single-dose product (Janssen).",
+        "mũi 1 với vắc xin một liều (Janssen), hoặc mũi 3 với Abdala (phác đồ 3 mũi).",
+        "Full primary series = doses that complete their product's primary series: dose 2, "
+        "dose 1 of a single-dose product (Janssen), or dose 3 of Abdala (a 3-dose series).",
     ),
     "notes.boosters": (
-        "Mũi nhắc lại = mũi thứ 3 trở đi.",
-        "Boosters = dose 3 and later doses.",
+        "Mũi nhắc lại = các mũi sau phác đồ cơ bản của loại vắc xin đó: từ mũi 3 trở đi, từ "
+        "mũi 2 với Janssen, từ mũi 4 với Abdala (mũi 3 Abdala thuộc phác đồ cơ bản).",
+        "Boosters = doses beyond their product's primary series: dose 3 and later, dose 2 and "
+        "later of Janssen, dose 4 and later of Abdala (an Abdala third dose is primary).",
     ),
     "notes.cap": (
         "Tỷ lệ được giới hạn ở 100%: số mũi được tính theo tỉnh nơi tiêm, còn dân số theo nơi cư "

@@ -3,9 +3,11 @@
 Definitions (also on the page, in the data notes, and in docs/portal.md):
 
 * **people with ≥ 1 dose** — doses with ``dose_number = 1``;
-* **full primary series** — doses that complete their product's primary series (dose 2, or
-  dose 1 of a single-dose product such as Janssen); see :func:`portal.queries.series_lengths`;
-* **boosters** — doses with ``dose_number >= 3``;
+* **full primary series** — doses that complete their product's primary series (dose 2,
+  dose 1 of a single-dose product such as Janssen, dose 3 of Abdala); see
+  :func:`portal.queries.series_lengths`;
+* **boosters** — doses beyond their product's primary series (``dose_number`` greater than
+  its series length: dose 3 of Pfizer is a booster, dose 3 of Abdala is not);
 * **coverage %** — people / population × 100, *capped at 100 %*: doses are counted where
   they were given (the site's province), the population where people lived in the 2019
   census, so a province that vaccinated commuters or migrants can exceed its own population;

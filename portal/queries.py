@@ -35,16 +35,18 @@ def _series_lengths() -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 
 def series_lengths() -> dict[str, int]:
-    """Doses in each product's primary series (e.g. 1 for Janssen ``EU/1/20/1525``), from
-    ``registry/data/vaccines.csv``."""
+    """Doses in each product's primary series (e.g. 1 for Janssen ``EU/1/20/1525``, 3 for
+    Abdala), from ``registry/data/vaccines.csv``."""
     codes, doses = _series_lengths()
     return dict(zip(codes, doses, strict=True))
 
 
 def province_daily(warehouse: Warehouse) -> pd.DataFrame:
     """Doses per (day, province_code): ``dose1`` (people's first doses), ``dose2``,
-    ``boosters`` (dose number 3 and above), ``full`` (doses completing a primary series),
-    ``doses`` (all). ``day`` is ``datetime64``; rows whose doses net to zero are left out."""
+    ``boosters`` (doses beyond their product's primary series), ``full`` (doses completing
+    it), ``doses`` (all). Both judge a dose by its own product and number
+    (:func:`series_lengths`). ``day`` is ``datetime64``; rows whose doses net to zero are
+    left out."""
     codes, lengths = _series_lengths()
     frame = warehouse.frame(
         sql_beside(__file__, "province_daily.sql"),

@@ -112,9 +112,10 @@ class Vaccine:
 
 
 #: The products of the campaign. Intervals are the labelled / MoH-guidance ranges as applied in
-#: Vietnam (AstraZeneca 8–12 weeks, minimum 4); Abdala is a 3-dose schedule in Cuba but Vietnam
-#: recorded it as a 2-dose primary series (see README). Vial sizes are approximate. Janssen's
-#: intervals are 0: a single-dose primary series has no interval.
+#: Vietnam (AstraZeneca 8–12 weeks, minimum 4); Abdala is a 3-dose primary series, 14 days
+#: between doses (days 0, 14, 28), as Vietnam's Ministry of Health approved it in September
+#: 2021; an interval is the one between consecutive doses of the series. Vial sizes are
+#: approximate. Janssen's intervals are 0: a single-dose primary series has no interval.
 VACCINES: Final[tuple[Vaccine, ...]] = (
     Vaccine(
         "EU/1/21/1529", "AstraZeneca (Vaxzevria)", "ORG-100001699", 2, 28, 70, 10, "viral vector"
@@ -141,7 +142,7 @@ VACCINES: Final[tuple[Vaccine, ...]] = (
         5,
         "viral vector",
     ),
-    Vaccine("Abdala", "Abdala (CIGB-66)", "CIGB", 2, 14, 14, 10, "protein subunit"),
+    Vaccine("Abdala", "Abdala (CIGB-66)", "CIGB", 3, 14, 14, 10, "protein subunit"),
     Vaccine("Hayat-Vax", "Hayat-Vax (G42/Julphar)", "ORG-100023050", 2, 21, 28, 1, "inactivated"),
     Vaccine("EU/1/20/1525", "Janssen (Jcovden)", "ORG-100001417", 1, 0, 0, 5, "viral vector"),
 )
@@ -535,7 +536,7 @@ def _vaccines(
         specific = [c for c in rule["sct-codes"] if c != GENERIC_PROPHYLAXIS]
         code = specific[0] if specific else GENERIC_PROPHYLAXIS
         _require(code in vp and vp[code]["active"] is True, f"{v.code}: prophylaxis {code} invalid")
-        _require(v.primary_doses in (1, 2), f"{v.code}: primary_doses {v.primary_doses}")
+        _require(v.primary_doses in (1, 2, 3), f"{v.code}: primary_doses {v.primary_doses}")
         _require(
             (v.primary_doses == 1) == (v.typical_interval_days == 0)
             and 0 <= v.min_interval_days <= v.typical_interval_days,
@@ -833,6 +834,14 @@ until mid-2022, the WHO COVID-19 dashboard afterwards).
     second doses and give more first doses (≈102 M) than the country has people. The
     difference is used instead, so the three kinds account for all doses.
 
+  What `second` holds: on every day through {nat["zero_anchor_dates"]["booster_last_zero"]}
+  that reports all three, `total_vaccinations == people_vaccinated + people_fully_vaccinated`,
+  although Abdala, a 3-dose primary series, was in use from autumn 2021: every dose after a
+  person's first was counted in `people_fully_vaccinated`, Abdala's second and third alike.
+  The simulator reads the columns the same way: `second` is every primary-series dose after
+  the first (dose 2 of a 2-dose product; doses 2 and 3 of Abdala), `booster` every dose
+  beyond the primary series (a single-dose Janssen series' next dose included).
+
   Each series is interpolated linearly between reported days (blanks in the WHO era; on
   2023-01-26 … 2023-03-09 only boosters were reported, so the other series are interpolated
   across that stretch), differenced to daily increments (negative revisions clipped to 0), and
@@ -892,8 +901,9 @@ or the generic `28531000087107` where they list nothing more specific (Abdala);
 {vaccine_rows}
 
 Notes: Abdala is the value set's key (`CIGB-66` is the product's other name, not a key).
-Abdala is a 3-dose primary series in Cuba (days 0, 14, 28); Vietnam's use is recorded here as
-2 doses 14 days apart so that all products fit one "primary series" model — a simplification.
+Abdala's primary series is 3 doses 14 days apart (days 0, 14, 28), the schedule Vietnam's
+Ministry of Health approved in September 2021 and the one the certificate rules use
+(`certificates/data/products.csv`); its intervals are those between consecutive doses.
 Intervals are the usual labelled or Ministry of Health values (AstraZeneca 8–12 weeks, minimum
 4). Doses per vial are approximate and only drive simulated vial accounting (Pfizer adult vials
 6 doses after dilution; Sinopharm and Hayat-Vax single-dose vials; Sputnik V 5-dose vials;

@@ -2,10 +2,11 @@
 
 Every second: about `rate` doses (Poisson), each with its QR check-in minutes before and,
 for some, an app registration; new people get first doses, earlier recipients come back for
-their next dose; a few recent doses are corrected or voided. Every minute each active site
-tallies what it administered, and receives stock from its province (and the province from
-the national store) before it runs out. Works on SQLite and PostgreSQL alike; each second
-is one transaction.
+their next dose (its product chosen as the seed chooses it,
+`registry.simulator.later_products`, so a primary series keeps its length); a few recent
+doses are corrected or voided. Every minute each active site tallies what it administered,
+and receives stock from its province (and the province from the national store) before it
+runs out. Works on SQLite and PostgreSQL alike; each second is one transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from registry.simulator import (
     ErrorRates,
     _lot_numbers,
     _serials,
+    later_products,
+    series_lengths,
     sites_for,
 )
 
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 FIRST_DOSE_SHARE = 0.4
 POOL_SIZE = 5000
+POOL_COLUMNS = ["citizen_id", "site_id", "dose_number", "vaccine_code"]
 RESTOCK = 500
 
 
@@ -77,7 +81,8 @@ class LiveRecorder:
             )
             pool = connection.execute(
                 text(
-                    "SELECT citizen_id, site_id, dose_number FROM doses WHERE status = 'valid' "
+                    "SELECT citizen_id, site_id, dose_number, vaccine_code FROM doses "
+                    "WHERE status = 'valid' "
                     "AND dose_number < 5 ORDER BY dose_id DESC LIMIT :n"
                 ),
                 {"n": POOL_SIZE},
@@ -86,7 +91,8 @@ class LiveRecorder:
                 row[0] for row in connection.execute(text("SELECT citizen_id FROM citizens"))
             ]
         self.issuer = people.CccdIssuer.from_ids(known_ids)
-        self.pool = pd.DataFrame(pool, columns=["citizen_id", "site_id", "dose_number"])
+        self.pool = pd.DataFrame(pool, columns=POOL_COLUMNS)
+        self.lengths = series_lengths(calibration.vaccines())
         self.pool = self.pool.drop_duplicates("citizen_id")
         self.recent: list[str] = []
         self.minute_usage: list[pd.DataFrame] = []
@@ -129,7 +135,16 @@ class LiveRecorder:
             }
         )
         product_codes, shares = calibration.vaccine_mix(today)
-        doses["vaccine_code"] = rng.choice(np.array(product_codes), len(doses), p=shares)
+        later = later_products(
+            rng,
+            pd.Series([today] * returning, dtype=object),
+            back["vaccine_code"],
+            back["dose_number"] + 1,
+            self.lengths,
+        )
+        doses["vaccine_code"] = np.concatenate(
+            [rng.choice(np.array(product_codes), first, p=shares), later]
+        )
         doses["province_code"] = doses["site_id"].map(
             self.sites.set_index("site_id")["province_code"]
         )
@@ -181,7 +196,7 @@ class LiveRecorder:
         )  # fmt: skip
         self.doses += len(doses)
         self.recent = (self.recent + list(doses["dose_id"]))[-POOL_SIZE:]
-        again = doses.loc[doses["dose_number"] < 5, ["citizen_id", "site_id", "dose_number"]]
+        again = doses.loc[doses["dose_number"] < 5, POOL_COLUMNS]
         self.pool = pd.concat([self.pool, again], ignore_index=True).iloc[-POOL_SIZE:]
         self.minute_usage.append(
             doses.groupby(["site_id", "province_code", "vaccine_code", "lot_number"])

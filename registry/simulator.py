@@ -2,18 +2,31 @@
 
 Calibration (``registry/calibration.py``, real data shipped in ``registry/data/``):
 
-* national doses per day = scale × the real series, split into first / second / booster
-  doses by the real people-vaccinated, fully-vaccinated and booster columns;
+* national doses per day = scale × the real series, split into first doses, later doses of
+  a primary series and doses beyond it, by the real people-vaccinated, fully-vaccinated and
+  booster columns (``registry/data/README.md`` says why "fully vaccinated" is read as every
+  primary-series dose after the first);
 * first doses go to provinces by the real 2021-08-04 shares until that day, then move
   towards the 18+ population shares; site counts per province are the real ones;
 * products follow a dated mix (AstraZeneca first, then Sinopharm, Pfizer, Moderna, …).
 
-People are FIFO queues read back from the registry itself: a day's second doses go to the
-oldest valid first doses whose product's minimum interval has passed, boosters to the oldest
-second doses (and, from June 2022, some fourth doses to the oldest third). Only a cursor per
+People are FIFO queues read back from the registry itself. A product's primary series is its
+``primary_doses`` (Janssen 1, Abdala 3, the others 2), the length the certificate rules
+(``certificates.rules``) use. A day's primary-series doses go first to people with a series
+in progress past its second dose (Abdala's third dose, 14 days after the second), then to the
+oldest valid first doses whose product's minimum interval has passed; boosters go to the
+oldest completed series (dose 1 of Janssen, dose 2 of the 2-dose products, dose 3 of Abdala),
+and, from June 2022, some fourth doses to the oldest third-dose boosters. Only a cursor per
 queue is kept in memory, so memory stays flat whatever the scale. When a queue cannot supply
 a day's quota (too few eligible people), the shortfall is given as first doses, so the
-national daily total always equals the target.
+national daily total always equals the target. A queue is read only up to the last dose of
+the last day whose doses can be due (the last dose_id of each day is kept), and its cursor
+moves past what it has read in full, so a queue that waits (Abdala's third doses before
+Abdala arrives) costs no scan of the whole table.
+
+Products of later doses keep a person's series length (`later_products`), so each dose is
+primary, completing or a booster by its own product and number — what the portal counts per
+dose — exactly as the certificate rules judge the person.
 
 Every random draw comes from one generator seeded by ``--seed``: the same options give the
 same registry. A configurable share of realistic errors is injected (`ErrorRates`).
@@ -23,8 +36,9 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -51,6 +65,9 @@ FOURTH_DOSE_SHARE = 0.3
 #: real booster drive outran the cohort that was three months past its second dose.
 BOOSTER_MIN_DAYS = 28
 FOURTH_MIN_DAYS = 120
+#: Share of a primary series' later doses given with another product of the same series
+#: length (mixed schedules).
+SWITCH_SHARE = 0.1
 INVALID_PROVINCE_CODES = np.array(["00", "03", "05", "09", "99"])
 #: Seconds before the dose that the QR check-in happens (min, max).
 CHECKIN_LEAD = (3 * 60, 45 * 60)
@@ -123,7 +140,9 @@ class Campaign:
     checkin_serial: int = 1
     movement_serial: int = 1
     transfer_serial: int = 1
-    queues: dict[int, QueueCursor] = field(default_factory=dict)
+    queues: dict[str, QueueCursor] = field(default_factory=dict)
+    #: the last dose_id of each generated day, in day order (at most one entry per day)
+    day_ends: list[tuple[date, str]] = field(default_factory=list)
     recent: deque[pd.DataFrame] = field(default_factory=lambda: deque(maxlen=2))
     pending_typos: list[pd.DataFrame] = field(default_factory=list)
     month_usage: list[pd.DataFrame] = field(default_factory=list)
@@ -239,25 +258,94 @@ def _lot_numbers(codes: pd.Series, day: date) -> pd.Series:
 CITIZEN_COLUMNS = ["citizen_id", "full_name", "date_of_birth", "sex", "phone", "residence_province"]
 DOSE_COLUMNS = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
                 "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
-QUEUE_COLUMNS = ["dose_id", "citizen_id", "site_id", "vaccine_code", "administered_at"]
+QUEUE_COLUMNS = [
+    "dose_id", "citizen_id", "site_id", "vaccine_code", "dose_number", "administered_at"
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A FIFO queue of earlier doses: the valid doses numbered `n` of the products `codes`,
+    for each `(n, codes)` of `sources`, in dose_id order. Its next dose is numbered `n + 1`,
+    due `wait_days[product]` days after the dose waiting."""
+
+    name: str
+    sources: tuple[tuple[int, tuple[str, ...]], ...]
+    wait_days: Mapping[str, int]
+
+    @property
+    def shortest_wait(self) -> int:
+        return min(self.wait_days.values(), default=0)
+
+    def waits(self, codes: pd.Series) -> pd.Series | int:
+        """The wait of each dose of these products (one number when all wait as long)."""
+        if len(set(self.wait_days.values())) <= 1:
+            return self.shortest_wait
+        return codes.map(self.wait_days).astype("int64")
+
+
+def series_lengths(vaccines: pd.DataFrame) -> dict[str, int]:
+    """Doses in each product's primary series (``primary_doses``: Janssen 1, Abdala 3)."""
+    return {
+        str(c): int(n) for c, n in zip(vaccines["code"], vaccines["primary_doses"], strict=True)
+    }
+
+
+def primary_queue(
+    lengths: Mapping[str, int], dose_number: int, min_interval: Mapping[str, int]
+) -> Queue:
+    """Doses `dose_number` of the products whose primary series is longer: next, dose
+    `dose_number + 1` of that series (1: the 2- and 3-dose products; 2: Abdala), after the
+    product's minimum interval."""
+    codes = tuple(sorted(c for c, n in lengths.items() if n > dose_number))
+    waits = {code: int(min_interval[code]) for code in codes}
+    return Queue(f"primary-{dose_number}", ((dose_number, codes),), waits)
+
+
+def booster_queue(lengths: Mapping[str, int], days: int = BOOSTER_MIN_DAYS) -> Queue:
+    """The doses that complete a primary series (dose 1 of Janssen, dose 2 of the 2-dose
+    products, dose 3 of Abdala): next, a first booster."""
+    sources = tuple(
+        (number, tuple(sorted(c for c, n in lengths.items() if n == number)))
+        for number in sorted(set(lengths.values()))
+    )
+    return Queue("booster", sources, dict.fromkeys(lengths, days))
+
+
+def fourth_queue(lengths: Mapping[str, int], days: int = FOURTH_MIN_DAYS) -> Queue:
+    """Third doses that are boosters (of a product whose series is shorter): next, dose 4."""
+    codes = tuple(sorted(c for c, n in lengths.items() if n < 3))
+    return Queue("fourth", ((3, codes),), dict.fromkeys(codes, days))
 
 
 def read_queue(
-    connection: Connection, cursor: QueueCursor, dose_number: int, wanted: int
-) -> pd.DataFrame:
-    """Up to `wanted` oldest valid doses with `dose_number` after the cursor (not advanced)."""
-    if wanted <= 0:
-        return pd.DataFrame(columns=QUEUE_COLUMNS)
+    connection: Connection, cursor: QueueCursor, queue: Queue, wanted: int, upto: str
+) -> tuple[pd.DataFrame, bool]:
+    """Up to `wanted` oldest valid doses of `queue` after the cursor (not advanced) and up to
+    the dose_id `upto`, and whether that is all of them (every such dose was read)."""
+    sources = [(number, codes) for number, codes in queue.sources if codes]
+    if wanted <= 0 or not sources or upto <= cursor.after:
+        return pd.DataFrame(columns=QUEUE_COLUMNS), False
+    limit = int(wanted * 1.02) + 8
     cursor_ = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     marker = "?" if connection.dialect.name == "sqlite" else "%s"
+    matches = " OR ".join(
+        f"(dose_number = {marker} AND vaccine_code IN ({', '.join([marker] * len(codes))}))"
+        for _, codes in sources
+    )
+    values: list[object] = [cursor.after, upto]
+    for number, codes in sources:
+        values += [number, *codes]
     cursor_.execute(
-        "SELECT dose_id, citizen_id, site_id, vaccine_code, administered_at FROM doses "
-        f"WHERE dose_id > {marker} AND dose_number = {marker} AND status = 'valid' "
-        f"ORDER BY dose_id LIMIT {marker}",
-        (cursor.after, dose_number, int(wanted * 1.02) + 8),
+        "SELECT dose_id, citizen_id, site_id, vaccine_code, dose_number, administered_at "
+        f"FROM doses WHERE dose_id > {marker} AND dose_id <= {marker} AND ({matches}) "
+        f"AND status = 'valid' ORDER BY dose_id LIMIT {marker}",
+        (*values, limit),
     )
     rows = cursor_.fetchall()
     cursor_.close()
+    if not rows:
+        return pd.DataFrame(columns=QUEUE_COLUMNS), True
     frame = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
     times = frame["administered_at"]
     frame["administered_at"] = (
@@ -266,7 +354,7 @@ def read_queue(
         else pd.to_datetime(times, utc=True)
     )
     repeated = frame["citizen_id"].eq(frame["citizen_id"].shift(fill_value=cursor.last_citizen))
-    return frame.loc[~repeated]
+    return frame.loc[~repeated], len(rows) < limit
 
 
 def take_eligible(
@@ -291,6 +379,73 @@ def _advance(cursor: QueueCursor, taken: pd.DataFrame) -> None:
     if len(taken):
         cursor.after = str(taken["dose_id"].iloc[-1])
         cursor.last_citizen = str(taken["citizen_id"].iloc[-1])
+
+
+def products_for(
+    rng: np.random.Generator,
+    days: pd.Series,
+    lengths: Mapping[str, int],
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+    fallback: np.ndarray | None = None,
+) -> np.ndarray:
+    """A product for each row from its day's mix (exact shares, shuffled), among the products
+    whose primary series has `low` to `high` doses (per row; any when not given), their
+    shares renormalised. A row whose day's mix has no such product keeps its `fallback`."""
+    n = len(days)
+    keys = pd.DataFrame(
+        {
+            "day": days.to_numpy(),
+            "low": np.ones(n, dtype=np.int64) if low is None else low,
+            "high": np.full(n, max(lengths.values()), dtype=np.int64) if high is None else high,
+        }
+    )
+    out = np.empty(n, dtype=object)
+    for (day, lo, hi), rows in keys.groupby(["day", "low", "high"], sort=True).indices.items():
+        codes, shares = calibration.vaccine_mix(day)
+        series = np.array([lengths[code] for code in codes])
+        allowed = (series >= lo) & (series <= hi)
+        if not allowed.any():
+            if fallback is None:
+                raise ValueError(f"no product of {lo}-{hi} doses in the mix of {day}")
+            out[rows] = fallback[rows]
+            continue
+        counts = calibration.allocate(len(rows), shares[allowed])
+        chosen = np.repeat(np.array(codes, dtype=object)[allowed], counts)
+        out[rows] = rng.permutation(chosen)
+    return out
+
+
+def later_products(
+    rng: np.random.Generator,
+    days: pd.Series,
+    previous: pd.Series,
+    dose_number: pd.Series,
+    lengths: Mapping[str, int],
+) -> np.ndarray:
+    """Products of later doses (`previous`: the product of each person's previous dose).
+
+    A dose within the primary series keeps the product, or (`SWITCH_SHARE`, mixed schedules)
+    takes one of the day's products with the same series length: a person who started Abdala
+    completes with Abdala, and the series ends at the dose the certificate rules (shortest
+    series among the products received) say it does. A booster is one of the day's products
+    whose own series is shorter than its dose number (never Abdala as a third dose). So every
+    dose is primary, completing or a booster by its own product and number, which is how the
+    portal counts them. When the day's mix has no such product, the previous one is kept.
+    """
+    before = previous.to_numpy(dtype=object)
+    number = dose_number.to_numpy(dtype=np.int64)
+    series = np.array([lengths[code] for code in before], dtype=np.int64)
+    primary = number <= series
+    redraw = ~primary | (rng.random(len(number)) < SWITCH_SHARE)
+    out = before.copy()
+    if redraw.any():
+        low = np.where(primary, series, 1)
+        high = np.where(primary, series, number - 1)
+        out[redraw] = products_for(
+            rng, days[redraw], lengths, low[redraw], high[redraw], before[redraw]
+        )
+    return out
 
 
 def sites_for(rng: np.random.Generator, sites: pd.DataFrame, provinces: np.ndarray) -> pd.DataFrame:
@@ -336,20 +491,29 @@ class CampaignStep:
         self.day = days[-1]
         self.rng = campaign.rng
         self.writes: list[Write] = []
+        self.lengths = series_lengths(campaign.vaccines)
 
     # -- who is vaccinated --------------------------------------------------------------------
-    def follow_up_doses(
-        self, day: date, source_number: int, wanted: int, min_days: pd.Series | int
-    ) -> pd.DataFrame:
-        cursor = self.c.queues.setdefault(source_number, QueueCursor())
-        queue = read_queue(self.reader, cursor, source_number, wanted)
-        if isinstance(min_days, pd.Series):
-            intervals = queue["vaccine_code"].map(min_days).fillna(28).astype(int)
-        else:
-            intervals = min_days
-        taken = take_eligible(queue, wanted, day, intervals)
-        _advance(cursor, taken)
-        return taken.assign(dose_number=source_number + 1, day=day)
+    def follow_up_doses(self, day: date, queue: Queue, wanted: int) -> pd.DataFrame:
+        cursor = self.c.queues.setdefault(queue.name, QueueCursor())
+        # doses given after this day cannot be due yet (the queue's shortest wait), nor has
+        # this step written any: the read stops there
+        due = min(day - timedelta(days=queue.shortest_wait + 1), self.days[0] - timedelta(days=1))
+        upto = self.last_dose_until(due)
+        waiting, complete = read_queue(self.reader, cursor, queue, wanted, upto)
+        taken = waiting
+        if len(waiting):
+            taken = take_eligible(waiting, wanted, day, queue.waits(waiting["vaccine_code"]))
+            _advance(cursor, taken)
+        if complete and len(taken) == len(waiting):
+            cursor.after = upto  # every dose of the queue up to there is taken
+        return taken.assign(dose_number=taken["dose_number"].astype("int64") + 1, day=day)
+
+    def last_dose_until(self, day: date) -> str:
+        """The last dose_id given on or before `day` ("" when none)."""
+        ends = self.c.day_ends
+        found = bisect_right(ends, day, key=lambda end: end[0])
+        return ends[found - 1][1] if found else ""
 
     def new_people(self, day: date, count: int) -> pd.DataFrame:
         codes = np.array(calibration.province_codes())
@@ -379,30 +543,32 @@ class CampaignStep:
     def sites_for(self, provinces: np.ndarray) -> pd.DataFrame:
         return sites_for(self.rng, self.c.sites, provinces)
 
-    def products_for(self, days: pd.Series) -> np.ndarray:
-        """A product for each row, following each row's day's mix."""
-        out = np.empty(len(days), dtype=object)
-        for day in pd.unique(days):
-            rows = np.flatnonzero((days == day).to_numpy())
-            codes, shares = calibration.vaccine_mix(day)
-            counts = calibration.allocate(len(rows), shares)
-            out[rows] = self.rng.permutation(np.repeat(np.array(codes, dtype=object), counts))
-        return out
-
     # -- the step ------------------------------------------------------------------------------
     def run(self, targets: list[tuple[int, int, int]]) -> tuple[int, int]:
+        """Generate the step's days; `targets` are each day's (first, second, booster) doses:
+        first doses, later doses of a primary series, doses beyond it."""
         min_interval = self.c.vaccines.set_index("code")["min_interval_days"]
+        # a series in progress past its second dose is completed first (Abdala's third dose)
+        primaries = [
+            primary_queue(self.lengths, number, min_interval)
+            for number in range(max(self.lengths.values()) - 1, 0, -1)
+        ]
+        boosters, fourths_queue = booster_queue(self.lengths), fourth_queue(self.lengths)
         newcomers, returning = [], []
         shortfall = 0
         for day, (first, second, booster) in zip(self.days, targets, strict=True):
-            seconds = self.follow_up_doses(day, 1, second, min_interval)
+            left = second
+            for queue in primaries:
+                taken = self.follow_up_doses(day, queue, left)
+                left -= len(taken)
+                returning.append(taken)
             fourth_wanted = round(booster * FOURTH_DOSE_SHARE) if day >= FOURTH_DOSES_FROM else 0
-            fourths = self.follow_up_doses(day, 3, fourth_wanted, FOURTH_MIN_DAYS)
-            thirds = self.follow_up_doses(day, 2, booster - len(fourths), BOOSTER_MIN_DAYS)
-            missing = second - len(seconds) + booster - len(fourths) - len(thirds)
+            fourths = self.follow_up_doses(day, fourths_queue, fourth_wanted)
+            thirds = self.follow_up_doses(day, boosters, booster - len(fourths))
+            missing = left + booster - len(fourths) - len(thirds)
             shortfall += missing
             newcomers.append(self.new_people(day, first + missing))
-            returning += [seconds, thirds, fourths]
+            returning += [thirds, fourths]
         citizens = pd.concat(newcomers, ignore_index=True)
         doses = self.compose_doses(citizens, pd.concat(returning, ignore_index=True))
         self.write(citizens, doses)
@@ -414,7 +580,7 @@ class CampaignStep:
             {
                 "citizen_id": citizens["citizen_id"],
                 "site_id": self.sites_for(citizens["residence_province"].to_numpy())["site_id"],
-                "vaccine_code": self.products_for(citizens["day"]),
+                "vaccine_code": products_for(rng, citizens["day"], self.lengths),
                 "dose_number": 1,
                 "day": citizens["day"],
             }
@@ -426,10 +592,10 @@ class CampaignStep:
             provinces = later["site_id"].map(site_province).to_numpy()
             if moved.any():
                 later.loc[moved, "site_id"] = self.sites_for(provinces[moved])["site_id"].to_numpy()
-            # boosters and a share of second doses use the day's products (mixed schedules)
-            fresh = (later["dose_number"] >= 3).to_numpy() | (rng.random(len(later)) < 0.1)
-            if fresh.any():
-                later.loc[fresh, "vaccine_code"] = self.products_for(later.loc[fresh, "day"])
+            # boosters and a share of primary doses use the day's products (mixed schedules)
+            later["vaccine_code"] = later_products(
+                rng, later["day"], later["vaccine_code"], later["dose_number"], self.lengths
+            )
         columns = ["citizen_id", "site_id", "vaccine_code", "dose_number", "day"]
         doses = pd.concat([first, later[columns]], ignore_index=True)
         site_rows = self.c.sites.set_index("site_id").loc[doses["site_id"]].reset_index()
@@ -454,6 +620,8 @@ class CampaignStep:
         doses.loc[is_copy, "recorded_at"] += pd.Timedelta(hours=2)
         doses["dose_id"] = _serials(self.c.dose_serial, len(doses), "VN", 12).to_numpy()
         self.c.dose_serial += len(doses)
+        # ids follow the days (sorted by time): a day's last id bounds the queue reads
+        self.c.day_ends += sorted(doses.groupby("day")["dose_id"].max().items())
         return doses
 
     def write(self, citizens: pd.DataFrame, doses: pd.DataFrame) -> None:

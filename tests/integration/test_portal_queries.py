@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from portal import metrics, queries
+from tests.doses import dose, states
 from tests.portal_data import campaign
 from warehouse.client import Warehouse
 from warehouse.ledger import write_states
@@ -34,15 +35,44 @@ def filled(warehouse: Warehouse) -> Warehouse:
 def per_dose(warehouse: Warehouse) -> pd.DataFrame:
     frame = warehouse.frame(PER_DOSE)
     frame["day"] = pd.to_datetime(frame["day"])
-    lengths = queries.series_lengths()
-    frame["full"] = frame["dose_number"] == frame["vaccine_code"].map(lengths).fillna(2)
+    series = frame["vaccine_code"].map(queries.series_lengths()).fillna(2)
+    frame["full"] = frame["dose_number"] == series
+    frame["booster"] = frame["dose_number"] > series
     return frame
 
 
 def test_series_lengths_come_from_the_vaccine_table() -> None:
     lengths = queries.series_lengths()
     assert lengths["EU/1/20/1525"] == 1 and lengths["EU/1/21/1529"] == 2
-    assert set(lengths.values()) <= {1, 2}
+    assert lengths["Abdala"] == 3
+    assert set(lengths.values()) <= {1, 2, 3}
+
+
+def test_full_and_boosters_follow_each_products_series(warehouse: Warehouse) -> None:
+    """Abdala's third dose completes its series (no booster); Pfizer's third is a booster;
+    so is a single-dose Janssen series' second dose. Dose n of everyone falls on day 10 + n."""
+    schedules = {
+        "abdala": ["Abdala", "Abdala", "Abdala", "EU/1/20/1528"],
+        "pfizer": ["EU/1/20/1528", "EU/1/20/1528", "EU/1/20/1528"],
+        "janssen": ["EU/1/20/1525", "EU/1/20/1525"],
+    }
+    rows = [
+        dose(f"{key}-{number}", citizen_key=key, vaccine_code=code, dose_number=number,
+             administered_at=f"2021-10-{10 + number} 09:00:00")
+        for key, codes in schedules.items()
+        for number, code in enumerate(codes, start=1)
+    ]  # fmt: skip
+    write_states(warehouse, states(*rows), batch="series")
+    daily = queries.province_daily(warehouse)
+
+    def national(day: int) -> tuple[int, int, int]:
+        totals = metrics.totals_as_of(daily, date(2021, 10, day)).sum()
+        return int(totals["dose1"]), int(totals["full"]), int(totals["boosters"])
+
+    assert national(11) == (3, 1, 0)  # Janssen complete after one dose
+    assert national(12) == (3, 2, 1)  # Pfizer complete; Abdala's second dose is neither
+    assert national(13) == (3, 3, 2)  # Abdala complete after three; Pfizer's third a booster
+    assert national(14) == (3, 3, 3)  # a dose after Abdala's series is a booster
 
 
 def test_province_daily_matches_doses_current(filled: Warehouse) -> None:
@@ -53,7 +83,7 @@ def test_province_daily_matches_doses_current(filled: Warehouse) -> None:
         doses.assign(
             dose1=doses["n"].where(doses["dose_number"] == 1, 0),
             dose2=doses["n"].where(doses["dose_number"] == 2, 0),
-            boosters=doses["n"].where(doses["dose_number"] >= 3, 0),
+            boosters=doses["n"].where(doses["booster"], 0),
             full=doses["n"].where(doses["full"], 0),
             doses=doses["n"],
         )
@@ -72,11 +102,14 @@ def test_coverage_as_of_matches_direct_sql(filled: Warehouse) -> None:
     table = metrics.coverage(
         metrics.totals_as_of(queries.province_daily(filled), as_of), "province"
     ).set_index("area_code")
+    codes, lengths = zip(*queries.series_lengths().items(), strict=True)
     sql = filled.rows(
-        "SELECT province_code, countIf(dose_number = 1), countIf(dose_number >= 3), count() "
+        "SELECT province_code, countIf(dose_number = 1), "
+        "countIf(dose_number > transform(vaccine_code, {codes:Array(String)}, "
+        "{lengths:Array(UInt8)}, toUInt8(2))), count() "
         "FROM {db:Identifier}.doses_current WHERE toDate(administered_at) <= {d:Date} "
         "GROUP BY province_code",
-        {"d": as_of},
+        {"d": as_of, "codes": list(codes), "lengths": list(lengths)},
     )
     assert sql
     for code, dose1, boosters, doses in sql:

@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from certificates import rules
+from portal.queries import series_lengths
 from registry import calibration, people
 from registry.db import make_engine, migrate
 from registry.live import run_live
-from registry.simulator import SeedOptions, seed
+from registry.simulator import BOOSTER_MIN_DAYS, CampaignStep, SeedOptions, SeedReport, seed
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -26,6 +28,10 @@ pytestmark = pytest.mark.integration
 SCALE = 0.001
 UNTIL = date(2021, 9, 15)
 TZ = "Asia/Ho_Chi_Minh"
+#: A longer, smaller campaign: Abdala from late September 2021, the first boosters in December.
+ABDALA_SCALE = 0.0001
+ABDALA_UNTIL = date(2021, 12, 15)
+ABDALA = "Abdala"
 
 
 def seeded(dsn: str, **options: object) -> Engine:
@@ -64,6 +70,24 @@ def clean_postgres(postgres_dsn: str) -> Engine:
     return seeded(postgres_dsn)
 
 
+@pytest.fixture(scope="module")
+def autumn_sqlite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, SeedReport]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('autumn') / 'registry.sqlite'}")
+    migrate(engine)
+    options = SeedOptions(scale=ABDALA_SCALE, until=ABDALA_UNTIL, seed=7, error_rate=0.0)
+    return engine, seed(engine, options)
+
+
+def valid_doses(engine: Engine) -> pd.DataFrame:
+    doses = frame(
+        engine,
+        "SELECT citizen_id, vaccine_code, dose_number, administered_at FROM doses "
+        "WHERE status = 'valid' ORDER BY citizen_id, dose_number",
+    )
+    doses["administered_at"] = pd.to_datetime(doses["administered_at"], utc=True, format="mixed")
+    return doses
+
+
 # -- calibration --------------------------------------------------------------------------------
 
 
@@ -75,6 +99,29 @@ def test_daily_national_totals_follow_the_scaled_series(clean_sqlite: Engine) ->
     expected = expected[expected > 0]
     assert per_day.reindex(expected.index, fill_value=0).to_dict() == expected.to_dict()
     assert int(per_day.sum()) == int(targets["doses"].sum())
+
+
+def test_daily_kinds_follow_the_split_of_the_real_series(
+    autumn_sqlite: tuple[Engine, SeedReport],
+) -> None:
+    """Each day: first doses, later primary-series doses (Abdala's second and third
+    included) and doses beyond the primary series each equal that day's target."""
+    engine, report = autumn_sqlite
+    assert report.shortfall_to_first == 0
+    doses = valid_doses(engine)
+    series = doses["vaccine_code"].map(series_lengths())
+    doses["kind"] = np.select(
+        [doses["dose_number"] == 1, doses["dose_number"] <= series], ["first", "second"], "booster"
+    )
+    doses["date"] = local_days(doses["administered_at"])
+    got = doses.groupby(["date", "kind"]).size().unstack(fill_value=0)
+    targets = calibration.daily_targets(ABDALA_SCALE, ABDALA_UNTIL)
+    targets["date"] = targets["date"].dt.date
+    expected = targets.set_index("date")[list(calibration.DOSE_KINDS)]
+    expected = expected[expected.sum(axis=1) > 0]
+    got = got.reindex(index=expected.index, columns=expected.columns, fill_value=0)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_names=False)
+    assert (doses["vaccine_code"] == ABDALA).sum() > 300 and (doses["kind"] == "booster").any()
 
 
 def test_province_shares_of_first_doses_on_2021_08_04(clean_sqlite: Engine) -> None:
@@ -143,6 +190,63 @@ def test_second_doses_respect_the_product_interval(clean_sqlite: Engine) -> None
     )
     assert (gap.dt.days >= minimum - 1).all()  # the day boundary allows a few hours less
     assert (gap > pd.Timedelta(0)).all()
+
+
+def test_abdala_recipients_get_a_third_dose_14_days_after_the_second(
+    autumn_sqlite: tuple[Engine, SeedReport],
+) -> None:
+    doses = valid_doses(autumn_sqlite[0])
+    times = doses.pivot(index="citizen_id", columns="dose_number", values="administered_at")
+    products = doses.pivot(index="citizen_id", columns="dose_number", values="vaccine_code")
+    started = products.index[products[1] == ABDALA]
+    third = started[products.loc[started, 3].notna()]
+    assert len(third) > 50 and len(started) > len(third)  # some are still between doses
+    assert (products.loc[started, [2, 3]].fillna(ABDALA) == ABDALA).all().all()
+    gap = times.loc[third, 3] - times.loc[third, 2]
+    assert (gap >= pd.Timedelta(days=14)).all()
+    assert (gap < pd.Timedelta(days=21)).all()  # served first: about 14 days, not a backlog
+    # the others' third doses are boosters: never Abdala, at least 28 days after dose 2
+    boosted = products.index[(products[1] != ABDALA) & products[3].notna()]
+    assert len(boosted) > 10 and not (products.loc[boosted, 3] == ABDALA).any()
+    assert ((times.loc[boosted, 3] - times.loc[boosted, 2]).dt.days >= BOOSTER_MIN_DAYS).all()
+
+
+def test_certificates_agree_with_the_portal_counts_on_every_person(
+    autumn_sqlite: tuple[Engine, SeedReport],
+) -> None:
+    """The certificate rules judge a person; the portal counts each dose by its own product
+    and number. On the simulated campaign they agree for everyone, and a person whose doses
+    are all Abdala is green exactly when they have three."""
+    doses = valid_doses(autumn_sqlite[0])
+    series = doses["vaccine_code"].map(series_lengths())
+    doses["full"] = doses["dose_number"] == series
+    doses["booster"] = doses["dose_number"] > series
+    people = doses.groupby("citizen_id").agg(
+        codes=("vaccine_code", list), full=("full", "sum"), boosters=("booster", "sum")
+    )
+    progress = people["codes"].map(rules.progress)
+    assert (people["full"] == progress.map(lambda p: int(p.status == "green"))).all()
+    assert (people["boosters"] == progress.map(lambda p: p.boosters)).all()
+    abdala = people[people["codes"].map(lambda codes: set(codes) == {ABDALA})]
+    green = progress[abdala.index].map(lambda p: p.status == "green")
+    assert (green == (abdala["codes"].map(len) == 3)).all()
+    assert green.sum() > 50 and (~green).sum() > 50
+
+
+def test_queue_reads_bounded_by_due_day_give_the_same_campaign(
+    autumn_sqlite: tuple[Engine, SeedReport], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queue reads stop at the last dose that can be due and skip what they read in full; read
+    up to everything written instead, the seed gives the same registry."""
+
+    def everything_written(self: CampaignStep, day: date) -> str:
+        return self.c.day_ends[-1][1] if self.c.day_ends else ""
+
+    monkeypatch.setattr(CampaignStep, "last_dose_until", everything_written)
+    engine = make_engine(f"sqlite:///{tmp_path / 'loose.sqlite'}")
+    migrate(engine)
+    seed(engine, SeedOptions(scale=ABDALA_SCALE, until=ABDALA_UNTIL, seed=7, error_rate=0.0))
+    pd.testing.assert_frame_equal(fingerprint(engine), fingerprint(autumn_sqlite[0]))
 
 
 def test_checkins_come_minutes_before_each_dose(clean_sqlite: Engine) -> None:

@@ -195,7 +195,11 @@ def test_vaccines_table() -> None:
         "EU/1/20/1525",
     }
     assert table.loc["EU/1/20/1525", "primary_doses"] == 1
-    assert (table.drop(index="EU/1/20/1525")["primary_doses"] == 2).all()
+    # Abdala: 3 doses two weeks apart (days 0, 14, 28), as the certificate rules have it
+    assert table.loc["Abdala", "primary_doses"] == 3
+    assert table.loc["Abdala", "min_interval_days"] == table.loc["Abdala", "typical_interval_days"]
+    assert table.loc["Abdala", "min_interval_days"] == 14
+    assert (table.drop(index=["EU/1/20/1525", "Abdala"])["primary_doses"] == 2).all()
     assert table.loc["EU/1/21/1529", "manufacturer"] == "ORG-100001699"
     assert table.loc["EU/1/21/1529", "min_interval_days"] == 28
     assert table.loc["EU/1/21/1529", "typical_interval_days"] == 70

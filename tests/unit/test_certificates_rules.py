@@ -89,11 +89,8 @@ def test_every_code_is_in_the_value_sets() -> None:
 
 
 def test_every_registry_product_has_a_rule() -> None:
-    """The registry's products (registry/data/vaccines.csv) all have rules and the same codes.
-
-    Known, deliberate difference: Abdala's primary series is 3 doses (days 0, 14, 28); the
-    registry's simulator gives it 2.
-    """
+    """The registry's products (registry/data/vaccines.csv, which the simulator and the
+    portal read) all have rules, with the same codes and the same primary series length."""
     with (ROOT / "registry" / "data" / "vaccines.csv").open(encoding="utf-8") as handle:
         registry = {row["code"]: row for row in csv.DictReader(handle)}
     catalogue = rules.products()
@@ -104,8 +101,9 @@ def test_every_registry_product_has_a_rule() -> None:
             row["manufacturer"],
             row["prophylaxis"],
         ), code
-        if code != ABDALA:
-            assert product.series_doses == int(row["primary_doses"]), code
+        assert product.series_doses == int(row["primary_doses"]), code
+    assert int(registry[ABDALA]["primary_doses"]) == 3
+    assert int(registry[ABDALA]["min_interval_days"]) == 14
 
 
 def test_official_examples_are_valid_and_read_a_status() -> None:
