@@ -1,11 +1,13 @@
 """Benchmark file-drop loads against ClickHouse's own Parquet ingestion, side by side.
 
-    python -m bench.etl_files [--doses 2000000] [--batch-rows 500000]
+    python -m bench.etl_files [--doses 2000000] [--batch-rows 500000] [--views]
 
 Writes N valid dose records (file-drop format, consistent CCCDs) as Parquet and CSV, then
 in one embedded chDB times: ClickHouse's ``INSERT … SELECT FROM file(…, Parquet)`` into a
-plain MergeTree (the reference), and ``etl.files.load_file`` for each format (read,
-validate, pseudonymise, identity, signed ledger write with three materialized views,
+plain MergeTree (the reference); the same straight into the dose ledger with its
+materialized views, only the keyed hash computed (the floor any load with those aggregates
+stands on); and ``etl.files.load_file`` for each format (read,
+validate, pseudonymise, identity, signed ledger write with its materialized views,
 checkpoints), after one untimed load (the process's first pays one-off costs). Figures go
 to stdout and docs/benchmarks.md.
 """
@@ -23,9 +25,10 @@ import pandas as pd
 
 from bench.report import write_section
 from etl.__main__ import reference_codes
-from etl.files import load_file, refresh_reference
+from etl.files import load_file, pseudonym_parts, refresh_reference
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
+from warehouse.sqlfiles import sql_beside
 
 KEY = bytes(range(32))
 PROVINCES = np.array(["01", "79", "48", "92", "31", "38"])
@@ -70,10 +73,36 @@ def fresh(root: Warehouse, name: str) -> Warehouse:
     return warehouse
 
 
+def ledger_views(warehouse: Warehouse) -> list[str]:
+    """The materialized views fed by the dose ledger."""
+    return [
+        str(name)
+        for (name,) in warehouse.rows(
+            "SELECT arrayJoin(dependencies_table) AS view FROM system.tables "
+            "WHERE database = {name:String} AND name = 'dose_ledger' ORDER BY view",
+            {"name": warehouse.database},
+        )
+    ]
+
+
+def floor_load(warehouse: Warehouse, parquet: Path) -> float:
+    """Seconds to write the drop straight into the ledger (bench/sql/etl_files_floor.sql)."""
+    k0, k1 = pseudonym_parts(KEY)
+    started = time.perf_counter()
+    warehouse.command(
+        sql_beside(__file__, "etl_files_floor.sql").replace("{path}", str(parquet)),
+        {"k0": k0, "k1": k1},
+    )
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--doses", type=int, default=2_000_000)
     parser.add_argument("--batch-rows", type=int, default=500_000)
+    parser.add_argument(
+        "--views", action="store_true", help="also the floor with no view, and with each alone"
+    )
     args = parser.parse_args()
     frame = drop(args.doses)
     results = []
@@ -97,19 +126,31 @@ def main() -> None:
             )
         )
 
+        floor = fresh(root, "floor")  # the rows straight into the ledger and its views
+        names = ledger_views(floor)
+        results.append(
+            (
+                f"floor: INSERT … SELECT FROM file(Parquet) into the ledger + {len(names)} MVs "
+                "(keyed hash only: no validation, no identity, no planning)",
+                floor_load(floor, parquet),
+            )
+        )
+        assert floor.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily") == args.doses
+        if args.views:  # the floor with no view, then with each view alone: its own cost
+            for index, kept in enumerate(["no view", *names]):
+                alone = fresh(root, f"floor_{index}")
+                for name in names:
+                    if name != kept:
+                        alone.command(f"DROP VIEW {{db:Identifier}}.{name} SYNC")
+                label = "the ledger alone" if kept == "no view" else f"the ledger + {kept} only"
+                results.append((f"floor: {label}", floor_load(alone, parquet)))
+                print(f"{results[-1][0]}: {results[-1][1]:.2f} s", flush=True)
+
         warm = fresh(root, "warm_up")  # the process's first load pays one-off costs
         load_file(warm, csv, KEY, args.batch_rows)
         warm.command("DROP DATABASE {db:Identifier} SYNC")
-        views = 0
         for name, path in (("Parquet", parquet), ("CSV", csv)):
             warehouse = fresh(root, f"etl_{len(results)}")
-            views = int(
-                warehouse.scalar(
-                    "SELECT count() FROM system.tables WHERE database = {name:String} "
-                    "AND engine = 'MaterializedView'",
-                    {"name": warehouse.database},
-                )
-            )
             report = load_file(warehouse, path, KEY, args.batch_rows)
             assert report.loaded == args.doses, report.summary()
             assert (
@@ -118,7 +159,7 @@ def main() -> None:
             )
             results.append(
                 (
-                    f"etl load, {name} (validate, pseudonymise, identity, ledger + {views} MVs)",
+                    f"etl load, {name} (validate, pseudonymise, identity, ledger + {len(names)} MVs)",
                     report.seconds,
                 )
             )
