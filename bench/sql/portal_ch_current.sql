@@ -3,7 +3,7 @@
 SELECT province_code,
        countIf(dose_number = 1) AS dose1,
        countIf(dose_number = 2) AS dose2,
-       countIf(dose_number >= 3) AS boosters,
+       countIf(dose_number >= 3) AS dose3_plus,
        count() AS doses
 FROM {db:Identifier}.doses_current
 WHERE administered_at < {before:DateTime64(3, 'Asia/Ho_Chi_Minh')}

@@ -3,7 +3,7 @@
 SELECT province_code,
        count(*) FILTER (WHERE dose_number = 1) AS dose1,
        count(*) FILTER (WHERE dose_number = 2) AS dose2,
-       count(*) FILTER (WHERE dose_number >= 3) AS boosters,
+       count(*) FILTER (WHERE dose_number >= 3) AS dose3_plus,
        count(*) AS doses
 FROM bench_doses
 WHERE administered_at < %(before)s
