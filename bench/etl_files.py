@@ -1,6 +1,6 @@
 """Benchmark file-drop loads against ClickHouse's own Parquet ingestion, side by side.
 
-    python -m bench.etl_files [--doses 2000000] [--batch-rows 500000] [--views]
+    python -m bench.etl_files [--doses 2000000] [--batch-rows 500000] [--views] [--phases]
 
 Writes N valid dose records (file-drop format, consistent CCCDs) as Parquet and CSV, then
 in one embedded chDB times: ClickHouse's ``INSERT … SELECT FROM file(…, Parquet)`` into a
@@ -15,10 +15,13 @@ to stdout and docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,6 +99,52 @@ def floor_load(warehouse: Warehouse, parquet: Path) -> float:
     return time.perf_counter() - started
 
 
+def statement_label(sql: str) -> str:
+    """A short name for a statement: the first words of its first line that is not a
+    comment (the SQL files open with comments naming their purpose; inline ones differ by
+    their first words)."""
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("--"):
+            return " ".join(stripped.split()[:6])[:70]
+    return "?"
+
+
+@contextlib.contextmanager
+def timed_statements() -> Iterator[dict[str, list[float]]]:
+    """Within the block, the seconds of every warehouse statement, by statement."""
+    spent: dict[str, list[float]] = {}
+    originals = {name: getattr(Warehouse, name) for name in ("command", "rows", "scalar", "frame")}
+    original_insert = Warehouse.insert_arrow
+
+    def timing(name: str) -> Any:
+        def call(self: Warehouse, sql: str, *args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return originals[name](self, sql, *args, **kwargs)
+            finally:
+                spent.setdefault(statement_label(sql), []).append(time.perf_counter() - began)
+
+        return call
+
+    def inserting(self: Warehouse, table: str, data: Any, **kwargs: Any) -> None:
+        began = time.perf_counter()
+        try:
+            original_insert(self, table, data, **kwargs)
+        finally:
+            spent.setdefault(f"insert_arrow {table}", []).append(time.perf_counter() - began)
+
+    for name in originals:
+        setattr(Warehouse, name, timing(name))
+    Warehouse.insert_arrow = inserting  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(Warehouse, name, original)
+        Warehouse.insert_arrow = original_insert  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--doses", type=int, default=2_000_000)
@@ -103,9 +152,13 @@ def main() -> None:
     parser.add_argument(
         "--views", action="store_true", help="also the floor with no view, and with each alone"
     )
+    parser.add_argument(
+        "--phases", action="store_true", help="also print where each load's time went"
+    )
     args = parser.parse_args()
     frame = drop(args.doses)
     results = []
+    phases: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as directory:
         parquet, csv = Path(directory) / "drop.parquet", Path(directory) / "drop.csv"
         frame.to_parquet(parquet, index=False)
@@ -151,7 +204,13 @@ def main() -> None:
         warm.command("DROP DATABASE {db:Identifier} SYNC")
         for name, path in (("Parquet", parquet), ("CSV", csv)):
             warehouse = fresh(root, f"etl_{len(results)}")
-            report = load_file(warehouse, path, KEY, args.batch_rows)
+            with timed_statements() as spent:
+                report = load_file(warehouse, path, KEY, args.batch_rows)
+            if args.phases:
+                print(f"{name}: where the load's {report.seconds:.2f} s went (statements)")
+                for label, times in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:12]:
+                    print(f"  {sum(times):6.2f} s  x{len(times):<3d} {label}")
+                phases[name] = spent
             assert report.loaded == args.doses, report.summary()
             assert (
                 warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")
@@ -173,6 +232,17 @@ def main() -> None:
         f"{table}\n\nIssue 4's target: at least half the reference rate for Parquet "
         "(≥ 600 k rows/s) and ≥ 300 k rows/s for CSV."
     )
+    if "Parquet" in phases:
+        spent = phases["Parquet"]
+        ranked = sorted(spent.items(), key=lambda kv: -sum(kv[1]))
+        body += (
+            "\n\nWhere the Parquet load's time went, by statement (its first words; seconds "
+            "summed over the batches; the rest is Python between statements):\n\n"
+            "| statement | runs | seconds |\n|---|---:|---:|\n"
+            + "\n".join(
+                f"| `{label}` | {len(times)} | {sum(times):.2f} |" for label, times in ranked[:10]
+            )
+        )
     print(body)
     write_section("File-drop loads (ETL)", "bench.etl_files", body)
 
