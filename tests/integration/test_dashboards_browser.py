@@ -19,7 +19,7 @@ from dashboards.app import PENDING_MS
 from dashboards.client_requests import render_body
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
-from tests.integration.conftest import serve_process
+from tests.integration.conftest import free_port, serve_process
 from tests.integration.test_browser import requested_urls, start_chromium, wait_for
 
 pytestmark = pytest.mark.integration
@@ -161,3 +161,50 @@ def test_an_ended_session_sends_the_page_to_the_login(browser: Any, site: str) -
     browser.find_element(By.LINK_TEXT, "Kho vắc xin").click()  # the page's callback gets 401
     wait_for(lambda: "/internal/login" in browser.current_url)
     assert "next=%2Finternal%2Fstock" in browser.current_url
+
+
+@pytest.fixture
+def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The dashboards served in this process (a thread), where no page is ever waited for:
+    every page not built yet is first answered with "preparing" (dashboards.background), as
+    a page too dear to build within the callback's wait is. Yields the base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    import dashboards.app
+    from tests.integration.test_dashboards_app import build, fill
+
+    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)
+    fill(warehouse)
+    server = build(warehouse, tmp_path)
+    polls: list[str] = []
+
+    def count_polls() -> None:
+        from flask import request
+
+        body = request.get_json(silent=True) or {}
+        if f"{dashboards.app.PENDING_ID}.n_intervals" in body.get("changedPropIds", []):
+            polls.append(request.path)
+
+    server.before_request(count_polls)
+    server.extensions["test.polls"] = polls
+    http = make_server("127.0.0.1", free_port(), server, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    server.extensions[dashboards.app.BUILDS_KEY].shutdown()
+    assert polls, "no page was ever drawn through the 'preparing' poll"
+
+
+def test_a_page_answered_preparing_is_drawn_by_the_poll(browser: Any, slow_site: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    log_in(browser, slow_site, "nat-official")  # waits for the throughput figures
+    wait_for(lambda: figure(browser, "tp-doses-today") == "6")
+    assert not browser.find_elements(By.ID, "dash-preparing")  # the notice is gone
+    browser.find_element(By.LINK_TEXT, "Kho vắc xin").click()
+    wait_for(lambda: figure(browser, "st-total") == str(1000 + 200 - 5 - 5 - 3 - 1 - 3 - 1))
+    main = browser.find_element(By.ID, "main")
+    assert main.get_attribute("aria-busy") == "false"
