@@ -28,7 +28,7 @@ import flask
 
 from dashboards.app import AUDIENCE, RECENT_KEY, body, page_context
 from dashboards.auth import PREFIX
-from portal.cache import newest_data_version, newest_version, publish, use_audience
+from portal.cache import newest_data_version, newest_version, use_audience
 from portal.i18n import Lang
 from portal.warm import VersionWarmer
 
@@ -72,18 +72,10 @@ class DashboardWarmer(VersionWarmer):
     label = "dashboards"
     log = log
     min_period = MIN_PERIOD_SECONDS
+    audience = AUDIENCE  # officials move to a version once its watched pages are built
 
     def __init__(self, server: flask.Flask, interval: float = INTERVAL_SECONDS):
         super().__init__(server, interval)
 
-    def current_version(self) -> str:
-        with self.server.app_context():
-            return newest_data_version()
-
     def warm(self) -> str:
         return warm(self.server)
-
-    def after_pass(self) -> None:
-        if self.warmed:
-            with self.server.app_context():
-                publish(self.warmed, to=AUDIENCE)  # officials move to it now (renewed each pass)

@@ -23,8 +23,8 @@ from typing import Final, Self
 import flask
 
 from portal.cache import (
+    PORTAL_AUDIENCE,
     VERSION_SECONDS,
-    data_version,
     newest_data_version,
     newest_version,
     publish,
@@ -69,12 +69,16 @@ def warm(server: flask.Flask) -> str:
 
 
 class VersionWarmer:
-    """A daemon thread that, whenever the data version changes (and once at start-up),
-    calls :meth:`warm` to fill `server`'s cache, then :meth:`after_pass` on every pass.
-    The portal's and the internal dashboards' warmers are this loop with their own pages."""
+    """A daemon thread that, whenever the newest data version changes (and once at
+    start-up), calls :meth:`warm` to fill `server`'s cache, then, on every pass, publishes
+    the version warmed to its :attr:`audience` (:meth:`after_pass`): that audience moves to
+    a version once its pages are built. The portal's and the internal dashboards' warmers
+    are this loop with their own pages and audiences."""
 
     label = "cache"  # in the log lines: "<label> warm for data version …"
     log = log
+    #: whose publication (:func:`portal.cache.publish`) the warmed version becomes
+    audience: str = PORTAL_AUDIENCE
 
     #: at least this many seconds between the starts of two warm passes (0: none), so a
     #: source committing every second does not keep a core busy warming
@@ -98,16 +102,20 @@ class VersionWarmer:
         self._thread.join(timeout=30)
 
     def current_version(self) -> str:
-        """The version to warm (what visitors see, by default)."""
+        """The version to warm: the newest (its audience sees it once published)."""
         with self.server.app_context():
-            return data_version()
+            return newest_data_version()
 
     def warm(self) -> str:
         """Fill the cache for the current version; returns the version warmed."""
         raise NotImplementedError
 
     def after_pass(self) -> None:
-        """Work after each pass, warm or not (nothing by default)."""
+        """After each pass, warm or not: publish the version warmed to :attr:`audience`
+        (renewed every pass, so the publication lapses only if the warmer stops)."""
+        if self.warmed:
+            with self.server.app_context():
+                publish(self.warmed, to=self.audience)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -138,16 +146,11 @@ class CacheWarmer(VersionWarmer):
         super().__init__(server, interval)
         self._bundles_warm = False
 
-    def current_version(self) -> str:
-        with self.server.app_context():
-            return newest_data_version()
-
     def warm(self) -> str:
         return warm(self.server)
 
     def after_pass(self) -> None:
-        with self.server.app_context():
-            publish(self.warmed)  # visitors move to it now (renewed every pass)
+        super().after_pass()  # visitors move to the warmed version now
         if not self._bundles_warm:
             started = time.monotonic()
             count = warm_bundles(self.server)

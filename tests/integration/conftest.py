@@ -159,3 +159,14 @@ def registry_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.sqlite'}"
     return str(request.getfixturevalue("postgres_dsn"))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One headless Chromium with a desktop-sized window for a whole browser-test module
+    (tests/integration/test_browser.py has its own phone-sized one per test)."""
+    from tests.integration.test_browser import start_chromium
+
+    driver: object = start_chromium(tmp_path_factory.mktemp("chromium"), size="1280,1000")
+    yield driver
+    driver.quit()  # type: ignore[attr-defined]

@@ -534,6 +534,21 @@ def test_stock_figures_follow_the_stock_source_not_every_commit(
     assert national_lot_n() == held + 7
 
 
+def counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the warehouse runs from now on (the data-version reads left out)."""
+    queries: list[str] = []
+    for name in ("rows", "frame", "scalar"):
+        original = getattr(Warehouse, name)
+
+        def call(self: Warehouse, sql: str, *a: Any, _o: Any = original, **k: Any) -> Any:
+            if "AS version, count() AS commits" not in sql:
+                queries.append(sql)
+            return _o(self, sql, *a, **k)
+
+        monkeypatch.setattr(Warehouse, name, call)
+    return queries
+
+
 def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
     server: flask.Flask, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -559,36 +574,13 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
         ("stock", "01", "vi"),
         ("throughput", "", "vi"),
     ]
-    queries: list[str] = []
-    for name in ("rows", "frame", "scalar"):
-        original = getattr(Warehouse, name)
-        monkeypatch.setattr(
-            Warehouse,
-            name,
-            lambda self, sql, *a, _o=original, **k: queries.append(sql) or _o(self, sql, *a, **k),
-        )
+    queries = counting_queries(monkeypatch)
     for client, path in viewed:
         response = client.post("/internal/_dash-update-component", json=render_body(path, ""))
         assert response.status_code == 200 and '"dash-denied"' not in response.data.decode()
         assert drawn(response)  # at once: no "preparing"
-    data_queries = [sql for sql in queries if "AS version, count() AS commits" not in sql]
-    assert data_queries == []  # every page came from the warmed cache (the version may be re-read)
+    assert queries == []  # every page came from the warmed cache (the version may be re-read)
     assert scopes(server, time.monotonic() + RECENT_SECONDS + 1) == []  # nobody watching: no work
-
-
-def counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the warehouse runs from now on (the data-version reads left out)."""
-    queries: list[str] = []
-    for name in ("rows", "frame", "scalar"):
-        original = getattr(Warehouse, name)
-
-        def call(self: Warehouse, sql: str, *a: Any, _o: Any = original, **k: Any) -> Any:
-            if "AS version, count() AS commits" not in sql:
-                queries.append(sql)
-            return _o(self, sql, *a, **k)
-
-        monkeypatch.setattr(Warehouse, name, call)
-    return queries
 
 
 def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
@@ -604,7 +596,8 @@ def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
     text = first.data.decode()
     assert f'"{PREPARING_ID}"' in text and '"aria-busy":"true"' in text
     assert '"st-total"' not in text  # no figures yet
-    # a second official asking while it is built is served that build (dashboards.background)
+    # a second official asking meanwhile gets the same page, and no statement runs twice
+    # (one build per key is tested in tests/unit/test_dashboards_background.py)
     second, _ = draw(other, "/internal/stock")
     assert drawn(second) and '"st-total"' in second.data.decode()
     response, _ = draw(national, "/internal/stock")

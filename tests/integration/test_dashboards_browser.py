@@ -20,7 +20,7 @@ from dashboards.client_requests import render_body
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
 from tests.integration.conftest import free_port, serve_process
-from tests.integration.test_browser import requested_urls, start_chromium, wait_for
+from tests.integration.test_browser import requested_urls, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +46,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # no ETL worker: the warehouse holds exactly the hand-made rows
     with serve_process(directory, {"VAX_ETL_WORKER": "off"}) as (base, _):
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver: Any = start_chromium(tmp_path_factory.mktemp("chromium"), size="1280,1000")
-    yield driver
-    driver.quit()
 
 
 def figure(browser: Any, card_id: str) -> str:
@@ -188,7 +181,6 @@ def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
             polls.append(request.path)
 
     server.before_request(count_polls)
-    server.extensions["test.polls"] = polls
     http = make_server("127.0.0.1", free_port(), server, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import get, serve_process
-from tests.integration.test_browser import open_mounted, requested_urls, start_chromium, wait_for
+from tests.integration.test_browser import open_mounted, requested_urls, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -48,13 +48,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail("the ETL worker did not load the seeded registry within 120 s")
         time.sleep(6)  # past the cached data version, so pages see the fully loaded data
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver: Any = start_chromium(tmp_path_factory.mktemp("chromium"), size="1280,1000")
-    yield driver
-    driver.quit()
 
 
 def api(base: str, query: str) -> list[dict[str, Any]]:
