@@ -1,5 +1,6 @@
 """QR drawing: zxing-cpp's symbols are the ones an independent encoder (`qrcode`) builds
-for the same text, version and mask, and the PNGs read back."""
+for the same text, version and mask; the fixed mask scores close to the best of the eight
+by the standard's penalty rules; the PNGs hold exactly the pixels drawn and read back."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def test_symbol_is_the_one_an_independent_encoder_builds(text: str) -> None:
     read = zxingcpp.read_barcodes(np.pad(~drawn, 4, constant_values=True).astype(np.uint8) * 255)
     (found,) = read
     assert found.text == text and found.ec_level == "Q"
-    expected = reference_symbol(text, int(found.extra["DataMask"]))
+    assert int(found.extra["DataMask"]) == qr.DATA_MASK
+    expected = reference_symbol(text, qr.DATA_MASK)
     assert drawn.shape == expected.shape  # the smallest version, alphanumeric mode
     assert np.array_equal(drawn, expected)
 
@@ -77,3 +79,56 @@ def test_unreadable_images() -> None:
         buffer = BytesIO()
         Image.new("L", (64, 64), 255).save(buffer, format="PNG")
         qr.decode_qr(buffer.getvalue())
+
+
+def penalty(modules: np.ndarray) -> int:
+    """ISO/IEC 18004 mask penalty (rules N1–N4) of a symbol (True = dark)."""
+    dark = modules.astype(np.int8)
+    score = 0
+    finder_like = np.array([1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0])
+    for lines in (dark, dark.T):
+        for line in lines:  # N1: 3 points for a run of 5 alike, 1 more per module beyond
+            ends = np.concatenate(([-1], np.flatnonzero(np.diff(line)), [len(line) - 1]))
+            runs = np.diff(ends)
+            score += int(np.sum(runs[runs >= 5] - 2))
+        windows = np.lib.stride_tricks.sliding_window_view(np.pad(lines, ((0, 0), (4, 4))), 11, 1)
+        for pattern in (finder_like, finder_like[::-1]):  # N3: 1:1:3:1:1 beside 4 light
+            score += 40 * int(np.all(windows == pattern, axis=2).sum())
+    same = (dark[:-1, :-1] == dark[1:, :-1]) & (dark[:-1, :-1] == dark[:-1, 1:])
+    score += 3 * int((same & (dark[:-1, :-1] == dark[1:, 1:])).sum())  # N2: 2x2 blocks
+    score += 10 * int(abs(dark.mean() * 100 - 50) // 5)  # N4: dark share away from half
+    return score
+
+
+def test_penalty_counts_what_the_rules_say() -> None:
+    checker = np.indices((21, 21)).sum(axis=0) % 2 == 0  # no runs, no blocks, half dark
+    assert penalty(checker) == 0
+    assert penalty(np.ones((21, 21), bool)) == 2 * 21 * (21 - 2) + 3 * 20 * 20 + 10 * 10
+
+
+def test_the_fixed_mask_scores_near_the_best_mask() -> None:
+    """Certificate texts are compressed data in base45: every mask scores about the same,
+    so the drawn symbol's penalty stays within 1.3 times the best of the eight."""
+    import zlib
+
+    import base45
+
+    rng = random.Random(7)
+    for _ in range(25):
+        payload = zlib.compress(rng.randbytes(rng.randint(150, 400)))
+        text = "HC1:" + base45.b45encode(payload).decode("ascii")
+        scores = [penalty(qr.qr_modules(text, mask)) for mask in range(8)]
+        assert scores[qr.DATA_MASK] <= 1.3 * min(scores), scores
+
+
+@pytest.mark.parametrize(("width", "scale"), [(1, 1), (9, 1), (13, 3), (29, 4)])
+def test_png_holds_exactly_the_pixels(width: int, scale: int) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    light = np.random.default_rng(width).random((width + 2, width)) < 0.5
+    with Image.open(BytesIO(qr.png_of(light, scale))) as image:
+        assert image.mode == "1"
+        pixels = np.asarray(image.convert("L")) == 255
+    assert np.array_equal(pixels, light.repeat(scale, axis=0).repeat(scale, axis=1))
