@@ -8,8 +8,9 @@ written as recorded and transliterated for ``fnt``/``gnt`` (ICAO 9303: letters w
 diacritics, "Đ" as "D", anything else as "<"). Vietnamese order: the first word of the
 full name is the family name.
 
-`build_dcc` and `issue` are pure (given the key and the clock); `load_citizen` and
-`citizen_key` read the warehouse.
+`build_dcc` and `issue` are pure (given the key and the clock); `load_identities` and
+`load_doses_of` read the warehouse (`certificates.reads` shares their statements between
+concurrent lookups).
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certificates import cose, hcert, rules
 from certificates.keys import ISSUER_COUNTRY, SigningKey
+from warehouse import pseudonyms
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
+
+if TYPE_CHECKING:
+    from certificates.reads import CitizenReads
 
 DCC_VERSION = "1.3.0"
 DISEASE_COVID19 = "840539006"
@@ -147,73 +152,56 @@ def issue(
     return Issued(text, payload, progress, issued_at, expires_at, signing.kid)
 
 
-def citizen_key(
-    warehouse: Warehouse, pseudonym_key: bytes, citizen_id: str, phone: str = ""
-) -> tuple[str, str]:
-    """(citizen key, phone hash) of a CCCD and phone, as the ETL makes them."""
+def citizen_key(pseudonym_key: bytes, citizen_id: str, phone: str = "") -> tuple[str, str]:
+    """(citizen key, phone hash) of a CCCD and phone, as the ETL makes them (in Python:
+    `warehouse.pseudonyms`, equal to the ETL's SQL)."""
     from etl.files import pseudonym_parts
 
     k0, k1 = pseudonym_parts(pseudonym_key)
-    row = warehouse.rows(
-        sql_beside(__file__, "citizen_key.sql"),
-        {"k0": k0, "k1": k1, "citizen_id": citizen_id, "phone": phone},
-    )[0]
-    return str(row[0]), str(row[1])
+    return pseudonyms.citizen_key(k0, k1, citizen_id), pseudonyms.phone_hash(k0, k1, phone)
+
+
+def load_identities(warehouse: Warehouse, keys: Sequence[str]) -> dict[str, Identity]:
+    """The identities on record for citizen keys (restricted table), in one statement;
+    keys nobody has are left out."""
+    found = warehouse.rows(
+        sql_beside(__file__, "identities_by_key.sql"), {"citizen_keys": list(keys)}
+    )
+    return {
+        str(key): Identity(str(full_name), born, str(sex), str(phone_hash))
+        for key, full_name, born, sex, phone_hash in found
+    }
 
 
 def load_identity(warehouse: Warehouse, key: str) -> Identity | None:
     """The identity on record for a citizen key (restricted table), or None."""
-    found = warehouse.rows(sql_beside(__file__, "citizen_identity.sql"), {"citizen_key": key})
-    if not found:
-        return None
-    full_name, born, sex, phone_hash = found[0]
-    return Identity(str(full_name), born, str(sex), str(phone_hash))
+    return load_identities(warehouse, [key]).get(key)
 
 
-def find_identity(
-    warehouse: Warehouse, pseudonym_key: bytes, citizen_id: str, phone: str = ""
-) -> tuple[str, Identity | None, str]:
-    """(citizen key, identity on record, typed phone's hash) for a typed-in CCCD, in one
-    read; ("", None, "") when no one has that CCCD."""
-    from etl.files import pseudonym_parts
-
-    k0, k1 = pseudonym_parts(pseudonym_key)
-    found = warehouse.rows(
-        sql_beside(__file__, "identity_by_id.sql"),
-        {"k0": k0, "k1": k1, "citizen_id": citizen_id, "phone": phone},
+def _dose(row: Mapping[str, Any]) -> Dose:
+    return Dose(
+        str(row["dose_id"]),
+        int(row["version"]),
+        str(row["vaccine_code"]),
+        int(row["dose_number"]),
+        row["administered_at"],
+        str(row["lot_number"]),
+        str(row["province_code"]),
+        str(row["site_id"]),
     )
-    if not found:
-        return "", None, ""
-    key, typed_phone_hash, full_name, born, sex, phone_hash = found[0]
-    return (
-        str(key),
-        Identity(str(full_name), born, str(sex), str(phone_hash)),
-        str(typed_phone_hash),
-    )
+
+
+def load_doses_of(warehouse: Warehouse, keys: Sequence[str]) -> dict[str, tuple[Dose, ...]]:
+    """Each citizen's live doses in order of administration, in one statement."""
+    from warehouse.citizens import citizens_dose_rows
+
+    rows = citizens_dose_rows(warehouse, list(keys))
+    return {key: tuple(_dose(row) for row in found) for key, found in rows.items()}
 
 
 def load_doses(warehouse: Warehouse, key: str) -> list[Dose]:
     """The citizen's live doses in order of administration."""
-    from warehouse.citizens import citizen_dose_rows
-
-    return [
-        Dose(
-            str(r["dose_id"]),
-            int(r["version"]),
-            str(r["vaccine_code"]),
-            int(r["dose_number"]),
-            r["administered_at"],
-            str(r["lot_number"]),
-            str(r["province_code"]),
-            str(r["site_id"]),
-        )
-        for r in citizen_dose_rows(warehouse, key)
-    ]
-
-
-def load_citizen(warehouse: Warehouse, key: str) -> tuple[Identity | None, list[Dose]]:
-    """The citizen's identity (None if unknown) and live doses in order of administration."""
-    return load_identity(warehouse, key), load_doses(warehouse, key)
+    return list(load_doses_of(warehouse, [key])[key])
 
 
 def mask_name(full_name: str) -> str:
@@ -257,13 +245,13 @@ def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) 
 
 
 def certificate_card(
-    warehouse: Warehouse, key: str, signing: SigningKey, now: dt.datetime
+    reads: CitizenReads, key: str, signing: SigningKey, now: dt.datetime
 ) -> dict[str, Any] | None:
     """What a confirmed lookup answers: the card with a freshly signed certificate and its
     QR PNG; None when the person has no identity on record or no live dose."""
     from certificates import qr
 
-    identity, doses = load_citizen(warehouse, key)
+    identity, doses = reads.citizen(key)
     if identity is None or not doses:
         return None
     issued = issue(key, identity, doses, signing, now)

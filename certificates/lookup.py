@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import re
@@ -38,7 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from certificates import issue
+from certificates.reads import CitizenReads
 from warehouse.client import Warehouse
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,12 @@ class MemoryChallengeStore:
 
     def put(self, token: str, challenge: Challenge) -> None:
         with self._lock:
+            # challenges are kept in the order put, which is the order they expire in (one
+            # lifetime for all): drop expired ones from the front, never scan them all
             now = self._clock()
-            for stale in [t for t, c in self._items.items() if c.expires_at < now]:
+            items = self._items
+            expired = list(itertools.takewhile(lambda t: items[t].expires_at < now, items))
+            for stale in expired:
                 del self._items[stale]
             self._items[token] = challenge
 
@@ -229,6 +234,7 @@ class Lookup:
     ) -> None:
         self.warehouse = warehouse
         self.pseudonym_key = pseudonym_key
+        self.reads = CitizenReads(warehouse, pseudonym_key)
         self.sender = sender
         self.store = store
         self.clock = clock
@@ -242,9 +248,7 @@ class Lookup:
 
     def request_code(self, details: Details) -> str:
         """A request token; a code goes to the phone only if every detail matches."""
-        key, identity, phone_hash = issue.find_identity(
-            self.warehouse, self.pseudonym_key, details.citizen_id, details.phone
-        )
+        key, identity, phone_hash = self.reads.find_identity(details.citizen_id, details.phone)
         matches = (
             identity is not None
             and hmac.compare_digest(

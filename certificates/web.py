@@ -131,7 +131,7 @@ def confirm_code() -> flask.Response:
     key = service.lookup.confirm(str(body.get("request", "")), str(body.get("code", "")))
     if key is None:
         return _answer({"error": "code_rejected"}, 401)
-    card = issue.certificate_card(service.lookup.warehouse, key, service.signing, _now())
+    card = issue.certificate_card(service.lookup.reads, key, service.signing, _now())
     if card is None:
         return _answer({"error": "no_certificate"}, 404)
     return _answer(card, 200)

@@ -30,21 +30,42 @@ _STATE = ("dose_id", "version", "status", *COLUMNS[2:])
 def live_doses(states: list[tuple[Any, ...]], citizen_key: str) -> list[dict[str, Any]]:
     """The valid doses of `citizen_key` among current dose states (``_STATE`` columns),
     oldest first."""
-    live = []
+    return live_doses_of(states, [citizen_key])[citizen_key]
+
+
+def live_doses_of(
+    states: list[tuple[Any, ...]], citizen_keys: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """For each of `citizen_keys`, its valid doses among current dose states (``_STATE``
+    columns), oldest first. A state counts for the person it names now, whichever index
+    entry led to it."""
+    live: dict[str, list[dict[str, Any]]] = {key: [] for key in citizen_keys}
     for state in states:
         row = dict(zip(_STATE, state, strict=True))
-        if row["status"] == "valid" and row["citizen_key"] == citizen_key:
-            live.append({column: row[column] for column in COLUMNS})
-    return sorted(live, key=lambda d: (d["administered_at"], d["dose_number"], d["dose_id"]))
+        if row["status"] == "valid" and row["citizen_key"] in live:
+            live[row["citizen_key"]].append({column: row[column] for column in COLUMNS})
+    for doses in live.values():
+        doses.sort(key=lambda d: (d["administered_at"], d["dose_number"], d["dose_id"]))
+    return live
+
+
+def citizens_dose_rows(
+    warehouse: Warehouse, citizen_keys: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The live doses of each person in `citizen_keys`, oldest first, as dicts of
+    `COLUMNS`; one statement for all of them: an index read and point gets, however large
+    the ledger."""
+    parameters: dict[str, Any]
+    if len(citizen_keys) == 1:
+        sql, parameters = "citizen_dose_states.sql", {"citizen_key": citizen_keys[0]}
+    else:
+        sql, parameters = "citizens_dose_states.sql", {"citizen_keys": citizen_keys}
+    return live_doses_of(warehouse.rows(sql_beside(__file__, sql), parameters), citizen_keys)
 
 
 def citizen_dose_rows(warehouse: Warehouse, citizen_key: str) -> list[dict[str, Any]]:
-    """The live doses of the person with `citizen_key`, oldest first, as dicts of
-    `COLUMNS`; one statement: an index read and point gets, however large the ledger."""
-    states = warehouse.rows(
-        sql_beside(__file__, "citizen_dose_states.sql"), {"citizen_key": citizen_key}
-    )
-    return live_doses(states, citizen_key)
+    """`citizens_dose_rows` for one person."""
+    return citizens_dose_rows(warehouse, [citizen_key])[citizen_key]
 
 
 def citizen_doses(warehouse: Warehouse, citizen_key: str) -> pd.DataFrame:

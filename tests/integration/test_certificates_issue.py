@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from certificates import issue, keys, qr, schema, verify
+from certificates.reads import CitizenReads
 from certificates.trust import TrustList
 from certificates.web import certificate_service, register_certificates
 from etl.__main__ import reference_codes
@@ -105,14 +106,16 @@ def test_issue_png_decode_verify(
     product: str,
 ) -> None:
     name, born, _, phone, doses = PEOPLE[cccd]
-    citizen_key, phone_hash = issue.citizen_key(loaded, KEY, cccd, phone)
+    citizen_key, phone_hash = issue.citizen_key(KEY, cccd, phone)
     assert cccd not in citizen_key
-    identity, found = issue.load_citizen(loaded, citizen_key)
+    reads = CitizenReads(loaded, KEY)
+    identity, found = reads.citizen(citizen_key)
+    found = list(found)
     assert identity is not None and identity.full_name == name
     assert identity.phone_hash == phone_hash  # the ETL and the lookup key people alike
     assert [d.vaccine_code for d in found] == [p for p, _ in doses]
-    # the code request's single read finds the same person, key and phone hash
-    assert issue.find_identity(loaded, KEY, cccd, phone) == (citizen_key, identity, phone_hash)
+    # the code request's read finds the same person, key and phone hash
+    assert reads.find_identity(cccd, phone) == (citizen_key, identity, phone_hash)
 
     signing = keys.ensure(settings_for(tmp_path), NOW)
     issued = issue.issue(citizen_key, identity, found, signing, NOW)
@@ -136,13 +139,14 @@ def test_issue_png_decode_verify(
 
 
 def test_unknown_person_and_wrong_phone(loaded: Warehouse) -> None:
-    key, _ = issue.citizen_key(loaded, KEY, "079090999999")
-    assert issue.load_citizen(loaded, key) == (None, [])
-    assert issue.find_identity(loaded, KEY, "079090999999", "0900000000") == ("", None, "")
-    real_key, wrong_phone = issue.citizen_key(loaded, KEY, "079090123456", "0900000000")
-    identity, _ = issue.load_citizen(loaded, real_key)
+    reads = CitizenReads(loaded, KEY)
+    key, _ = issue.citizen_key(KEY, "079090999999")
+    assert reads.citizen(key) == (None, ())
+    assert reads.find_identity("079090999999", "0900000000") == ("", None, "")
+    real_key, wrong_phone = issue.citizen_key(KEY, "079090123456", "0900000000")
+    identity, _ = reads.citizen(real_key)
     assert identity is not None and identity.phone_hash != wrong_phone
-    assert issue.find_identity(loaded, KEY, "079090123456", "0900000000") == (
+    assert reads.find_identity("079090123456", "0900000000") == (
         real_key,
         identity,
         wrong_phone,
@@ -225,7 +229,26 @@ def test_identity_loaded_later_wins(loaded: Warehouse, tmp_path: Path) -> None:
     path = tmp_path / "correction.csv"
     pd.DataFrame([row]).to_csv(path, index=False)
     assert load_file(loaded, path, KEY).loaded == 1
-    key, identity, phone_hash = issue.find_identity(loaded, KEY, cccd, "0911000222")
+    key, identity, phone_hash = CitizenReads(loaded, KEY).find_identity(cccd, "0911000222")
     assert identity is not None and identity.full_name == "Lê Minh Châu"
     assert identity.phone_hash == phone_hash
     assert issue.load_identity(loaded, key) == identity
+
+
+def test_concurrent_lookups_each_get_their_own_person(loaded: Warehouse) -> None:
+    """Reads shared between threads (one statement for several people) still hand every
+    caller the identity and doses of the person it asked for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    reads = CitizenReads(loaded, KEY)
+    alone = {cccd: reads.citizen(issue.citizen_key(KEY, cccd)[0]) for cccd in PEOPLE}
+    asked = [*PEOPLE, "079090999999"] * 40
+
+    def look(cccd: str) -> tuple[str, object]:
+        key, identity, _ = reads.find_identity(cccd)
+        return cccd, (identity, reads.citizen(key)[1]) if key else None
+
+    with ThreadPoolExecutor(12) as pool:
+        for cccd, found in pool.map(look, asked):
+            assert found == alone.get(cccd)
+    assert reads.identities.keys == 2 * len(PEOPLE) * 40 + 40 + len(PEOPLE)

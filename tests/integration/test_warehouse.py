@@ -361,6 +361,26 @@ def test_one_citizens_doses_by_the_citizen_index(warehouse: Warehouse) -> None:
     assert by_index(alice) == [("a1", 1)] and by_index(bob) == [("a2", 2), ("b1", 3)]
 
 
+def test_several_peoples_doses_in_one_statement(warehouse: Warehouse) -> None:
+    """The batched read finds every person, also keys whose raw bytes end in zero bytes
+    (a String set against the FixedString index dropped them until cast to FixedString)."""
+    from warehouse.citizens import citizens_dose_rows
+
+    people = ["ab" * 15 + "00", "cd" * 14 + "0000", "00" * 15 + "01", "ef" * 16]
+    write_states(
+        warehouse,
+        states(*(dose(f"d{n}", citizen_key=key) for n, key in enumerate(people[:3]))),
+        "people",
+    )
+    found = citizens_dose_rows(warehouse, people)
+    assert {key: [d["dose_id"] for d in doses] for key, doses in found.items()} == {
+        people[0]: ["d0"],
+        people[1]: ["d1"],
+        people[2]: ["d2"],
+        people[3]: [],
+    }
+
+
 class SimulatedKillError(Exception):
     """Stands for the process dying at the point a test chooses."""
 

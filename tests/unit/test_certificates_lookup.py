@@ -144,3 +144,15 @@ def test_masked_name_and_card_fields() -> None:
     assert issue.mask_name("Lê") == "Lê"
     assert issue.transliterate("Đặng Thị Ánh-Dương") == "DANG<THI<ANH<DUONG"
     assert issue.split_name(" Trần  Quốc Trung ") == ("Trần", "Quốc Trung")
+
+
+def test_the_memory_store_drops_expired_challenges_as_it_goes() -> None:
+    now = [1000.0]
+    store = lookup.MemoryChallengeStore(lambda: now[0])
+    for n in range(5):
+        store.put(f"t{n}", lookup.Challenge("k", "h", expires_at=now[0] + 300))
+        now[0] += 100
+    # at 1500, t0 (expiring at 1300) and t1 (1400) have expired, t2 (1500) has not yet
+    store.put("t5", lookup.Challenge("k", "h", expires_at=now[0] + 300))
+    assert list(store._items) == ["t2", "t3", "t4", "t5"]
+    assert store.attempt("t2") is not None and store.attempt("t0") is None
