@@ -10,7 +10,7 @@
    change of measure, denominator or day (a ``Patch``), the headline and the ranking table
    on a change of day, the boundaries toggle (a whole figure); first calls after a new data
    version (cold: the SQL runs) and the following ones.
-3. Serves the warehouse with ``python -m vaxviet serve`` (waitress, 8 threads) and measures
+3. Serves the warehouse with ``python -m vaxviet serve`` (waitress, `VAX_WEB_THREADS` threads) and measures
    the open-data API's requests/s with a keep-alive client in 4 processes (they share the 2
    cores with the server), and the first page view in headless Chromium when installed.
 4. Runs the same coverage query on PostgreSQL and on ClickHouse over the same doses (the
@@ -633,7 +633,7 @@ def main() -> None:
         "rendered on the server; cold, it is what a visitor would wait for if the server did "
         "not warm its cache itself on each new data version (`portal.warm`).",
         "",
-        f"Open-data API with caching, `python -m vaxviet serve` (waitress, 8 threads), "
+        f"Open-data API with caching, `python -m vaxviet serve` (waitress, {os.environ.get('VAX_WEB_THREADS', '128')} threads), "
         f"{load['clients']} keep-alive clients in 4 processes on the same 2 cores, "
         f"{args.seconds:.0f} s over {len(API_URLS)} URLs: **{load['per_second']:,.0f} requests/s** "
         f"(p50 {load['p50'] * 1000:.0f} ms, p95 {load['p95'] * 1000:.0f} ms, {load['errors']} errors; "

@@ -240,6 +240,8 @@ class Lookup:
         self.clock = clock
         self.max_attempts = max_attempts
         self._sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms")
+        #: codes the sender took so far
+        self.sent = 0
 
     def _code_hash(self, token: str, code: str) -> str:
         return hmac.new(
@@ -287,6 +289,7 @@ class Lookup:
         except Exception as error:  # the queue must go on; only the kind is logged
             log.warning("a one-time code was not delivered by SMS: %s", type(error).__name__)
             return False
+        self.sent += 1  # one sending thread: no lock needed
         return True
 
     def confirm(self, token: str, code: str) -> str | None:

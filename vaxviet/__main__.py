@@ -79,7 +79,15 @@ def serve(args: argparse.Namespace) -> int:
     import waitress
 
     try:
-        waitress.serve(server, host=host, port=port, threads=8, ident="vaxviet")
+        threads = settings.web_threads
+        waitress.serve(
+            server,
+            host=host,
+            port=port,
+            threads=threads,
+            connection_limit=max(100, 4 * threads),
+            ident="vaxviet",
+        )
     finally:
         warmer.stop()
         internal.stop()

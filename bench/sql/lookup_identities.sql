@@ -1,5 +1,6 @@
 -- Identities (the restricted table the lookup reads) for persons [start, start + count) of
--- lookup_fill.sql: the same name and date of birth for everyone, the phone hash of one number.
+-- lookup_fill.sql: the same name and date of birth for everyone, a phone number of their own
+-- (09 and the person's number in 8 digits: bench.certificates_lookup.phone).
 -- Parameters: db (Identifier), k0 (UInt64), k1 (UInt64), start (UInt64), count (UInt64).
 INSERT INTO {db:Identifier}.citizen_identity
     (citizen_key, full_name, date_of_birth, sex, phone_hash)
@@ -8,5 +9,5 @@ SELECT
     'Nguyễn Văn An',
     toDate32('1980-01-02'),
     if(number % 2 = 0, 'F', 'M'),
-    lower(hex(sipHash128Keyed(({k0:UInt64}, {k1:UInt64}), 'phone:0987654321')))
+    lower(hex(sipHash128Keyed(({k0:UInt64}, {k1:UInt64}), concat('phone:09', leftPad(toString(number), 8, '0')))))
 FROM numbers({start:UInt64}, {count:UInt64})
