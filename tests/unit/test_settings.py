@@ -21,6 +21,7 @@ def test_embedded_defaults_live_under_var(tmp_path: Path) -> None:
     assert settings.warehouse_database == "vax"
     assert settings.cache_url == "simple://"
     assert (settings.host, settings.port) == ("127.0.0.1", 8050)
+    assert settings.web_threads == 128  # room for 200 lookups/s, each code request 0.4 s
     assert settings.signing_key_path == tmp_path / "keys" / "signing-key.pem"
 
 
@@ -82,6 +83,7 @@ def test_production_with_everything_set_starts(tmp_path: Path) -> None:
         ("VAX_PSEUDONYM_KEY", "not-hex", "hexadecimal"),
         ("VAX_PSEUDONYM_KEY", "abcd", "at least 32 bytes"),
         ("VAX_WAREHOUSE_DATABASE", "vax; DROP", "VAX_WAREHOUSE_DATABASE"),
+        ("VAX_WEB_THREADS", "0", "VAX_WEB_THREADS"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
