@@ -54,8 +54,11 @@ class RedisSender:
 
     def send(self, phone: str, message: str) -> None:
         found = re.search(r"\b(\d{6})\b", message)
-        if found:
-            self._redis.set(CODE_PREFIX + phone, found[1], ex=300)
+        if found:  # a list the phone waits on (BLPOP), no polling
+            with self._redis.pipeline() as pipe:
+                pipe.rpush(CODE_PREFIX + phone, found[1])
+                pipe.expire(CODE_PREFIX + phone, 300)
+                pipe.execute()
 
 
 def redis_sender(settings: Any) -> RedisSender:
@@ -107,14 +110,10 @@ def _citizens(job: tuple[int, int, int, int, int, float, int]) -> dict[str, Any]
                 if status != 202:
                     raise RuntimeError(f"code request answered {status}")
                 token = json.loads(body)["request"]
-                code = None
-                for _ in range(2500):  # the phone: up to 5 s for the message
-                    code = codes.getdel(CODE_PREFIX + number)
-                    if code:
-                        break
-                    time.sleep(0.002)
-                if not code:
+                arrived = codes.blpop([CODE_PREFIX + number], timeout=5)  # the phone
+                if not arrived:
                     raise RuntimeError("no code arrived")
+                code = bytes(arrived[1])
                 asked = time.perf_counter()
                 status, body = post(connection, "/api/v1/certificate/confirm", {
                     "request": token, "code": code.decode(),
