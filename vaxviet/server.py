@@ -28,6 +28,15 @@ def healthz() -> flask.Response:
     return response
 
 
+def trust_proxies(server: flask.Flask, count: int) -> None:
+    """Believe the client address and scheme that `count` reverse proxies in front of the
+    server forward (X-Forwarded-For, X-Forwarded-Proto); with 0, the connection's own."""
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def create_server(services: Services) -> flask.Flask:
     """The whole web platform as one WSGI app for `services`."""
     from certificates.web import register_certificates
@@ -37,6 +46,7 @@ def create_server(services: Services) -> flask.Flask:
     from portal.cache import init_cache
 
     server = flask.Flask("vaxviet")
+    trust_proxies(server, services.settings.trusted_proxies)
     server.config["SECRET_KEY"] = services.settings.secret_key
     services.attach(server)
     init_cache(server, services.settings.cache_url)

@@ -54,6 +54,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "VAX_CACHE_URL": ("simple://", "flask-caching backend: simple:// (in-process) or redis://…"),
     "VAX_HOST": ("127.0.0.1", "address the web server binds"),
     "VAX_PORT": ("8050", "port the web server binds"),
+    "VAX_TRUSTED_PROXIES": (
+        "0",
+        "reverse proxies in front of the web server (TLS terminator, load balancer) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; 0: none, the client is the "
+        "connection's address (rate limits count per client address)",
+    ),
     "VAX_WEB_THREADS": (
         "128",
         "requests the web server serves at once; each certificate code request holds one for "
@@ -143,6 +149,7 @@ class Settings:
     internal_session_minutes: int = 480
     silent_site_hours: int = 2
     web_threads: int = 128
+    trusted_proxies: int = 0
     sms_gateway_url: str = ""
     sms_gateway_token: str = field(default="", repr=False)
     sms_gateway_sender_id: str = "VAXVIET"
@@ -225,6 +232,7 @@ class Settings:
             ),
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
             web_threads=_positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS"),
+            trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),
             sms_gateway_token=get("VAX_SMS_GATEWAY_TOKEN"),
             sms_gateway_sender_id=get("VAX_SMS_GATEWAY_SENDER_ID", "VAXVIET"),
@@ -240,6 +248,12 @@ class Settings:
 def _positive(text: str, name: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise SettingsError(f"{name} must be a whole number above 0, not {text!r}")
+    return int(text)
+
+
+def _count(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise SettingsError(f"{name} must be a whole number, 0 or more, not {text!r}")
     return int(text)
 
 

@@ -245,3 +245,29 @@ def test_production_without_gateway_refuses_lookup(loaded: Warehouse, tmp_path: 
     answer = post(app.test_client(), "/api/v1/certificate/code", DETAILS)
     assert answer.status_code == 503 and "VAX_SMS_SENDER" in answer.get_json()["reason"]
     assert app.test_client().get("/certificate/demo-sms").status_code == 404
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_rate_limits_count_the_forwarded_client_only_behind_a_trusted_proxy(
+    loaded: Warehouse, tmp_path: Path, proxies: int
+) -> None:
+    """Behind a proxy every request comes from the proxy's address: with
+    VAX_TRUSTED_PROXIES=1 the limit counts per forwarded client; with 0 the header is
+    ignored (a client cannot choose its own address to dodge the limit)."""
+    from vaxviet.server import trust_proxies
+
+    app = make_app(loaded, tmp_path, VAX_TRUSTED_PROXIES=str(proxies))
+    trust_proxies(app, app.extensions["vaxviet"].settings.trusted_proxies)  # as create_server does
+    client = app.test_client()
+
+    def confirm(forwarded: str) -> int:
+        answer = client.post(
+            "/api/v1/certificate/confirm",
+            json={"request": "x", "code": "1"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},  # the proxy
+            headers={"X-Forwarded-For": forwarded},
+        )
+        return int(answer.status_code)
+
+    assert [confirm("203.0.113.1") for _ in range(21)] == [401] * 20 + [429]
+    assert confirm("203.0.113.2") == (401 if proxies else 429)

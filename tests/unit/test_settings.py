@@ -84,6 +84,7 @@ def test_production_with_everything_set_starts(tmp_path: Path) -> None:
         ("VAX_PSEUDONYM_KEY", "abcd", "at least 32 bytes"),
         ("VAX_WAREHOUSE_DATABASE", "vax; DROP", "VAX_WAREHOUSE_DATABASE"),
         ("VAX_WEB_THREADS", "0", "VAX_WEB_THREADS"),
+        ("VAX_TRUSTED_PROXIES", "-1", "VAX_TRUSTED_PROXIES"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
