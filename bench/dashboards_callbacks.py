@@ -43,7 +43,7 @@ from bench.report import write_section
 from dashboards.app import PENDING_MS
 from dashboards.background import INLINE_SECONDS
 from geo.provinces import load_provinces
-from warehouse.client import Warehouse, connect
+from warehouse.client import Warehouse, connect, observe_statements
 from warehouse.migrate import migrate
 from warehouse.sqlfiles import sql_beside
 
@@ -195,26 +195,16 @@ def time_callbacks(
     if version != data_version(warehouse):
         raise RuntimeError("the dashboards' published version is not the newest")
     counted = {"queries": 0}
-    originals = {name: getattr(Warehouse, name) for name in ("rows", "frame", "scalar")}
 
-    def counting(name: str) -> Callable[..., Any]:
-        def call(self: Warehouse, *args: Any, **kwargs: Any) -> Any:
-            counted["queries"] += 1
-            return originals[name](self, *args, **kwargs)
+    def count(statement: str, seconds: float) -> None:
+        counted["queries"] += 1
 
-        return call
-
-    for name in originals:
-        setattr(Warehouse, name, counting(name))
     started = time.monotonic()
-    try:
+    with observe_statements(count):
         times["auto-refresh check, data unchanged"] = [
             timed(lambda: national.post(PATH, json=version_body(version)), expect=204)
             for _ in range(runs * 3)
         ]
-    finally:
-        for name, original in originals.items():
-            setattr(Warehouse, name, original)
     refresh = {
         "checks": runs * 3,
         "queries": counted["queries"],

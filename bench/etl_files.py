@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ import pandas as pd
 from bench.report import write_section
 from etl.__main__ import reference_codes
 from etl.files import load_file, pseudonym_parts, refresh_reference
-from warehouse.client import Warehouse, connect
+from warehouse.client import Warehouse, connect, observe_statements
 from warehouse.migrate import migrate
 from warehouse.sqlfiles import sql_beside
 
@@ -114,35 +113,13 @@ def statement_label(sql: str) -> str:
 def timed_statements() -> Iterator[dict[str, list[float]]]:
     """Within the block, the seconds of every warehouse statement, by statement."""
     spent: dict[str, list[float]] = {}
-    originals = {name: getattr(Warehouse, name) for name in ("command", "rows", "scalar", "frame")}
-    original_insert = Warehouse.insert_arrow
 
-    def timing(name: str) -> Any:
-        def call(self: Warehouse, sql: str, *args: Any, **kwargs: Any) -> Any:
-            began = time.perf_counter()
-            try:
-                return originals[name](self, sql, *args, **kwargs)
-            finally:
-                spent.setdefault(statement_label(sql), []).append(time.perf_counter() - began)
+    def record(statement: str, seconds: float) -> None:
+        label = statement if statement.startswith("insert_") else statement_label(statement)
+        spent.setdefault(label, []).append(seconds)
 
-        return call
-
-    def inserting(self: Warehouse, table: str, data: Any, **kwargs: Any) -> None:
-        began = time.perf_counter()
-        try:
-            original_insert(self, table, data, **kwargs)
-        finally:
-            spent.setdefault(f"insert_arrow {table}", []).append(time.perf_counter() - began)
-
-    for name in originals:
-        setattr(Warehouse, name, timing(name))
-    Warehouse.insert_arrow = inserting  # type: ignore[method-assign]
-    try:
+    with observe_statements(record):
         yield spent
-    finally:
-        for name, original in originals.items():
-            setattr(Warehouse, name, original)
-        Warehouse.insert_arrow = original_insert  # type: ignore[method-assign]
 
 
 def main() -> None:

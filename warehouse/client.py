@@ -18,6 +18,7 @@ inserts, deduplication on), because ClickHouse 26.x defaults differ between engi
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,37 @@ class _Clients:
             self._ready.notify_all()  # statements waiting for a client fail instead
 
 
+#: called as `observer(statement, seconds)` after every statement (`observe_statements`)
+_observers: list[Callable[[str, float], None]] = []
+
+
+@contextmanager
+def observe_statements(observer: Callable[[str, float], None]) -> Iterator[None]:
+    """Within the block, `observer(statement, seconds)` after every statement any Warehouse
+    runs, from any thread: the SQL text, or ``insert_frame <table>`` / ``insert_arrow
+    <table>`` for inserts of data. Benchmarks time statements with it and tests count them;
+    outside such a block a statement pays one check of an empty list."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+@contextmanager
+def _statement(label: str) -> Iterator[None]:
+    if not _observers:
+        yield
+        return
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        spent = time.perf_counter() - began
+        for observer in list(_observers):
+            observer(label, spent)
+
+
 class WarehouseError(Exception):
     """The warehouse cannot be reached or refused a statement; the message says which."""
 
@@ -155,11 +187,11 @@ class Warehouse:
             if not dedup_token:
                 raise ValueError("an empty deduplication token")
             settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._borrow() as client:
+        with _statement(sql), self._borrow() as client:
             return client.command(sql, parameters=self._params(parameters), settings=settings)
 
     def rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._borrow() as client:
+        with _statement(sql), self._borrow() as client:
             return list(client.query(sql, parameters=self._params(parameters)).result_rows)
 
     def scalar(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
@@ -167,7 +199,7 @@ class Warehouse:
         return result[0][0] if result else None
 
     def frame(self, sql: str, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        with self._borrow() as client:
+        with _statement(sql), self._borrow() as client:
             return client.query_df(sql, parameters=self._params(parameters))
 
     def insert_frame(
@@ -186,7 +218,7 @@ class Warehouse:
         if not dedup_token:
             raise ValueError("an insert needs a deduplication token")
         settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._borrow() as client:
+        with _statement(f"insert_frame {table}"), self._borrow() as client:
             client.insert_df(
                 table,
                 frame,
@@ -200,7 +232,7 @@ class Warehouse:
         if not dedup_token:
             raise ValueError("an insert needs a deduplication token")
         settings = dict(INSERT_SETTINGS, insert_deduplication_token=dedup_token)
-        with self._borrow() as client:
+        with _statement(f"insert_arrow {table}"), self._borrow() as client:
             client.insert_arrow(table, data, database=self.database, settings=settings)
 
     def server_version(self) -> str:

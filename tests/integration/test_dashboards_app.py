@@ -8,6 +8,7 @@ same rows feed the browser tests.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -15,7 +16,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from tests.doses import dose, states
 from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
-from warehouse.client import Warehouse
+from warehouse.client import Warehouse, observe_statements
 from warehouse.ledger import write_states
 from warehouse.status import data_version
 
@@ -534,23 +535,30 @@ def test_stock_figures_follow_the_stock_source_not_every_commit(
     assert national_lot_n() == held + 7
 
 
-def counting_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the warehouse runs from now on (the data-version reads left out)."""
-    queries: list[str] = []
-    for name in ("rows", "frame", "scalar"):
-        original = getattr(Warehouse, name)
+@pytest.fixture
+def counting_queries() -> Iterator[Callable[[], list[str]]]:
+    """`counting_queries()` starts recording every statement the warehouse runs (the
+    data-version reads left out) until the test ends, and returns the list it fills."""
+    with contextlib.ExitStack() as stack:
 
-        def call(self: Warehouse, sql: str, *a: Any, _o: Any = original, **k: Any) -> Any:
-            if "AS version, count() AS commits" not in sql:
-                queries.append(sql)
-            return _o(self, sql, *a, **k)
+        def start() -> list[str]:
+            seen: list[str] = []
 
-        monkeypatch.setattr(Warehouse, name, call)
-    return queries
+            def record(statement: str, seconds: float) -> None:
+                if "AS version, count() AS commits" not in statement:
+                    seen.append(statement)
+
+            stack.enter_context(observe_statements(record))
+            return seen
+
+        yield start
 
 
 def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
-    server: flask.Flask, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+    server: flask.Flask,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    counting_queries: Callable[[], list[str]],
 ) -> None:
     monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
     national, hanoi = server.test_client(), server.test_client()
@@ -574,7 +582,7 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
         ("stock", "01", "vi"),
         ("throughput", "", "vi"),
     ]
-    queries = counting_queries(monkeypatch)
+    queries = counting_queries()
     for client, path in viewed:
         response = client.post("/internal/_dash-update-component", json=render_body(path, ""))
         assert response.status_code == 200 and '"dash-denied"' not in response.data.decode()
@@ -584,13 +592,15 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
 
 
 def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
-    server: flask.Flask, monkeypatch: pytest.MonkeyPatch
+    server: flask.Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    counting_queries: Callable[[], list[str]],
 ) -> None:
     monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)  # never wait for a build
     national, other = server.test_client(), server.test_client()
     log_in(national, "nat-official", PASSWORD)
     log_in(other, "nat-official", PASSWORD)
-    queries = counting_queries(monkeypatch)
+    queries = counting_queries()
     first = national.post(PATH, json=render_body("/internal/stock", ""))
     assert first.status_code == 200 and not drawn(first)
     text = first.data.decode()
@@ -626,7 +636,10 @@ def test_a_build_that_fails_is_reported_not_polled_for_ever(
 
 
 def test_officials_see_the_version_the_dashboards_warmer_published(
-    server: flask.Flask, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+    server: flask.Flask,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    counting_queries: Callable[[], list[str]],
 ) -> None:
     monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
@@ -642,7 +655,7 @@ def test_officials_see_the_version_the_dashboards_warmer_published(
     )
     time.sleep(1.1)  # the newest version is read again
     assert data_version(warehouse) != before
-    queries = counting_queries(monkeypatch)
+    queries = counting_queries()
     response = client.post(PATH, json=render_body("/internal/", ""))
     assert drawn(response) and queries == []  # the published page, from the cache
     assert client.post(PATH, json=version_body(before)).status_code == 204  # no redraw yet

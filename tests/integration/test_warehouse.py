@@ -589,3 +589,22 @@ def test_reads_stay_right_while_another_thread_writes(warehouse: Warehouse) -> N
         int(warehouse.scalar("SELECT count() FROM {db:Identifier}.doses_current")) == batches * 50
     )
     assert_aggregates_match_current(warehouse)
+
+
+def test_statements_are_observed_only_within_the_block(warehouse: Warehouse) -> None:
+    from warehouse.client import observe_statements
+
+    seen: list[tuple[str, float]] = []
+    warehouse.rows("SELECT 1")
+    with observe_statements(lambda statement, seconds: seen.append((statement, seconds))):
+        warehouse.rows("SELECT 2")
+        assert warehouse.scalar("SELECT 3") == 3  # one statement, not two
+        warehouse.command("SELECT 4")
+        warehouse.frame("SELECT 5 AS five")
+        with pytest.raises(Exception, match="UNKNOWN_IDENTIFIER|Unknown expression"):
+            warehouse.rows("SELECT no_such_column")
+    warehouse.rows("SELECT 6")
+    assert [statement for statement, _ in seen] == [
+        "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5 AS five", "SELECT no_such_column",
+    ]  # fmt: skip
+    assert all(seconds >= 0 for _, seconds in seen)
