@@ -601,7 +601,7 @@ def test_statements_are_observed_only_within_the_block(warehouse: Warehouse) -> 
         assert warehouse.scalar("SELECT 3") == 3  # one statement, not two
         warehouse.command("SELECT 4")
         warehouse.frame("SELECT 5 AS five")
-        with pytest.raises(Exception, match="UNKNOWN_IDENTIFIER|Unknown expression"):
+        with pytest.raises(Exception, match=r"UNKNOWN_IDENTIFIER|Unknown expression"):
             warehouse.rows("SELECT no_such_column")
     warehouse.rows("SELECT 6")
     assert [statement for statement, _ in seen] == [
