@@ -74,6 +74,13 @@ def serve(args: argparse.Namespace) -> int:
     from dashboards.warm import DashboardWarmer
 
     internal = DashboardWarmer(server).start()  # builds the internal pages likewise
+    from warehouse.compaction import Compactor
+
+    compactor = (
+        Compactor(warehouse, settings.compact_hour).start()
+        if settings.compact_hour is not None
+        else None
+    )
     host, port = args.host or settings.host, args.port or settings.port
     log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
     import waitress
@@ -91,6 +98,8 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         warmer.stop()
         internal.stop()
+        if compactor is not None:
+            compactor.stop()
         if worker is not None:
             worker.stop()
         warehouse.close()

@@ -60,6 +60,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "X-Forwarded-For and X-Forwarded-Proto are believed; 0: none, the client is the "
         "connection's address (rate limits count per client address)",
     ),
+    "VAX_COMPACT_HOUR": (
+        "2",
+        "local hour (0-23, Asia/Ho_Chi_Minh) at which the serve process compacts the tables "
+        "the certificate lookup reads by key, once a day; 'off' for never",
+    ),
     "VAX_WEB_THREADS": (
         "128",
         "requests the web server serves at once; each certificate code request holds one for "
@@ -150,6 +155,7 @@ class Settings:
     silent_site_hours: int = 2
     web_threads: int = 128
     trusted_proxies: int = 0
+    compact_hour: int | None = 2
     sms_gateway_url: str = ""
     sms_gateway_token: str = field(default="", repr=False)
     sms_gateway_sender_id: str = "VAXVIET"
@@ -233,6 +239,7 @@ class Settings:
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
             web_threads=_positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS"),
             trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
+            compact_hour=_hour(get("VAX_COMPACT_HOUR", "2"), "VAX_COMPACT_HOUR"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),
             sms_gateway_token=get("VAX_SMS_GATEWAY_TOKEN"),
             sms_gateway_sender_id=get("VAX_SMS_GATEWAY_SENDER_ID", "VAXVIET"),
@@ -248,6 +255,14 @@ class Settings:
 def _positive(text: str, name: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise SettingsError(f"{name} must be a whole number above 0, not {text!r}")
+    return int(text)
+
+
+def _hour(text: str, name: str) -> int | None:
+    if text.strip().lower() == "off":
+        return None
+    if not text.isdigit() or int(text) > 23:
+        raise SettingsError(f"{name} must be an hour 0-23 or 'off', not {text!r}")
     return int(text)
 
 

@@ -608,3 +608,40 @@ def test_statements_are_observed_only_within_the_block(warehouse: Warehouse) -> 
         "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5 AS five", "SELECT no_such_column",
     ]  # fmt: skip
     assert all(seconds >= 0 for _, seconds in seen)
+
+
+def test_compaction_merges_the_citizen_index_and_changes_no_answer(warehouse: Warehouse) -> None:
+    from warehouse.citizens import citizens_dose_rows
+    from warehouse.compaction import Compactor, compact
+
+    people = [f"{n:032x}" for n in range(1, 7)]
+    # three inserts, three parts of the citizen index (no background merge meanwhile)
+    warehouse.command("SYSTEM STOP MERGES {db:Identifier}.citizen_doses")
+    for batch in range(3):
+        write_states(
+            warehouse,
+            states(*(dose(f"b{batch}-{n}", citizen_key=key) for n, key in enumerate(people))),
+            f"batch-{batch}",
+        )
+
+    def parts() -> int:
+        return int(
+            warehouse.scalar(
+                "SELECT count() FROM system.parts WHERE database = {db:String} "
+                "AND table = 'citizen_doses' AND active",
+                {"db": warehouse.database},
+            )
+        )
+
+    before = citizens_dose_rows(warehouse, people)
+    assert parts() == 3
+    warehouse.command("SYSTEM START MERGES {db:Identifier}.citizen_doses")
+    seconds = compact(warehouse)
+    assert set(seconds) == {"citizen_doses", "identity_kv", "dose_state_kv"}
+    assert parts() == 1
+    assert citizens_dose_rows(warehouse, people) == before
+    assert all(len(doses) == 3 for doses in before.values())
+
+    compactor = Compactor(dataclasses.replace(warehouse, database="no_such_db"), 2)
+    compactor.run_once()  # a failure is kept and logged, not raised
+    assert compactor.runs == 1 and "no_such_db" in compactor.last_error

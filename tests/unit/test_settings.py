@@ -22,6 +22,11 @@ def test_embedded_defaults_live_under_var(tmp_path: Path) -> None:
     assert settings.cache_url == "simple://"
     assert (settings.host, settings.port) == ("127.0.0.1", 8050)
     assert settings.web_threads == 128  # room for 200 lookups/s, each code request 0.4 s
+    assert settings.compact_hour == 2
+    assert (
+        Settings.from_env({"VAX_VAR_DIR": str(tmp_path), "VAX_COMPACT_HOUR": "off"}).compact_hour
+        is None
+    )
     assert settings.signing_key_path == tmp_path / "keys" / "signing-key.pem"
 
 
@@ -85,6 +90,7 @@ def test_production_with_everything_set_starts(tmp_path: Path) -> None:
         ("VAX_WAREHOUSE_DATABASE", "vax; DROP", "VAX_WAREHOUSE_DATABASE"),
         ("VAX_WEB_THREADS", "0", "VAX_WEB_THREADS"),
         ("VAX_TRUSTED_PROXIES", "-1", "VAX_TRUSTED_PROXIES"),
+        ("VAX_COMPACT_HOUR", "24", "VAX_COMPACT_HOUR"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
