@@ -1,7 +1,7 @@
 """Server time of a certificate lookup on embedded chDB, per step, and lookups per second.
 
     python -m bench.certificates_lookup [--doses 1000000] [--lookups 200] [--seconds 10]
-                                        [--threads 2] [--dir DIR [--reuse]]
+                                        [--clients 16] [--rate 200] [--dir DIR [--reuse]]
 
 Fills a warehouse with N synthetic doses written straight into the ledger by
 `INSERT … SELECT FROM numbers()` (bench/sql/lookup_fill.sql: 2 or 3 doses per person, keys

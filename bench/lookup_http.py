@@ -28,17 +28,14 @@ import json
 import multiprocessing
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.certificates_lookup import BORN, KEY, NAME, cccd, people_of, phone
-from bench.portal_callbacks import percentile
+from bench.portal_callbacks import percentile, start_serve
 from bench.report import write_section
 
-ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("VAX_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 CODE_PREFIX = "vaxbench:otp:"
 
@@ -152,42 +149,25 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=40, help="citizens per process")
     args = parser.parse_args()
 
-    from tests.conftest import free_port
-
     folder = Path(args.dir)
     if not (folder / "chdb").is_dir():
         raise SystemExit(
             f"{folder} holds no warehouse: run python -m bench.certificates_lookup --dir {folder} first"
         )
-    port = free_port()
-    env = {
-        **os.environ,
-        "VAX_VAR_DIR": str(folder / "var"),
-        "VAX_WAREHOUSE_DSN": f"chdb://{folder / 'chdb'}",
-        "VAX_PSEUDONYM_KEY": KEY.hex(),
-        "VAX_SMS_SENDER": "bench.lookup_http:redis_sender",
-        "VAX_ETL_WORKER": "off",
-        "VAX_PORT": str(port),
-        "VAX_LOG_LEVEL": "WARNING",
-    }
     log_path = folder / "lookup_http.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "vaxviet", "serve"], cwd=ROOT, env=env, stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    server, port = start_serve(
+        {
+            "VAX_VAR_DIR": str(folder / "var"),
+            "VAX_WAREHOUSE_DSN": f"chdb://{folder / 'chdb'}",
+            "VAX_PSEUDONYM_KEY": KEY.hex(),
+            "VAX_SMS_SENDER": "bench.lookup_http:redis_sender",
+            "VAX_ETL_WORKER": "off",
+            "VAX_LOG_LEVEL": "WARNING",
+        },
+        log_path,
+        seconds=300,
+    )
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start: see {log_path}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         time.sleep(5)  # start-up work (cache warming) out of the way
         import redis
 

@@ -277,28 +277,41 @@ def wait_for_warm(process: subprocess.Popen[bytes], log: Path, seconds: float = 
     raise RuntimeError(f"the server did not warm its cache within {seconds:.0f} s: see {log}")
 
 
-def serve_and_load(var: Path, seconds: float, page_only: bool = False) -> dict[str, Any]:
+def start_serve(
+    settings: dict[str, str], log_path: Path, seconds: float = 120
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``python -m vaxviet serve`` with these VAX_ settings (over the environment's) on a
+    free port, its output in `log_path`; returns once it answers /healthz, or raises."""
     from tests.conftest import free_port
 
     port = free_port()
-    env = {**os.environ, "VAX_VAR_DIR": str(var), "VAX_PORT": str(port), "VAX_ETL_WORKER": "off"}
-    log = (var / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vaxviet", "serve"], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    env = {**os.environ, **settings, "VAX_PORT": str(port)}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vaxviet", "serve"], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError(f"the server did not start: see {log_path}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.5)
+
+
+def serve_and_load(var: Path, seconds: float, page_only: bool = False) -> dict[str, Any]:
+    process, port = start_serve(
+        {"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off"}, var / "serve.log"
+    )
     base = f"http://127.0.0.1:{port}"
     figures: dict[str, Any] = {}
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         figures["warm_ms"] = wait_for_warm(process, var / "serve.log")
         figures["views"] = first_view(base)  # the first page request of this server
         if page_only:

@@ -199,11 +199,6 @@ def load_doses_of(warehouse: Warehouse, keys: Sequence[str]) -> dict[str, tuple[
     return {key: tuple(_dose(row) for row in found) for key, found in rows.items()}
 
 
-def load_doses(warehouse: Warehouse, key: str) -> list[Dose]:
-    """The citizen's live doses in order of administration."""
-    return list(load_doses_of(warehouse, [key])[key])
-
-
 def mask_name(full_name: str) -> str:
     """Family name in full, other names as initials: "Nguyễn Văn An" → "Nguyễn V. A."."""
     family, given = split_name(full_name)
