@@ -44,6 +44,11 @@ INSERT_SETTINGS: dict[str, Any] = {
     # the ledger feeds three materialized views; running them in parallel halves the
     # insert time on 2 cores (bench/ledger_sql_path.py)
     "parallel_view_processing": 1,
+    # no merge of the block being inserted as if it were a part already merged (collapsing
+    # the ledger's signed rows, summing the aggregates, replacing the indexes): every read
+    # already handles unmerged parts, so insert-time merging changes no answer, and it was
+    # half of every ledger insert's cost with its views (bench/etl_files.py --views)
+    "optimize_on_insert": 0,
 }
 
 
