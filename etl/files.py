@@ -27,8 +27,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -204,15 +206,81 @@ def load_batch(
 ) -> tuple[int, int, dict[str, int]]:
     """Load one batch (rows after `start` of `source`; each row's position is its line, or
     the given `positions`, e.g. change sequence numbers); returns (loaded, rejected, reasons)."""
+    clear_scratch(warehouse)
+    insert_raw(warehouse, table, source, start, positions)
+    return load_raw(warehouse, source, start, start + table.num_rows, key)
+
+
+def insert_raw(
+    warehouse: Warehouse,
+    table: pa.Table,
+    source: str,
+    start: int,
+    positions: list[int] | None = None,
+) -> None:
+    """Put a batch into the (empty) in-memory ``etl_raw``, each row with its position: its
+    line after `start`, or the given `positions`."""
     positions_array = (
         pa.array(positions, pa.uint64())
         if positions is not None
         else pa.array(np.arange(start + 1, start + table.num_rows + 1, dtype=np.uint64))
     )
     raw = table.add_column(0, "position", positions_array)
-    clear_scratch(warehouse)
     warehouse.insert_arrow("etl_raw", raw, dedup_token=f"{source}:{start}:raw")  # in memory
-    return load_raw(warehouse, source, start, start + table.num_rows, key)
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """A batch of one source about to be loaded: rows after `start` up to `end`, and how
+    its rows reach the empty ``etl_raw`` (`fill`, e.g. `insert_raw` or the engine's own
+    pull from the registry)."""
+
+    start: int
+    end: int
+    fill: Callable[[], None]
+
+
+def load_batches(
+    warehouse: Warehouse, batches: Iterable[RawBatch], source: str, key: tuple[int, int]
+) -> Iterator[tuple[RawBatch, tuple[int, int, dict[str, int]]]]:
+    """Load `batches` of `source` in order, yielding each with its (loaded, rejected,
+    reasons) once it is written, so that the caller commits it before the next one is.
+
+    Pipelined on two cores: the next batch is taken from `batches` and put into ``etl_raw``
+    while this one is written (``etl_raw`` is free once this batch is checked), so reading
+    the source, handing rows to the engine and the ledger write overlap. An error taking the
+    next batch is raised only after this one is yielded, so every batch before it commits."""
+    upcoming = iter(batches)
+    current = next(upcoming, None)
+    if current is None:
+        return
+    clear_scratch(warehouse)
+    current.fill()
+    while current is not None:
+        taken = _Prefetch(upcoming)
+        counts = load_raw(warehouse, source, current.start, current.end, key, beside=taken)
+        yield current, counts
+        if taken.failure is not None:
+            raise taken.failure
+        current = taken.batch
+
+
+class _Prefetch:
+    """Called once: take the next batch and fill ``etl_raw`` with it, keeping the batch (None
+    at the end) or the error for the caller."""
+
+    def __init__(self, upcoming: Iterator[RawBatch]) -> None:
+        self.upcoming = upcoming
+        self.batch: RawBatch | None = None
+        self.failure: BaseException | None = None
+
+    def __call__(self) -> None:
+        try:
+            self.batch = next(self.upcoming, None)
+            if self.batch is not None:
+                self.batch.fill()
+        except BaseException as error:  # raised in order, after the batch before commits
+            self.failure = error
 
 
 def clear_scratch(warehouse: Warehouse) -> None:
@@ -222,13 +290,21 @@ def clear_scratch(warehouse: Warehouse) -> None:
 
 
 def load_raw(
-    warehouse: Warehouse, source: str, start: int, end: int, key: tuple[int, int]
+    warehouse: Warehouse,
+    source: str,
+    start: int,
+    end: int,
+    key: tuple[int, int],
+    beside: Callable[[], None] | None = None,
 ) -> tuple[int, int, dict[str, int]]:
     """Load the batch waiting in ``etl_raw`` (positions after `start` up to `end` of
     `source`, filled by `load_batch` or pulled by the registry stream); returns (loaded,
-    rejected, reasons)."""
+    rejected, reasons). `beside` runs on another thread once ``etl_raw`` is free again (the
+    batch is checked), while the batch is written; it has finished when this returns."""
     rows = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.etl_raw"))
     if not rows:
+        if beside is not None:
+            beside()
         return 0, 0, {}
     # The batch's name carries a digest of its content: the deduplication tokens below are
     # derived from it, and a token reused with other rows would silently drop them (a
@@ -244,11 +320,25 @@ def load_raw(
     # needs deduplication: the reject statements insert only rejects not already stored,
     # and an identity written twice is the same row (the table keeps the latest per key).
     warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=_attempt(batch))
-    warehouse.command(
-        sql_beside(__file__, "identity_valid.sql"), names, dedup_token=_attempt(batch)
-    )
-    warehouse.command(sql_beside(__file__, "stage_valid.sql"), names)
-    report = write_staged(warehouse)
+    # The identities and the dose states both read etl_checked and nothing else of the
+    # batch, so the identity insert (and the caller's `beside`, e.g. the next batch into
+    # etl_raw) runs beside the ledger write: alone, each leaves one of two cores mostly idle.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-beside") as pool:
+        alongside = [
+            pool.submit(
+                warehouse.command,
+                sql_beside(__file__, "identity_valid.sql"),
+                names,
+                dedup_token=_attempt(batch),
+            )
+        ]
+        if beside is not None:
+            alongside.append(pool.submit(beside))
+        warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_stage")
+        warehouse.command(sql_beside(__file__, "stage_valid.sql"), names)
+        report = write_staged(warehouse)
+        for job in alongside:
+            job.result()
     if len(report.conflicts):
         pairs = [(str(d), int(v)) for d, v in report.conflicts[["dose_id", "version"]].to_numpy()]
         warehouse.command(
@@ -298,6 +388,21 @@ def commit_checkpoint(
     )  # fmt: skip
 
 
+def _unloaded(
+    warehouse: Warehouse, path: Path, batch_rows: int, source: str, done: int, report: LoadReport
+) -> Iterator[RawBatch]:
+    """The file's batches after position `done` (those up to it are committed already),
+    counting every row read and every row skipped in `report`."""
+    position = 0
+    for table in read_batches(path, batch_rows):
+        start, position = position, position + table.num_rows
+        report.read += table.num_rows
+        if position <= done:
+            report.skipped += table.num_rows
+            continue
+        yield RawBatch(start, position, partial(insert_raw, warehouse, table, source, start))
+
+
 def load_file(
     warehouse: Warehouse, path: Path, key: bytes, batch_rows: int = BATCH_ROWS
 ) -> LoadReport:
@@ -307,18 +412,14 @@ def load_file(
     report = LoadReport(source=source)
     done = last_position(warehouse, source)
     parts = pseudonym_parts(key)
-    position = 0
-    for table in read_batches(path, batch_rows):
-        start, position = position, position + table.num_rows
-        report.read += table.num_rows
-        if position <= done:
-            report.skipped += table.num_rows
-            continue
-        batch_started = time.monotonic()
-        loaded, rejected, reasons = load_batch(warehouse, table, source, start, parts)
+    batch_started = time.monotonic()  # batches overlap: each is timed from the last commit
+    for batch, (loaded, rejected, reasons) in load_batches(
+        warehouse, _unloaded(warehouse, path, batch_rows, source, done, report), source, parts
+    ):
+        read = batch.end - batch.start
         seconds = time.monotonic() - batch_started
         commit_checkpoint(
-            warehouse, source, start, position, (table.num_rows, loaded, rejected), seconds
+            warehouse, source, batch.start, batch.end, (read, loaded, rejected), seconds
         )
         report.loaded += loaded
         report.rejected += rejected
@@ -326,8 +427,9 @@ def load_file(
             report.reasons[reason] = report.reasons.get(reason, 0) + count
         log.info(
             "batch %s rows %d-%d: read %d loaded %d rejected %d in %.2f s (%.0f rows/s)",
-            source, start + 1, position, table.num_rows, loaded, rejected, seconds,
-            table.num_rows / seconds if seconds else 0,
+            source, batch.start + 1, batch.end, read, loaded, rejected, seconds,
+            read / seconds if seconds else 0,
         )  # fmt: skip
+        batch_started = time.monotonic()
     report.seconds = time.monotonic() - started
     return report

@@ -3,8 +3,9 @@ operational tables — sites, stock, registrations, check-ins — by `etl.operat
 
 Each pass reads the doses whose ``change_seq`` is above the stream's checkpoint, in order,
 in batches (chunked reads on SQLite, a server-side cursor on PostgreSQL), joined with their
-citizens, and sends each batch through the same path as a file drop (`etl.files.load_batch`:
-rules, rejects, pseudonymisation, identity, signed ledger write). The checkpoint (source
+citizens, and sends each batch through the same path as a file drop (`etl.files.load_batches`:
+rules, rejects, pseudonymisation, identity, signed ledger write; the next batch reaches the
+engine while this one is written). The checkpoint (source
 ``registry:doses``, position = the batch's highest change_seq) is written only after the
 batch's facts are in, so a crash replays the batch, which the state join and insert tokens
 make a no-op. A corrected or voided dose comes back with a new change_seq and its new
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -27,11 +29,11 @@ from sqlalchemy import Engine, text
 
 from etl.files import (
     FILE_COLUMNS,
-    clear_scratch,
+    RawBatch,
     commit_checkpoint,
+    insert_raw,
     last_position,
-    load_batch,
-    load_raw,
+    load_batches,
     pseudonym_parts,
 )
 from etl.operations import stream_operations
@@ -236,19 +238,31 @@ def _pull(
         return after
     top = int(top)
     window = max(1, (top - after) * rows // int(waiting))
-    while after < top:
-        until = min(after + window, top)
-        started = time.monotonic()
-        clear_scratch(warehouse)
-        warehouse.command(
-            sql_beside(__file__, f"pull_doses_{feed.kind}.sql"),
-            {**feed.parameters, "after": after, "until": until},
-        )
-        loaded, rejected, _ = load_raw(warehouse, SOURCE, after, until, key)
+
+    def windows() -> Iterator[RawBatch]:
+        start = after
+        while start < top:
+            until = min(start + window, top)
+            parameters = {**feed.parameters, "after": start, "until": until}
+            yield RawBatch(start, until, partial(warehouse.command, pull, parameters))
+            start = until
+
+    pull = sql_beside(__file__, f"pull_doses_{feed.kind}.sql")
+    started = time.monotonic()
+    for batch, (loaded, rejected, _) in load_batches(warehouse, windows(), SOURCE, key):
         if loaded + rejected:  # an empty window commits nothing
-            batches.done(after, until, (loaded + rejected, loaded, rejected), started)
-        after = until
-    return after
+            batches.done(batch.start, batch.end, (loaded + rejected, loaded, rejected), started)
+            started = time.monotonic()
+    return top
+
+
+def _registry_raw(
+    warehouse: Warehouse, tables: Iterator[tuple[list[int], pa.Table]], after: int
+) -> Iterator[RawBatch]:
+    """The registry's batches (change sequence numbers, rows) as batches for `load_batches`."""
+    for seqs, table in tables:
+        yield RawBatch(after, seqs[-1], partial(insert_raw, warehouse, table, SOURCE, after, seqs))
+        after = seqs[-1]
 
 
 def stream_once(
@@ -265,11 +279,14 @@ def stream_once(
         after = _pull(warehouse, feed, after, rows, parts, batches)
     else:
         source = registry_batches(engine, after, rows)
-        for seqs, table in prefetched(source) if READ_AHEAD else source:
-            batch_started = time.monotonic()
-            loaded, rejected, _ = load_batch(warehouse, table, SOURCE, after, parts, seqs)
-            batches.done(after, seqs[-1], (table.num_rows, loaded, rejected), batch_started)
-            after = seqs[-1]
+        tables = prefetched(source) if READ_AHEAD else source
+        started = time.monotonic()
+        for batch, (loaded, rejected, _) in load_batches(
+            warehouse, _registry_raw(warehouse, tables, after), SOURCE, parts
+        ):
+            batches.done(batch.start, batch.end, (loaded + rejected, loaded, rejected), started)
+            started = time.monotonic()
+            after = batch.end
     report.position = after
     operations_started = time.monotonic()
     report.operations = stream_operations(warehouse, engine, parts, rows)

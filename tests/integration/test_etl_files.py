@@ -14,7 +14,14 @@ import pyarrow as pa
 import pytest
 
 from etl.__main__ import reference_codes
-from etl.files import _as_text, load_batch, load_file, pseudonym_parts, refresh_reference
+from etl.files import (
+    FileDropError,
+    _as_text,
+    load_batch,
+    load_file,
+    pseudonym_parts,
+    refresh_reference,
+)
 from tests.conftest import ROOT
 from warehouse.client import Warehouse
 from warehouse.migrate import migrate
@@ -317,3 +324,46 @@ def test_one_identity_per_person_and_batch_the_last_record(
     assert loaded.rows("SELECT full_name FROM {db:Identifier}.citizen_identity") == [
         ("Nguyễn Văn An",)
     ]
+
+
+def test_batches_of_one_file_load_in_order_while_the_next_is_read(
+    loaded: Warehouse, tmp_path: Path
+) -> None:
+    """The next batch reaches the engine while this one is written (etl.files.load_batches):
+    a correction, a void and a late old copy in later batches of the same file still win as
+    they would one batch at a time, and every batch is committed with its own counts."""
+    rows = [
+        row("P1"), row("P2"), row("P3"),
+        row("P1", version="2", province_code="01", site_id="01-0001"), row("P2", version="2", status="void"), BAD_ROWS["unknown_province"],
+        row("P1", version="1"), row("P4"),
+    ]  # fmt: skip
+    path = write(pd.DataFrame(rows), tmp_path / "batches.csv")
+    report = load_file(loaded, path, KEY, batch_rows=3)
+    assert (report.read, report.loaded, report.rejected) == (8, 7, 1)
+    assert [(r[0], r[1], r[2]) for r in current(loaded)] == [
+        ("P1", 2, "01"), ("P3", 1, "79"), ("P4", 1, "79"),
+    ]  # fmt: skip
+    assert loaded.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily") == 3
+    committed = loaded.rows(
+        "SELECT position, rows_read, rows_loaded, rows_rejected FROM {db:Identifier}.etl_checkpoints "
+        "WHERE source = {source:String} ORDER BY position",
+        {"source": report.source},
+    )
+    assert committed == [(3, 3, 3, 0), (6, 3, 2, 1), (8, 2, 2, 0)]
+
+
+def test_a_file_unreadable_part_way_keeps_the_batches_before_it(
+    loaded: Warehouse, tmp_path: Path
+) -> None:
+    """The batch after the last good one fails while the one before is written: that one is
+    still committed before the error is raised, and a fixed file resumes after it."""
+    path = tmp_path / "broken.ndjson"
+    good = [json.dumps(row(f"N{i}"), ensure_ascii=False) for i in range(1, 5)]
+    path.write_text("\n".join([*good, "{not json"]) + "\n", encoding="utf-8")
+    with pytest.raises(FileDropError, match="line 5 is not JSON"):
+        load_file(loaded, path, KEY, batch_rows=2)
+    assert [r[0] for r in current(loaded)] == ["N1", "N2", "N3", "N4"]
+    positions = loaded.rows(
+        "SELECT position FROM {db:Identifier}.etl_checkpoints ORDER BY position"
+    )
+    assert positions == [(2,), (4,)]
