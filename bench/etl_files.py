@@ -1,6 +1,6 @@
 """Benchmark file-drop loads against ClickHouse's own Parquet ingestion, side by side.
 
-    python -m bench.etl_files [--doses 2000000] [--batch-rows 500000] [--views] [--phases]
+    python -m bench.etl_files [--doses 5000000] [--batch-rows 1000000] [--views] [--phases]
 
 Writes N valid dose records (file-drop format, consistent CCCDs) as Parquet and CSV, then
 in one embedded chDB times: ClickHouse's ``INSERT … SELECT FROM file(…, Parquet)`` into a
@@ -27,7 +27,7 @@ import pandas as pd
 
 from bench.report import write_section
 from etl.__main__ import reference_codes
-from etl.files import load_file, pseudonym_parts, refresh_reference
+from etl.files import BATCH_ROWS, load_file, pseudonym_parts, refresh_reference
 from warehouse.client import Warehouse, connect, observe_statements
 from warehouse.migrate import migrate
 from warehouse.sqlfiles import sql_beside
@@ -94,6 +94,7 @@ def floor_load(warehouse: Warehouse, parquet: Path) -> float:
     warehouse.command(
         sql_beside(__file__, "etl_files_floor.sql").replace("{path}", str(parquet)),
         {"k0": k0, "k1": k1},
+        dedup_token=f"floor:{time.time_ns()}",  # the loader's insert settings
     )
     return time.perf_counter() - started
 
@@ -124,8 +125,8 @@ def timed_statements() -> Iterator[dict[str, list[float]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--doses", type=int, default=2_000_000)
-    parser.add_argument("--batch-rows", type=int, default=500_000)
+    parser.add_argument("--doses", type=int, default=5_000_000)
+    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
     parser.add_argument(
         "--views", action="store_true", help="also the floor with no view, and with each alone"
     )

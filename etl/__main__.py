@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load", help="load file drops")
     load.add_argument("paths", nargs="+", type=Path)
-    load.add_argument("--batch-rows", type=int, default=500_000)
+    load.add_argument("--batch-rows", type=int, help="rows per batch (default 1,000,000)")
     stream = commands.add_parser("stream", help="stream dose records from the registry")
     stream.add_argument("--once", action="store_true", help="stop when caught up")
     stream.add_argument("--batch-rows", type=int, default=200_000)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("--once", action="store_true", help="load what is there, then stop")
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     watch.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
-    watch.add_argument("--batch-rows", type=int, default=500_000)
+    watch.add_argument("--batch-rows", type=int, help="rows per batch (default 1,000,000)")
     reconcile = commands.add_parser("reconcile", help="compare the registry with the warehouse")
     reconcile.add_argument("--repair", action="store_true", help="re-send what differs")
     reconcile.add_argument("--from", dest="day_from", type=date.fromisoformat, help="first day")
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     configure(settings.log_level)
-    from etl.files import FileDropError, load_file
+    from etl.files import BATCH_ROWS, FileDropError, load_file
 
     missing = [str(path) for path in args.paths if not path.is_file()]
     if missing:
@@ -88,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     files, failed = [], []
     for path in args.paths:
         try:
-            files.append(
-                load_file(warehouse, path, settings.pseudonym_key, args.batch_rows).summary()
+            report = load_file(
+                warehouse, path, settings.pseudonym_key, args.batch_rows or BATCH_ROWS
             )
+            files.append(report.summary())
         except FileDropError as error:
             failed.append(str(error))
     summary(
@@ -112,13 +113,14 @@ def _watch(args: argparse.Namespace) -> int:
     configure(settings.log_level)
     import threading
 
+    from etl.files import BATCH_ROWS
     from etl.watch import watch, watch_once
 
     if not args.directory.is_dir():
         fail(f"no such directory: {args.directory}", 2)
     started = time.monotonic()
     warehouse = open_warehouse(settings)
-    key, rows = settings.pseudonym_key, args.batch_rows
+    key, rows = settings.pseudonym_key, args.batch_rows or BATCH_ROWS
     files: list[dict[str, object]] = []
     try:
         if args.once:
