@@ -1,0 +1,156 @@
+"""A national day in one file drop, loaded by the code behind `python -m etl load`.
+
+    python -m bench.etl_day [--doses 25000000] [--batch-rows 1000000]
+
+Writes one day's doses (2021-09-18, a day of the real campaign) as Parquet, chunk by chunk
+so that writing it needs little memory: every dose in one of the 63 provinces in proportion
+to its adult population, at one of 10,000 sites, between 07:00 and 19:00 local time, one
+dose per person, CCCDs consistent with each person's sex and year of birth. Then times
+`etl.files.load_file` on it into a fresh embedded chDB (after a warm-up load of one batch
+into another database: the process's first load pays one-off costs), with the process's CPU
+time and its peak memory, and checks that coverage_daily counts every dose.
+
+Targets (issue 4): the largest national day on record (25 M doses) in under a minute, and
+memory bounded by the batch size, not by the input: run it at two sizes and compare the
+peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench.report import write_section
+from etl.__main__ import reference_codes
+from etl.files import BATCH_ROWS, load_file, refresh_reference
+from geo.provinces import load_provinces
+from warehouse.client import connect
+from warehouse.migrate import migrate
+
+KEY = bytes(range(32))
+DAY = np.datetime64("2021-09-18T07:00:00")
+SITES = 10_000
+CHUNK = 1_000_000
+VACCINES = np.array(["EU/1/20/1528", "BBIBP-CorV", "EU/1/21/1529", "EU/1/20/1507"])
+
+
+def day_chunk(first: int, count: int, rng: np.random.Generator) -> pa.Table:
+    """Doses `first` … `first + count - 1` of the day, in the file-drop format."""
+    provinces = load_provinces()
+    weights = provinces["population_18plus"].to_numpy(dtype=float)
+    codes = provinces["gso_code"].to_numpy()
+    province = codes[rng.choice(len(codes), count, p=weights / weights.sum())]
+    site = rng.integers(0, SITES // len(codes), count)
+    female = rng.random(count) < 0.5
+    year = rng.integers(1940, 2004, count)
+    born = (
+        (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        + rng.integers(0, 365, count).astype("timedelta64[D]")
+    )  # fmt: skip
+    century_sex = np.where(year < 2000, 0, 2) + female
+    number = np.arange(first, first + count)
+    # one person per dose: the serial and the province of residence make the CCCD unique
+    serial = np.char.zfill((number % 1_000_000).astype(str), 6)
+    home = codes[(number // 1_000_000) % len(codes)]
+    cccd = np.char.add(
+        np.char.add(np.char.add(np.char.add("0", home), century_sex.astype(str)),
+                    np.char.zfill((year % 100).astype(str), 2)),
+        serial,
+    )  # fmt: skip
+    when = DAY + rng.integers(0, 12 * 3600, count).astype("timedelta64[s]")
+    return pa.table(
+        {
+            "dose_id": np.char.add("D", np.char.zfill(number.astype(str), 11)),
+            "citizen_id": cccd,
+            "full_name": np.where(female, "Nguyễn Thị Lan", "Trần Văn Minh"),
+            "date_of_birth": np.datetime_as_string(born, unit="D"),
+            "sex": np.where(female, "F", "M"),
+            "phone": np.char.add("09", np.char.zfill((number % 100_000_000).astype(str), 8)),
+            "province_code": province,
+            "site_id": np.char.add(np.char.add(province, "-"), np.char.zfill(site.astype(str), 4)),
+            "vaccine_code": VACCINES[rng.integers(0, len(VACCINES), count)],
+            "lot_number": np.full(count, "LOT-2109"),
+            "dose_number": rng.integers(1, 3, count).astype(str),
+            "administered_at": np.datetime_as_string(when, unit="s"),
+        }
+    )
+
+
+def write_day(path: Path, doses: int) -> None:
+    rng = np.random.default_rng(18)
+    writer: pq.ParquetWriter | None = None
+    for first in range(0, doses, CHUNK):
+        chunk = day_chunk(first, min(CHUNK, doses - first), rng)
+        if writer is None:
+            writer = pq.ParquetWriter(path, chunk.schema)
+        writer.write_table(chunk)
+    if writer is not None:
+        writer.close()
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--doses", type=int, default=25_000_000)
+    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "day.parquet"
+        started = time.perf_counter()
+        write_day(path, args.doses)
+        print(f"wrote {args.doses:,} doses in {time.perf_counter() - started:.1f} s", flush=True)
+        root = connect(f"chdb://{directory}/warehouse", "default")
+        warm = dataclasses.replace(root, database="warm_up")
+        migrate(warm)
+        refresh_reference(warm, *reference_codes())
+        small = Path(directory) / "warm.parquet"
+        pq.write_table(pq.ParquetFile(path).read_row_group(0), small)
+        load_file(warm, small, KEY, args.batch_rows)
+        warehouse = dataclasses.replace(root, database="day")
+        migrate(warehouse)
+        refresh_reference(warehouse, *reference_codes())
+        before_rss, before_cpu = peak_rss_mib(), cpu_seconds()
+        report = load_file(warehouse, path, KEY, args.batch_rows)
+        cpu = cpu_seconds() - before_cpu
+        counted = warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")
+        assert report.loaded == args.doses == counted, (report.summary(), counted)
+        size = path.stat().st_size / 2**20
+        root.close()
+    rate = args.doses / report.seconds
+    body = (
+        f"One national day, {args.doses:,} doses (63 provinces by adult population, "
+        f"{SITES:,} sites, 07:00-19:00), one Parquet file of {size:,.0f} MiB, loaded by "
+        f"`etl.files.load_file` in batches of {args.batch_rows:,} into embedded chDB.\n\n"
+        "| measure | result |\n|---|---|\n"
+        f"| seconds | {report.seconds:.1f} |\n"
+        f"| rows/s | {rate:,.0f} |\n"
+        f"| CPU-s (the process, all threads) | {cpu:.1f} |\n"
+        f"| peak memory of the process before the load (warm-up included) | "
+        f"{before_rss:,.0f} MiB |\n"
+        f"| peak memory of the process after the load | {peak_rss_mib():,.0f} MiB |\n\n"
+        "Target (issue 4): 25,000,000 doses in under 60 s (≥ 416,667 rows/s)."
+    )
+    print(body)
+    write_section(
+        f"A national day from one file drop ({args.doses:,} doses)", "bench.etl_day", body
+    )
+
+
+if __name__ == "__main__":
+    main()
