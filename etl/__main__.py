@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--batch-rows", type=int, help="rows per batch (default 1,000,000)")
     stream = commands.add_parser("stream", help="stream dose records from the registry")
     stream.add_argument("--once", action="store_true", help="stop when caught up")
-    stream.add_argument("--batch-rows", type=int, default=200_000)
+    stream.add_argument(
+        "--batch-rows", type=int, help="rows per batch (default 1,000,000 pulled, 200,000 read)"
+    )
     watch = commands.add_parser("watch", help="load files dropped into a folder")
     watch.add_argument("directory", type=Path)
     watch.add_argument("--once", action="store_true", help="load what is there, then stop")

@@ -46,7 +46,7 @@ class EtlWorker:
         engine: Engine,
         key: bytes,
         interval: float = 1.0,
-        batch_rows: int = 200_000,
+        batch_rows: int | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.engine = engine
