@@ -188,7 +188,9 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
     """Write what is in ``ledger_stage`` (filled by `write_states` or by the ETL's own
     INSERT … SELECT) as signed rows, and report what it did.
 
-    The planned rows go to ``ledger_pending`` first and reach the ledger (and its views) by
+    A batch of doses the ledger has never seen, each staged once, needs no plan: its rows
+    are written as they are (0.4-0.5 s of planning per 1,000,000 rows saved, ad hoc). The
+    planned rows go to ``ledger_pending`` first and reach the ledger (and its views) by
     `flush_pending`; rows left pending by an insert that never returned are recovered first
     (`recover_pending`), so a crash between the ledger and its views heals on the next
     write (schema 0013)."""
@@ -196,6 +198,11 @@ def write_staged(warehouse: Warehouse) -> WriteReport:
     staged = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.ledger_stage"))
     if not staged:
         return WriteReport(0, 0, 0, pd.DataFrame(columns=["dose_id", "version"]), 0)
+    repeated, stored = warehouse.rows(sql_beside(__file__, "stage_all_new.sql"))[0]
+    if not repeated and not stored:  # all new, each once: every row is written as it is
+        warehouse.command(sql_beside(__file__, "write_pending_new.sql"))
+        flush_pending(warehouse)
+        return WriteReport(staged, 0, 0, pd.DataFrame(columns=["dose_id", "version"]), staged)
     warehouse.command("TRUNCATE TABLE {db:Identifier}.ledger_plan")
     warehouse.command(
         "INSERT INTO {db:Identifier}.ledger_plan SELECT * FROM {db:Identifier}.ledger_stage_plan"

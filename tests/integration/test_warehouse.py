@@ -11,7 +11,7 @@ import pytest
 
 from tests.doses import dose, states
 from warehouse import ddl
-from warehouse.client import Warehouse
+from warehouse.client import Warehouse, observe_statements
 from warehouse.ledger import STATE_COLUMNS, plan_ledger_rows, write_states
 from warehouse.migrate import applied_migrations, latest_version, migrate, schema_version
 
@@ -313,6 +313,50 @@ def test_the_sql_writer_follows_the_reference_planner(warehouse: Warehouse) -> N
         for row in store[store["status"] == "valid"].itertuples()
     )
     assert current(warehouse) == expected
+    assert_aggregates_match_current(warehouse)
+
+
+def test_a_batch_of_only_new_doses_skips_the_plan_and_writes_what_it_would(
+    warehouse: Warehouse,
+) -> None:
+    """New doses, each staged once, are written as they are, without the plan
+    (warehouse/sql/stage_all_new.sql): the same rows, counts and state as the reference
+    planner gives; a batch with one stored dose, or one dose staged twice, is planned."""
+    planned: list[str] = []
+
+    def record(statement: str, seconds: float) -> None:
+        if "ledger_stage_plan" in statement:
+            planned.append(statement)
+
+    first = states(
+        dose("n1"), dose("n2", version=3), dose("n3", status="void"), dose("n4", dose_number=2)
+    )
+    reference = plan_ledger_rows(first, states())
+    with observe_statements(record):
+        report = write_states(warehouse, first, "new-only")
+    assert not planned
+    assert (report.new, report.changed, report.stale, report.written) == (4, 0, 0, 4)
+    assert (reference.new, reference.changed, reference.stale, len(reference.rows)) == (4, 0, 0, 4)
+    stored = warehouse.frame(
+        "SELECT dose_id, version, sign, status, province_code, dose_number "
+        "FROM {db:Identifier}.dose_ledger ORDER BY dose_id"
+    )
+    expected = reference.rows.sort_values("dose_id")[stored.columns]
+    assert stored.astype(str).values.tolist() == expected.astype(str).values.tolist()
+    assert current(warehouse) == [("n1", 1, "01"), ("n2", 3, "01"), ("n4", 1, "01")]
+    assert_aggregates_match_current(warehouse)
+
+    for name, batch in (
+        ("one stored", states(dose("n1", version=2, province_code="92"), dose("n5"))),
+        ("one twice", states(dose("n6"), dose("n6", version=2))),
+    ):
+        planned.clear()
+        with observe_statements(record):
+            write_states(warehouse, batch, name)
+        assert planned, name
+    assert current(warehouse) == [
+        ("n1", 2, "92"), ("n2", 3, "01"), ("n4", 1, "01"), ("n5", 1, "01"), ("n6", 2, "01"),
+    ]  # fmt: skip
     assert_aggregates_match_current(warehouse)
 
 
