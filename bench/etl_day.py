@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.report import write_section
+from bench.report import cpu_seconds, peak_rss_mib, write_section
 from etl.__main__ import reference_codes
 from etl.files import BATCH_ROWS, load_file, refresh_reference
 from geo.provinces import load_provinces
@@ -94,15 +93,6 @@ def write_day(path: Path, doses: int) -> None:
         writer.write_table(chunk)
     if writer is not None:
         writer.close()
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

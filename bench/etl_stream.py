@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import tempfile
 import time
 from datetime import date
 
 from bench.registry_seed import drop_postgres, fresh_postgres
-from bench.report import write_section
+from bench.report import cpu_seconds, write_section
 from etl import stream
 from etl.__main__ import reference_codes
 from etl.files import refresh_reference
@@ -34,11 +33,6 @@ from warehouse.client import connect
 from warehouse.migrate import migrate as migrate_warehouse
 
 KEY = bytes(range(32))
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -71,9 +65,9 @@ def main() -> None:
                 migrate_warehouse(warehouse)
                 refresh_reference(warehouse, *reference_codes())
                 stream.READ_AHEAD = ahead
-                started, used = time.perf_counter(), cpu()
+                started, used = time.perf_counter(), cpu_seconds()
                 report = stream_once(warehouse, engine, KEY, args.batch_rows)
-                seconds, used = time.perf_counter() - started, cpu() - used
+                seconds, used = time.perf_counter() - started, cpu_seconds() - used
                 doses_seconds = seconds - report.operations_seconds
                 rows.append((label, report.read, doses_seconds, used, report))
                 print(f"{label}: {report.read / doses_seconds:,.0f} dose rows/s", flush=True)

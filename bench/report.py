@@ -1,10 +1,12 @@
-"""Write benchmark figures into docs/benchmarks.md, with the command and the machine."""
+"""Write benchmark figures into docs/benchmarks.md, with the command and the machine; the
+process's own CPU time and peak memory."""
 
 from __future__ import annotations
 
 import os
 import platform
 import re
+import resource
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,17 @@ Figures printed by the scripts in `bench/`; each section is rewritten by the scr
 owns it, with the command that produced it and the machine it ran on. Machines here are
 shared and noisy: compare figures from the same run, not across sections or days.
 """
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, all threads, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mib() -> float:
+    """The largest resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def machine() -> str:
