@@ -4,9 +4,10 @@ Each file is read in batches (Arrow, every field as text) and each batch goes th
 warehouse in a fixed order, all of it inside ClickHouse:
 
 1. ``etl_raw`` (in memory) ← the batch as read, with each row's position in the file;
-2. ``etl_checked`` (in memory) ← the rules evaluated once (``etl_raw_checked``), with the
-   CCCD replaced by its citizen key (keyed SipHash-128 with the pseudonym key) and the
-   phone by its keyed hash; ``etl_raw`` is emptied: raw CCCDs never reach disk;
+2. ``etl_checked`` or ``etl_checked_next``, alternately (in memory) ← the rules evaluated
+   once (``etl_raw_checked``), with the CCCD replaced by its citizen key (keyed SipHash-128
+   with the pseudonym key) and the phone by its keyed hash; ``etl_raw`` is emptied: raw
+   CCCDs never reach disk;
 3. ``etl_rejects`` ← rows that break a rule, without identity fields;
 4. ``citizen_identity`` ← name, date of birth, sex and the phone hash, one row per person;
 5. ``ledger_stage`` ← valid rows as dose states, then `warehouse.ledger.write_staged`
@@ -250,9 +251,10 @@ def load_batches(
     """Load `batches` of `source` in order, yielding each with its (loaded, rejected,
     reasons) once it is written, so that the caller commits it before the next one is.
 
-    Pipelined on two cores: the next batch is taken from `batches` and put into ``etl_raw``
-    while this one is written (``etl_raw`` is free once this batch is checked), so reading
-    the source, handing rows to the engine and the ledger write overlap. An error taking the
+    Pipelined on two cores: while this batch is written, the next one is taken from
+    `batches`, put into ``etl_raw`` (free once this batch is checked) and checked into the
+    other of the `CHECKED` tables, so reading the source, handing rows to the engine, the
+    checks and the ledger write overlap. An error taking the
     next batch is raised only after this one is yielded, so every batch before it commits."""
     upcoming = iter(batches)
     current = next(upcoming, None)
@@ -260,22 +262,25 @@ def load_batches(
         return
     clear_scratch(warehouse)
     current.fill()
+    checked = check_raw(warehouse, source, current.start, current.end, key, CHECKED[0])
     while current is not None:
-        taken = _Prefetch(upcoming)
-        counts = load_raw(warehouse, source, current.start, current.end, key, beside=taken)
+        other = CHECKED[1] if checked is None or checked.table == CHECKED[0] else CHECKED[0]
+        taken = _Prefetch(upcoming, partial(check_raw, warehouse, source, key=key, table=other))
+        counts = write_checked(warehouse, checked, source, key, beside=taken)
         yield current, counts
         if taken.failure is not None:
             raise taken.failure
-        current = taken.batch
+        current, checked = taken.batch, taken.checked
 
 
 class _Prefetch:
-    """Called once: take the next batch and fill ``etl_raw`` with it, keeping the batch (None
-    at the end) or the error for the caller."""
+    """Called once: take the next batch, fill ``etl_raw`` with it and check it (`check`),
+    keeping the batch (None at the end) and its check, or the error, for the caller."""
 
-    def __init__(self, upcoming: Iterator[RawBatch]) -> None:
-        self.upcoming = upcoming
+    def __init__(self, upcoming: Iterator[RawBatch], check: Callable[..., Checked | None]) -> None:
+        self.upcoming, self.check = upcoming, check
         self.batch: RawBatch | None = None
+        self.checked: Checked | None = None
         self.failure: BaseException | None = None
 
     def __call__(self) -> None:
@@ -283,14 +288,30 @@ class _Prefetch:
             self.batch = next(self.upcoming, None)
             if self.batch is not None:
                 self.batch.fill()
+                self.checked = self.check(start=self.batch.start, end=self.batch.end)
         except BaseException as error:  # raised in order, after the batch before commits
             self.failure = error
 
 
 def clear_scratch(warehouse: Warehouse) -> None:
     """Empty the loader's in-memory scratch tables before a batch."""
-    for scratch in ("etl_raw", "etl_checked", "ledger_stage"):
+    for scratch in ("etl_raw", *CHECKED, "ledger_stage"):
         warehouse.command(f"TRUNCATE TABLE {{db:Identifier}}.{scratch}")
+
+
+#: The two tables a batch's checked rows alternate between (schema 0011, 0018): one batch
+#: is written from one while the next is checked into the other.
+CHECKED = ("etl_checked", "etl_checked_next")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A batch checked into one of `CHECKED`: its rows, and its name (source, range and a
+    digest of its content, from which its insert tokens are made)."""
+
+    rows: int
+    batch: str
+    table: str
 
 
 def load_raw(
@@ -305,28 +326,54 @@ def load_raw(
     `source`, filled by `load_batch` or pulled by the registry stream); returns (loaded,
     rejected, reasons). `beside` runs on another thread once ``etl_raw`` is free again (the
     batch is checked), while the batch is written; it has finished when this returns."""
+    checked = check_raw(warehouse, source, start, end, key, CHECKED[0])
+    return write_checked(warehouse, checked, source, key, beside)
+
+
+def check_raw(
+    warehouse: Warehouse, source: str, start: int, end: int, key: tuple[int, int], table: str
+) -> Checked | None:
+    """Check the batch in ``etl_raw`` into `table` (one of `CHECKED`, empty) and empty
+    ``etl_raw``; None when ``etl_raw`` is empty."""
     rows = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.etl_raw"))
     if not rows:
-        if beside is not None:
-            beside()
-        return 0, 0, {}
+        return None
     # The batch's name carries a digest of its content: the deduplication tokens below are
     # derived from it, and a token reused with other rows would silently drop them (a
     # registry range can change between a crash and its replay).
     digest = int(warehouse.scalar("SELECT sum(cityHash64(tuple(*))) FROM {db:Identifier}.etl_raw"))
     batch = f"{source}:{start}-{end}:{digest:016x}"
-    names = {"source": source, "batch": batch, "k0": key[0], "k1": key[1]}
+    names = {"batch": batch, "checked": table, "k0": key[0], "k1": key[1]}
     warehouse.command(sql_beside(__file__, "check_batch.sql"), names)
     warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_raw")  # raw CCCDs: gone now
+    return Checked(rows, batch, table)
+
+
+def write_checked(
+    warehouse: Warehouse,
+    checked: Checked | None,
+    source: str,
+    key: tuple[int, int],
+    beside: Callable[[], None] | None = None,
+) -> tuple[int, int, dict[str, int]]:
+    """Write a checked batch (rejects, identities, dose states) and empty its table; returns
+    (loaded, rejected, reasons). `beside` runs on another thread while the batch is written
+    and has finished when this returns (also for an empty batch, `checked` None)."""
+    if checked is None:
+        if beside is not None:
+            beside()
+        return 0, 0, {}
+    rows, batch = checked.rows, checked.batch
+    names = {"source": source, "batch": batch, "checked": checked.table}
     # Rejects and identities are written under a token of this attempt, never a replay's:
     # a kill while the engine commits a part can leave its block noted as written and the
     # part gone, and a replay under the same token would then be dropped for good. Neither
     # needs deduplication: the reject statements insert only rejects not already stored,
     # and an identity written twice is the same row (the table keeps the latest per key).
     warehouse.command(sql_beside(__file__, "reject_raw.sql"), names, dedup_token=_attempt(batch))
-    # The identities and the dose states both read etl_checked and nothing else of the
-    # batch, so the identity insert (and the caller's `beside`, e.g. the next batch into
-    # etl_raw) runs beside the ledger write: alone, each leaves one of two cores mostly idle.
+    # The identities and the dose states both read the checked table and nothing else of the
+    # batch, so the identity insert (and the caller's `beside`, e.g. the next batch read and
+    # checked) runs beside the ledger write: alone, each leaves one of two cores mostly idle.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-beside") as pool:
         alongside = [
             pool.submit(
@@ -350,11 +397,11 @@ def load_raw(
             {**names, "conflicts": pairs},
             dedup_token=_attempt(batch),
         )
-    reasons = dict(warehouse.rows(sql_beside(__file__, "batch_reasons.sql")))
+    reasons = dict(warehouse.rows(sql_beside(__file__, "batch_reasons.sql"), names))
     conflicting = rows - sum(reasons.values()) - report.new - report.changed - report.stale
     if conflicting:
         reasons["conflicting_version"] = conflicting
-    warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_checked")
+    warehouse.command("TRUNCATE TABLE {db:Identifier}.{checked:Identifier}", names)
     rejected = sum(reasons.values())
     return rows - rejected, rejected, {k: int(v) for k, v in reasons.items()}
 

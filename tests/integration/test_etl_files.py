@@ -15,6 +15,7 @@ import pytest
 
 from etl.__main__ import reference_codes
 from etl.files import (
+    CHECKED,
     FileDropError,
     _as_text,
     load_batch,
@@ -166,11 +167,11 @@ def test_no_cccd_or_phone_anywhere_in_the_warehouse(loaded: Warehouse, tmp_path:
         t
         for t, c in columns
         # the restricted identity table, its key-value copy (0016) and the ETL's scratch
-        if t not in ("citizen_identity", "identity_kv", "identity_kv_mv", "etl_raw", "etl_checked")
+        if t not in ("citizen_identity", "identity_kv", "identity_kv_mv", "etl_raw", *CHECKED)
         and c == "full_name"
     ]
     assert names_outside_identity == []
-    for scratch in ("etl_raw", "etl_checked"):  # in-memory scratch, emptied after each batch
+    for scratch in ("etl_raw", *CHECKED):  # in-memory scratch, emptied after each batch
         assert loaded.scalar(f"SELECT count() FROM {{db:Identifier}}.{scratch}") == 0
     assert loaded.scalar("SELECT count() FROM {db:Identifier}.citizen_identity") == 1
 
@@ -329,7 +330,8 @@ def test_one_identity_per_person_and_batch_the_last_record(
 def test_batches_of_one_file_load_in_order_while_the_next_is_read(
     loaded: Warehouse, tmp_path: Path
 ) -> None:
-    """The next batch reaches the engine while this one is written (etl.files.load_batches):
+    """The next batch reaches the engine and is checked while this one is written
+    (etl.files.load_batches, the checked rows in etl_checked and etl_checked_next in turn):
     a correction, a void and a late old copy in later batches of the same file still win as
     they would one batch at a time, and every batch is committed with its own counts."""
     rows = [
@@ -350,6 +352,8 @@ def test_batches_of_one_file_load_in_order_while_the_next_is_read(
         {"source": report.source},
     )
     assert committed == [(3, 3, 3, 0), (6, 3, 2, 1), (8, 2, 2, 0)]
+    for scratch in ("etl_raw", *CHECKED):  # the two checked tables took turns, both emptied
+        assert loaded.scalar(f"SELECT count() FROM {{db:Identifier}}.{scratch}") == 0
 
 
 def test_a_file_unreadable_part_way_keeps_the_batches_before_it(
