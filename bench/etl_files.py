@@ -216,9 +216,9 @@ def main() -> None:
         body += (
             "\n\nWhere the Parquet load's time went, by statement (its first words; seconds "
             "summed over the batches). Statements overlap: the identity insert runs beside the "
-            "ledger write, and the next batch's rows reach `etl_raw` meanwhile, so the column "
-            "sums to more than the load took; the ledger insert, the plan, the checks and the "
-            "staging run one after another:\n\n"
+            "ledger write, and the next batch reaches `etl_raw` and is checked meanwhile, so "
+            "the column sums to more than the load took; the rejects, the staging, the "
+            "new-doses check (`SELECT`) and the ledger insert run one after another:\n\n"
             "| statement | runs | seconds |\n|---|---:|---:|\n"
             + "\n".join(
                 f"| `{label}` | {len(times)} | {sum(times):.2f} |" for label, times in ranked[:10]
