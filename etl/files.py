@@ -55,6 +55,9 @@ FILE_COLUMNS = [
 #: /usr/bin/time-style rusage around etl.files.load_file; most of the difference is parts
 #: merged during the load), at about 1.2 GiB more peak memory.
 BATCH_ROWS = 1_000_000
+#: The two tables a batch's checked rows alternate between (schema 0011, 0018): one batch
+#: is written from one while the next is checked into the other.
+CHECKED = ("etl_checked", "etl_checked_next")
 SUFFIXES = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".parquet": "parquet"}
 
 
@@ -254,8 +257,8 @@ def load_batches(
     Pipelined on two cores: while this batch is written, the next one is taken from
     `batches`, put into ``etl_raw`` (free once this batch is checked) and checked into the
     other of the `CHECKED` tables, so reading the source, handing rows to the engine, the
-    checks and the ledger write overlap. An error taking the
-    next batch is raised only after this one is yielded, so every batch before it commits."""
+    checks and the ledger write overlap. An error taking the next batch is raised only after
+    this one is yielded, so every batch before it commits."""
     upcoming = iter(batches)
     current = next(upcoming, None)
     if current is None:
@@ -266,7 +269,7 @@ def load_batches(
     while current is not None:
         other = CHECKED[1] if checked is None or checked.table == CHECKED[0] else CHECKED[0]
         taken = _Prefetch(upcoming, partial(check_raw, warehouse, source, key=key, table=other))
-        counts = write_checked(warehouse, checked, source, key, beside=taken)
+        counts = write_checked(warehouse, checked, source, beside=taken)
         yield current, counts
         if taken.failure is not None:
             raise taken.failure
@@ -299,11 +302,6 @@ def clear_scratch(warehouse: Warehouse) -> None:
         warehouse.command(f"TRUNCATE TABLE {{db:Identifier}}.{scratch}")
 
 
-#: The two tables a batch's checked rows alternate between (schema 0011, 0018): one batch
-#: is written from one while the next is checked into the other.
-CHECKED = ("etl_checked", "etl_checked_next")
-
-
 @dataclass(frozen=True)
 class Checked:
     """A batch checked into one of `CHECKED`: its rows, and its name (source, range and a
@@ -327,7 +325,7 @@ def load_raw(
     rejected, reasons). `beside` runs on another thread once ``etl_raw`` is free again (the
     batch is checked), while the batch is written; it has finished when this returns."""
     checked = check_raw(warehouse, source, start, end, key, CHECKED[0])
-    return write_checked(warehouse, checked, source, key, beside)
+    return write_checked(warehouse, checked, source, beside)
 
 
 def check_raw(
@@ -353,7 +351,6 @@ def write_checked(
     warehouse: Warehouse,
     checked: Checked | None,
     source: str,
-    key: tuple[int, int],
     beside: Callable[[], None] | None = None,
 ) -> tuple[int, int, dict[str, int]]:
     """Write a checked batch (rejects, identities, dose states) and empty its table; returns

@@ -267,8 +267,9 @@ def _registry_raw(
 
 #: Dose rows per batch when the warehouse pulls the registry's dose feed itself (PostgreSQL
 #: into embedded chDB): no row passes through Python, and fewer, larger batches cost less per
-#: row (`python -m bench.etl_stream --scale 0.01`, ad hoc: 181,527 dose rows/s in batches of
-#: 1,000,000, 141,600 in batches of 200,000).
+#: row (`python -m bench.etl_stream --scale 0.01`, ad hoc, one run each: 181,527 dose rows/s
+#: in batches of 1,000,000, 141,600 in batches of 200,000; runs of the same code here differ
+#: by up to a fifth).
 PULL_ROWS = 1_000_000
 #: Rows per batch read through Python (SQLite, or a registry the warehouse cannot reach; in
 #: batches of 1,000,000 the SQLite stream was slower, 77,266 against 90,952 dose rows/s),
