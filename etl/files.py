@@ -216,7 +216,8 @@ def load_batch(
     the given `positions`, e.g. change sequence numbers); returns (loaded, rejected, reasons)."""
     clear_scratch(warehouse)
     insert_raw(warehouse, table, source, start, positions)
-    return load_raw(warehouse, source, start, start + table.num_rows, key)
+    checked = check_raw(warehouse, source, start, start + table.num_rows, key, CHECKED[0])
+    return write_checked(warehouse, checked, source)
 
 
 def insert_raw(
@@ -310,22 +311,6 @@ class Checked:
     rows: int
     batch: str
     table: str
-
-
-def load_raw(
-    warehouse: Warehouse,
-    source: str,
-    start: int,
-    end: int,
-    key: tuple[int, int],
-    beside: Callable[[], None] | None = None,
-) -> tuple[int, int, dict[str, int]]:
-    """Load the batch waiting in ``etl_raw`` (positions after `start` up to `end` of
-    `source`, filled by `load_batch` or pulled by the registry stream); returns (loaded,
-    rejected, reasons). `beside` runs on another thread once ``etl_raw`` is free again (the
-    batch is checked), while the batch is written; it has finished when this returns."""
-    checked = check_raw(warehouse, source, start, end, key, CHECKED[0])
-    return write_checked(warehouse, checked, source, beside)
 
 
 def check_raw(
@@ -432,7 +417,7 @@ def commit_checkpoint(
         "{rejected:UInt64}, {seconds:Float64})",
         {"source": source, "position": position, "token": token, "read": read,
          "loaded": loaded, "rejected": rejected, "seconds": seconds},
-        dedup_token=_attempt(token),  # see load_raw; a committed batch is never replayed
+        dedup_token=_attempt(token),  # see write_checked; a committed batch is never replayed
     )  # fmt: skip
 
 

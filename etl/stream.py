@@ -117,16 +117,17 @@ def registry_batches(engine: Engine, after: int, rows: int) -> Iterator[tuple[li
 
 T = TypeVar("T")
 
-#: Read the registry's next batch on its own thread while this one loads (the Python path:
-#: SQLite, or a registry the warehouse cannot reach). `python -m bench.etl_stream` times
-#: SQLite both ways in one run.
+#: Read the registry on a thread of its own, one batch further ahead (the Python path:
+#: SQLite, or a registry the warehouse cannot reach). Without it the next batch is still read
+#: beside this one's write (`etl.files.load_batches`), but only once this one is checked.
+#: `python -m bench.etl_stream` times SQLite both ways in one run.
 READ_AHEAD = True
 
 
 def prefetched(batches: Iterator[T], depth: int = 1) -> Iterator[T]:
     """`batches`, produced on a thread of their own up to `depth` ahead: the registry read
-    of the next batch (Python and SQLite) overlaps the warehouse load of this one (chDB
-    releases the interpreter while it works). The producer's error is raised here, in
+    (Python and SQLite) runs beside everything the warehouse does (chDB releases the
+    interpreter while it works). The producer's error is raised here, in
     order; if the consumer stops early, the producer stops and closes `batches`."""
     ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()

@@ -360,7 +360,7 @@ def test_a_file_unreadable_part_way_keeps_the_batches_before_it(
     loaded: Warehouse, tmp_path: Path
 ) -> None:
     """The batch after the last good one fails while the one before is written: that one is
-    still committed before the error is raised, and a fixed file resumes after it."""
+    still committed before the error is raised."""
     path = tmp_path / "broken.ndjson"
     good = [json.dumps(row(f"N{i}"), ensure_ascii=False) for i in range(1, 5)]
     path.write_text("\n".join([*good, "{not json"]) + "\n", encoding="utf-8")
