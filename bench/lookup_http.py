@@ -128,11 +128,13 @@ def _citizens(job: tuple[int, int, int, int, int, float, int]) -> dict[str, Any]
             finally:
                 connection.close()
 
+    cpu_started = time.process_time()
     pool = [threading.Thread(target=citizen) for _ in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
+    results["cpu"] = time.process_time() - cpu_started
     return results
 
 
@@ -197,7 +199,8 @@ def main() -> None:
           f"{len(failed)} failed {sorted(set(failed))[:3]}")  # fmt: skip
     print(f"whole lookup p50 {percentile(whole, 0.5):.0f} ms p99 {percentile(whole, 0.99):.0f} ms; "
           f"confirm p50 {percentile(confirm, 0.5):.1f} ms p99 {percentile(confirm, 0.99):.1f} ms; "
-          f"server CPU {cpu / max(done, 1) * 1000:.1f} ms per lookup")  # fmt: skip
+          f"server CPU {cpu / max(done, 1) * 1000:.1f} ms per lookup, clients "
+          f"{sum(p['cpu'] for p in parts) / max(done, 1) * 1000:.1f} ms")  # fmt: skip
     load = os.getloadavg()[0]
     body = "\n".join(
         [

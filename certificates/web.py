@@ -16,8 +16,8 @@
   (`certificates.issue.card`), or 401 ``{"error": "code_rejected"}`` for every failure.
 
   Rate limits (Flask-Limiter; storage in Redis when ``VAX_CACHE_URL`` is ``redis://…``,
-  else in process): per client address and per citizen ID (a keyed hash, never the ID) →
-  429 with ``Retry-After``. Details travel only in POST bodies; every answer carries
+  else in process, `certificates.limits_memory`): per client address and per citizen ID
+  (a keyed hash, never the ID) → 429 with ``Retry-After``. Details travel only in POST bodies; every answer carries
   ``Cache-Control: no-store``; nothing about the person is logged.
 * in embedded mode, the demo SMS outbox at ``GET /certificate/demo-sms``.
 """
@@ -39,7 +39,7 @@ import flask
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
-from certificates import issue, keys, pdf, verify
+from certificates import issue, keys, limits_memory, pdf, verify
 from certificates import lookup as citizen_lookup
 from certificates.keys import SigningKey
 from certificates.trust import TrustList
@@ -252,7 +252,7 @@ def register_certificates(server: flask.Flask) -> None:
         app=server,
         default_limits=[],
         headers_enabled=True,
-        storage_uri=redis_url or "memory://",
+        storage_uri=redis_url or f"{limits_memory.SCHEME}://",
         key_prefix="vax-certificates",
         on_breach=_rate_limited,
     )

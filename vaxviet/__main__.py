@@ -93,6 +93,9 @@ def serve(args: argparse.Namespace) -> int:
             port=port,
             threads=threads,
             connection_limit=max(100, 4 * threads),
+            # poll(), not select(): select() fails outright on a descriptor numbered
+            # 1024 or more, and chDB's open files push connections past that under load
+            asyncore_use_poll=True,
             ident="vaxviet",
         )
     finally:

@@ -163,3 +163,32 @@ def test_a_failing_etl_worker_makes_health_degraded(warehouse: Warehouse, tmp_pa
     finally:
         worker.stop()
     assert not worker.status()["running"]
+
+
+def test_serve_keeps_answering_with_over_a_thousand_connections_open(tmp_path: Path) -> None:
+    """Waitress watched its sockets with select() unless told otherwise, and select() fails
+    on a descriptor numbered 1024 or more: with chDB's open files beside them, a crowd of
+    connections made the whole server exit ("filedescriptor out of range in select()").
+    1,100 idle connections push the descriptors past that; the server must stay up."""
+    import resource
+    import socket
+
+    from tests.integration.conftest import serve_process
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:  # the server's own limit is inherited from this process
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    settings = {"VAX_ETL_WORKER": "off", "VAX_WEB_THREADS": "300"}  # accepts up to 1,200
+    with serve_process(tmp_path, settings) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        crowd = []
+        try:
+            for _ in range(1100):
+                crowd.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(2)  # the server accepts them all and watches them
+            status, body = get(f"{base}/healthz")
+            assert status == 200, body[:300]
+        finally:
+            for connection in crowd:
+                connection.close()
+        assert get(f"{base}/healthz")[0] == 200

@@ -93,14 +93,17 @@ def test_batches_are_capped() -> None:
     assert len(fetch.statements) == 4
 
 
-def test_many_threads_all_answered() -> None:
+@pytest.mark.parametrize(("max_running", "max_batch"), [(1, 64), (1, 3), (2, 5), (3, 1)])
+def test_many_threads_all_answered(max_running: int, max_batch: int) -> None:
     fetch = Slow()
     fetch.release.set()
-    reads = Coalesced(fetch, lambda: "missing")
-    with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(reads.get, range(1, 2001)))
-    assert answers == ["missing" if k % 10 == 0 else f"value {k}" for k in range(1, 2001)]
-    assert reads.keys == 2000 and reads.statements <= 2000
+    reads = Coalesced(fetch, lambda: "missing", max_running=max_running, max_batch=max_batch)
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(pool.map(reads.get, range(1, 4001)))
+    assert answers == ["missing" if k % 10 == 0 else f"value {k}" for k in range(1, 4001)]
+    assert reads.keys == 4000 and reads.statements <= 4000
+    assert all(len(keys) <= max_batch for keys in fetch.statements)
+    assert reads._running == 0 and not reads._queue  # every slot given back
 
 
 def test_limits_are_checked() -> None:
