@@ -4,9 +4,9 @@
    typed. It always answers with a fresh opaque request token, whether or not a person
    matches: the caller cannot tell "no such person" from "details do not match". Only on a
    match is a 6-digit code sent, through the pluggable `SmsSender`, to the typed phone
-   (whose keyed hash must equal the one on record). Sending happens on a background thread
-   so the answer's timing does not depend on it; the web layer also pads every answer to a
-   fixed floor.
+   (whose keyed hash must equal the one on record). Sending happens on background threads
+   (up to `senders` codes at once, each waiting on its gateway call) so the answer's timing
+   does not depend on it; the web layer also pads every answer to a fixed floor.
 2. `Lookup.confirm` takes the token and the code: at most `max_attempts` tries, valid for
    5 minutes, single-use (the challenge is deleted on success, and a store that loses the
    delete race refuses). It returns the citizen key, never the details typed.
@@ -34,7 +34,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MIN_CODE_LIFE_SECONDS = 60
 CODE_TTL_SECONDS = 300
 MAX_ATTEMPTS = 5
+#: codes sent at once at most (each waits on the SMS gateway; VAX_SMS_WORKERS)
+SENDERS = 32
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 
 
@@ -231,6 +233,7 @@ class Lookup:
         store: ChallengeStore,
         clock: Callable[[], float] = time.time,
         max_attempts: int = MAX_ATTEMPTS,
+        senders: int = SENDERS,
     ) -> None:
         self.warehouse = warehouse
         self.pseudonym_key = pseudonym_key
@@ -239,7 +242,11 @@ class Lookup:
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
-        self._sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms")
+        # one thread per code in flight: a gateway call waits on the network, and one at a
+        # time (at 0.2 s a call) would send 5 codes a second while lookups ask for 200
+        self._sending = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="sms")
+        self._queued: set[Future[bool]] = set()
+        self._counting = threading.Lock()
         #: codes the sender took so far
         self.sent = 0
 
@@ -274,8 +281,15 @@ class Lookup:
         )
         if matches:
             message = f"VaxViet: ma xac nhan giay chung nhan tiem chung {code} (hieu luc 5 phut)"
-            self._sending.submit(self._deliver, details.phone, message, expires_at)
+            self._queue(details.phone, message, expires_at)
         return token
+
+    def _queue(self, phone: str, message: str, expires_at: float) -> None:
+        """Hand one code to the sending threads."""
+        queued = self._sending.submit(self._deliver, phone, message, expires_at)
+        with self._counting:
+            self._queued.add(queued)
+        queued.add_done_callback(self._sent_or_dropped)
 
     def _deliver(self, phone: str, message: str, expires_at: float) -> bool:
         """Send one code from the queue, unless it would arrive with under a minute left
@@ -289,8 +303,13 @@ class Lookup:
         except Exception as error:  # the queue must go on; only the kind is logged
             log.warning("a one-time code was not delivered by SMS: %s", type(error).__name__)
             return False
-        self.sent += 1  # one sending thread: no lock needed
+        with self._counting:
+            self.sent += 1
         return True
+
+    def _sent_or_dropped(self, done: Future[bool]) -> None:
+        with self._counting:
+            self._queued.discard(done)
 
     def confirm(self, token: str, code: str) -> str | None:
         """The citizen key for a right code within its time and attempts, once; else None."""
@@ -306,5 +325,7 @@ class Lookup:
         return challenge.citizen_key if self.store.consume(token) else None
 
     def wait_for_sending(self) -> None:
-        """Block until queued messages are sent (tests, shutdown)."""
-        self._sending.submit(lambda: None).result()
+        """Block until the messages queued so far are sent or dropped (tests, shutdown)."""
+        with self._counting:
+            queued = list(self._queued)
+        wait(queued)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,31 @@ def test_the_memory_store_drops_expired_challenges_as_it_goes() -> None:
     store.put("t5", lookup.Challenge("k", "h", expires_at=now[0] + 300))
     assert list(store._items) == ["t2", "t3", "t4", "t5"]
     assert store.attempt("t2") is not None and store.attempt("t0") is None
+
+
+class AtOnce:
+    """A gateway that answers only when `together` sends are in flight at the same time."""
+
+    def __init__(self, together: int) -> None:
+        self.barrier = threading.Barrier(together, timeout=10)
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def send(self, phone: str, message: str) -> None:
+        self.barrier.wait()  # BrokenBarrierError if the codes went out one at a time
+        with self.lock:
+            self.sent.append(phone)
+
+
+def test_codes_go_out_side_by_side_and_waiting_covers_them_all() -> None:
+    """A slow gateway must not queue every code behind the one it is answering: with four
+    senders, four codes are in flight at once (the gateway stand-in waits for four), and
+    `wait_for_sending` returns only once every one of them is through."""
+    sender = AtOnce(4)
+    service = lookup.Lookup(None, b"k" * 32, sender, lookup.MemoryChallengeStore(), senders=4)  # type: ignore[arg-type]
+    expires = service.clock() + lookup.CODE_TTL_SECONDS
+    for n in range(8):
+        service._queue(f"09876543{n:02d}", "code", expires)
+    service.wait_for_sending()
+    assert sorted(sender.sent) == [f"09876543{n:02d}" for n in range(8)]
+    assert service.sent == 8 and not service._queued
