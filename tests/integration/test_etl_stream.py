@@ -99,3 +99,37 @@ def test_stream_follows_the_registry(warehouse: Warehouse, registry_dsn: str) ->
         )
         == counts
     )
+
+
+def test_registry_batches_hold_every_changed_row_as_file_drop_text(registry_dsn: str) -> None:
+    """The Python read of the registry (SQLite always; PostgreSQL when the warehouse cannot
+    pull it): every dose changed after the checkpoint, in change order, in batches of the
+    asked size, each field the statement's value as text, times as UTC instants."""
+    from etl.files import FILE_COLUMNS
+    from etl.stream import registry_batches
+    from warehouse.sqlfiles import sql_beside
+
+    engine = make_engine(registry_dsn)
+    migrate(engine)
+    seed(engine, SeedOptions(scale=0.0003, until=date(2021, 5, 31), seed=4, error_rate=0.05))
+    import etl.stream
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(sql_beside(etl.stream.__file__, "registry_doses.sql")), {"after": 0}
+        ).fetchall()
+    after = int(rows[len(rows) // 3][-1])
+    expected = [row for row in rows if int(row[-1]) > after]
+    batches = list(registry_batches(engine, after, 97))
+    assert [len(seqs) for seqs, _ in batches[:-1]] == [97] * (len(batches) - 1)
+    sequences = [seq for seqs, _ in batches for seq in seqs]
+    assert sequences == [int(row[-1]) for row in expected]
+    table = pd.concat([batch.to_pandas() for _, batch in batches], ignore_index=True)
+    assert list(table.columns) == list(FILE_COLUMNS)
+    for n, name in enumerate(FILE_COLUMNS):
+        column = table[name].tolist()
+        wanted = [row[n] for row in expected]
+        if name == "administered_at":  # an instant: compare as one
+            assert pd.to_datetime(column, utc=True).equals(pd.to_datetime(wanted, utc=True))
+        else:
+            assert column == [None if v is None else str(v) for v in wanted], name
