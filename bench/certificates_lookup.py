@@ -231,7 +231,7 @@ def main() -> None:
         person = pool[(thread * 7919 + n) % len(pool)]
         lookup_once(service, signing, person, key_of[person])
 
-    # 1, 2 and --clients threads, side by side: what concurrency adds in this process
+    # 1, 2, 16 and --clients threads, side by side: what concurrency adds in this process
     rates, shared = {}, {}
     for threads in dict.fromkeys((1, 2, 16, args.clients)):
         before = {

@@ -16,9 +16,9 @@ and without it (the next batch then read only beside this one's write). Target (
 The default scale, 0.03, makes 4.46 M dose rows: five of the warehouse's pulls of 1 M, so
 the figure is the pipelined rate of a catch-up. At 0.01 (1.49 M rows, two pulls) the
 second batch has nothing to overlap with: the same pulls printed 157,375 rows/s from
-PostgreSQL at 0.01 and 214,751, 208,216 and 199,497 at 0.03; 500,000-row pulls did better at 0.01
-(219,461) and worse at 0.03 (192,968). Single runs each, on a machine whose runs of the
-same code differ by up to a fifth.
+PostgreSQL at 0.01 and 214,751, 208,216 and 199,497 at 0.03; 500,000-row pulls did better
+at 0.01 (219,461) and worse at 0.03 (192,968). Single runs each, on a machine whose runs
+of the same code differ by up to a fifth.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@
 
   Rate limits (Flask-Limiter; storage in Redis when ``VAX_CACHE_URL`` is ``redis://…``,
   else in process, `certificates.limits_memory`): per client address and per citizen ID
-  (a keyed hash, never the ID) → 429 with ``Retry-After``. Details travel only in POST bodies; every answer carries
-  ``Cache-Control: no-store``; nothing about the person is logged.
+  (a keyed hash, never the ID) → 429 with ``Retry-After``. Details travel only in POST
+  bodies; every answer carries ``Cache-Control: no-store``; nothing about the person is
+  logged.
 * in embedded mode, the demo SMS outbox at ``GET /certificate/demo-sms``.
 """
 

@@ -9,13 +9,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from etl import stream
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.files import FILE_COLUMNS, refresh_reference
 from etl.stream import stream_once
 from registry.db import make_engine, migrate
 from registry.live import run_live
 from registry.simulator import SeedOptions, seed
 from warehouse.client import Warehouse
+from warehouse.sqlfiles import sql_beside
 
 pytestmark = pytest.mark.integration
 
@@ -105,22 +107,16 @@ def test_registry_batches_hold_every_changed_row_as_file_drop_text(registry_dsn:
     """The Python read of the registry (SQLite always; PostgreSQL when the warehouse cannot
     pull it): every dose changed after the checkpoint, in change order, in batches of the
     asked size, each field the statement's value as text, times as UTC instants."""
-    from etl.files import FILE_COLUMNS
-    from etl.stream import registry_batches
-    from warehouse.sqlfiles import sql_beside
-
     engine = make_engine(registry_dsn)
     migrate(engine)
     seed(engine, SeedOptions(scale=0.0003, until=date(2021, 5, 31), seed=4, error_rate=0.05))
-    import etl.stream
-
     with engine.connect() as connection:
         rows = connection.execute(
-            text(sql_beside(etl.stream.__file__, "registry_doses.sql")), {"after": 0}
+            text(sql_beside(stream.__file__, "registry_doses.sql")), {"after": 0}
         ).fetchall()
     after = int(rows[len(rows) // 3][-1])
     expected = [row for row in rows if int(row[-1]) > after]
-    batches = list(registry_batches(engine, after, 97))
+    batches = list(stream.registry_batches(engine, after, 97))
     assert [len(seqs) for seqs, _ in batches[:-1]] == [97] * (len(batches) - 1)
     sequences = [seq for seqs, _ in batches for seq in seqs]
     assert sequences == [int(row[-1]) for row in expected]
