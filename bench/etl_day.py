@@ -1,6 +1,6 @@
 """A national day in one file drop, loaded by the code behind `python -m etl load`.
 
-    python -m bench.etl_day [--doses 25000000] [--batch-rows 1000000]
+    python -m bench.etl_day [--doses 25000000] [--batch-rows 1000000] [--default-merges]
 
 Writes one day's doses (2021-09-18, a day of the real campaign) as Parquet, chunk by chunk
 so that writing it needs little memory: every dose in one of the 63 provinces in proportion
@@ -8,7 +8,9 @@ to its adult population, at one of 10,000 sites, between 07:00 and 19:00 local t
 dose per person, CCCDs consistent with each person's sex and year of birth. Then times
 `etl.files.load_file` on it into a fresh embedded chDB (after a warm-up load of one batch
 into another database: the process's first load pays one-off costs), with the process's CPU
-time and its peak memory, and checks that coverage_daily counts every dose.
+time and its peak memory, and checks that coverage_daily counts every dose. With
+`--default-merges` it first loads the same file with ClickHouse's default merge width on the
+tables schema 0019 widens, side by side in the same run.
 
 Targets (issue 4): the largest national day on record (25 M doses) in under a minute, and
 memory bounded by the batch size, not by the input: run it at two sizes and compare the
@@ -29,9 +31,9 @@ import pyarrow.parquet as pq
 
 from bench.report import cpu_seconds, peak_rss_mib, write_section
 from etl.__main__ import reference_codes
-from etl.files import BATCH_ROWS, load_file, refresh_reference
+from etl.files import BATCH_ROWS, LoadReport, load_file, refresh_reference
 from geo.provinces import load_provinces
-from warehouse.client import connect
+from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
 
 KEY = bytes(range(32))
@@ -95,11 +97,44 @@ def write_day(path: Path, doses: int) -> None:
         writer.close()
 
 
+#: The tables whose merge width schema 0019 widens, and ClickHouse's default it replaces.
+WIDER_MERGES = ("dose_ledger", "dose_visits", "citizen_identity")
+DEFAULT_MERGE_BASE = 5
+
+
+def load_day(
+    root: Warehouse, name: str, path: Path, batch_rows: int, default_merges: bool
+) -> tuple[LoadReport, float]:
+    """Load the day into a fresh database `name`; returns (report, CPU-s)."""
+    warehouse = dataclasses.replace(root, database=name)
+    migrate(warehouse)
+    refresh_reference(warehouse, *reference_codes())
+    if default_merges:  # the peer: schema 0019 undone
+        for table in WIDER_MERGES:
+            warehouse.command(
+                f"ALTER TABLE {{db:Identifier}}.{table} "
+                f"MODIFY SETTING merge_selector_base = {DEFAULT_MERGE_BASE}"
+            )
+    before_cpu = cpu_seconds()
+    report = load_file(warehouse, path, KEY, batch_rows)
+    cpu = cpu_seconds() - before_cpu
+    counted = warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")
+    assert report.loaded == report.read == counted, (report.summary(), counted)
+    return report, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--doses", type=int, default=25_000_000)
     parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
+    parser.add_argument(
+        "--default-merges",
+        action="store_true",
+        help="first load the day with ClickHouse's default merge width (schema 0019 undone), "
+        "side by side",
+    )
     args = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "day.parquet"
         started = time.perf_counter()
@@ -112,28 +147,30 @@ def main() -> None:
         small = Path(directory) / "warm.parquet"
         pq.write_table(pq.ParquetFile(path).read_row_group(0), small)
         load_file(warm, small, KEY, args.batch_rows)
-        warehouse = dataclasses.replace(root, database="day")
-        migrate(warehouse)
-        refresh_reference(warehouse, *reference_codes())
-        before_rss, before_cpu = peak_rss_mib(), cpu_seconds()
-        report = load_file(warehouse, path, KEY, args.batch_rows)
-        cpu = cpu_seconds() - before_cpu
-        counted = warehouse.scalar("SELECT sum(doses) FROM {db:Identifier}.coverage_daily")
-        assert report.loaded == args.doses == counted, (report.summary(), counted)
+        before_rss = peak_rss_mib()
+        runs = (
+            [("default merge width (merge_selector_base 5)", True)] if args.default_merges else []
+        )
+        runs.append(("as shipped (schema 0019: merge_selector_base 20)", False))
+        for index, (label, default_merges) in enumerate(runs):
+            report, cpu = load_day(root, f"day_{index}", path, args.batch_rows, default_merges)
+            rows.append((label, report.seconds, cpu, peak_rss_mib()))
+            print(f"{label}: {report.seconds:.1f} s, {cpu:.1f} CPU-s", flush=True)
+            root.command(f"DROP DATABASE day_{index} SYNC")  # and its background merges
         size = path.stat().st_size / 2**20
         root.close()
-    rate = args.doses / report.seconds
+    table = "\n".join(
+        f"| {label} | {seconds:.1f} | {args.doses / seconds:,.0f} | {cpu:.1f} | {peak:,.0f} MiB |"
+        for label, seconds, cpu, peak in rows
+    )
     body = (
         f"One national day, {args.doses:,} doses (63 provinces by adult population, "
         f"{SITES:,} sites, 07:00-19:00), one Parquet file of {size:,.0f} MiB, loaded by "
         f"`etl.files.load_file` in batches of {args.batch_rows:,} into embedded chDB.\n\n"
-        "| measure | result |\n|---|---|\n"
-        f"| seconds | {report.seconds:.1f} |\n"
-        f"| rows/s | {rate:,.0f} |\n"
-        f"| CPU-s (the process, all threads) | {cpu:.1f} |\n"
-        f"| peak memory of the process before the load (warm-up included) | "
-        f"{before_rss:,.0f} MiB |\n"
-        f"| peak memory of the process after the load | {peak_rss_mib():,.0f} MiB |\n\n"
+        "| load | seconds | rows/s | CPU-s (the process, all threads) | peak memory of the "
+        "process after it |\n|---|---:|---:|---:|---:|\n"
+        f"{table}\n\n"
+        f"Peak memory of the process before the loads (warm-up included): {before_rss:,.0f} MiB. "
         "Target (issue 4): 25,000,000 doses in under 60 s (≥ 416,667 rows/s)."
     )
     print(body)

@@ -689,3 +689,34 @@ def test_compaction_merges_the_citizen_index_and_changes_no_answer(warehouse: Wa
     compactor = Compactor(dataclasses.replace(warehouse, database="no_such_db"), 2)
     compactor.run_once()  # a failure is kept and logged, not raised
     assert compactor.runs == 1 and "no_such_db" in compactor.last_error
+
+
+def test_the_per_dose_tables_merge_in_wider_steps(warehouse: Warehouse) -> None:
+    """Schema 0019: eight equal parts of the ledger and of dose_visits stay eight parts (they
+    wait for about 20), while citizen_doses, at ClickHouse's default, merges its eight."""
+    import time
+
+    people = [f"{n:032x}" for n in range(1, 4)]
+    for batch in range(8):
+        write_states(
+            warehouse,
+            states(*(dose(f"w{batch}-{n}", citizen_key=key) for n, key in enumerate(people))),
+            f"batch-{batch}",
+        )
+
+    def parts() -> dict[str, int]:
+        return dict(
+            warehouse.rows(
+                "SELECT table, count() FROM system.parts WHERE database = {db:String} "
+                "AND table IN ('dose_ledger', 'dose_visits', 'citizen_doses') AND active "
+                "GROUP BY table",
+                {"db": warehouse.database},
+            )
+        )
+
+    deadline = time.monotonic() + 60
+    while parts()["citizen_doses"] == 8 and time.monotonic() < deadline:
+        time.sleep(0.2)  # merges run in the background
+    assert parts()["citizen_doses"] < 8  # the default merged meanwhile
+    assert parts()["dose_ledger"] == parts()["dose_visits"] == 8
+    assert len(current(warehouse)) == 24
