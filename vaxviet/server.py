@@ -8,12 +8,11 @@ from __future__ import annotations
 import flask
 
 from vaxviet.services import Services, current_services
-from warehouse.status import warehouse_status
 
 
 def healthz() -> flask.Response:
     services = current_services()
-    document = warehouse_status(services.warehouse, services.warehouse_error)
+    document = services.warehouse_health()
     if services.worker is not None:
         worker = services.worker.status()
         document["etl_worker"] = worker

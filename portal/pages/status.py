@@ -11,7 +11,6 @@ import dash
 from dash import html
 
 from vaxviet.services import current_services
-from warehouse.status import warehouse_status
 
 dash.register_page(__name__, path="/status", title="VaxViet — trạng thái / status", name="Status")
 
@@ -58,4 +57,4 @@ def status_view(document: dict[str, Any]) -> html.Div:
 
 def layout(**_query: str) -> html.Div:
     services = current_services()
-    return status_view(warehouse_status(services.warehouse, services.warehouse_error))
+    return status_view(services.warehouse_health())

@@ -17,7 +17,7 @@ from tests.integration.conftest import get
 from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
-from warehouse.client import Warehouse
+from warehouse.client import Warehouse, observe_statements
 from warehouse.migrate import latest_version
 
 pytestmark = pytest.mark.integration
@@ -56,6 +56,38 @@ def test_data_version_moves_with_each_etl_commit(server: flask.Flask, warehouse:
     )
     second = client.get("/healthz").get_json()["data_version"]
     assert first != "0" and second != first
+
+
+def test_health_checks_arriving_together_share_one_warehouse_read(server: flask.Flask) -> None:
+    """/healthz answers anyone: sixteen requests at once cost the warehouse two status reads
+    (the first request's, and one for every request that arrived while it ran), not 16."""
+    import threading
+
+    one: list[str] = []
+    with observe_statements(lambda sql, seconds: one.append(sql)):
+        assert server.test_client().get("/healthz").status_code == 200
+    statements: list[str] = []
+    first = threading.Event()
+
+    def observe(sql: str, seconds: float) -> None:
+        statements.append(sql)
+        if not first.is_set():
+            first.set()
+            time.sleep(0.5)  # hold the first read while the other requests arrive
+
+    answers: list[int] = []
+
+    def check() -> None:
+        answers.append(server.test_client().get("/healthz").status_code)
+
+    threads = [threading.Thread(target=check) for _ in range(16)]
+    with observe_statements(observe):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [200] * 16
+    assert len(statements) <= 2 * len(one)  # one request alone: len(one) statements
 
 
 def test_status_page_shows_the_warehouse(server: flask.Flask) -> None:
