@@ -15,7 +15,7 @@ size on disk, and checks that coverage_daily counts every dose.
 
 Target (issue 4): the whole campaign (≈ 266 M doses) in under 10 minutes (≥ 443,334 rows/s).
 The warehouse takes about 250 bytes of disk per dose while it loads (31.4 GiB at 133 M doses,
-before RocksDB and the merges compact it), so the whole campaign needs about 65 GiB: more
+before RocksDB and the merges compact it), so the whole campaign needs about 63 GiB: more
 than the 2-core test machine had free, where it ran at half size (`--doses 133000000
 --people 45000000`). `--dir` keeps the warehouse (default: a temporary directory, deleted
 at the end).
@@ -132,7 +132,7 @@ def main() -> None:
     )
     print(body)
     write_section(
-        f"The whole campaign from file drops ({args.doses:,} doses)", "bench.etl_campaign", body
+        f"The campaign from file drops ({args.doses:,} doses)", "bench.etl_campaign", body
     )
 
 

@@ -97,8 +97,7 @@ def write_day(path: Path, doses: int) -> None:
         writer.close()
 
 
-#: The tables whose merge width schema 0019 widens, and ClickHouse's default it replaces.
-WIDER_MERGES = ("dose_ledger", "dose_visits", "citizen_identity")
+#: ClickHouse's default merge width, which schema 0019 widens for some tables
 DEFAULT_MERGE_BASE = 5
 
 
@@ -109,8 +108,17 @@ def load_day(
     warehouse = dataclasses.replace(root, database=name)
     migrate(warehouse)
     refresh_reference(warehouse, *reference_codes())
-    if default_merges:  # the peer: schema 0019 undone
-        for table in WIDER_MERGES:
+    if default_merges:  # the peer: schema 0019 undone on the tables it widened
+        widened = [
+            str(name)
+            for (name,) in warehouse.rows(
+                "SELECT name FROM system.tables WHERE database = {db:String} "
+                "AND position(create_table_query, 'merge_selector_base') > 0",
+                {"db": warehouse.database},
+            )
+        ]
+        assert widened, "no table with a merge width of its own"
+        for table in widened:
             warehouse.command(
                 f"ALTER TABLE {{db:Identifier}}.{table} "
                 f"MODIFY SETTING merge_selector_base = {DEFAULT_MERGE_BASE}"
@@ -154,6 +162,7 @@ def main() -> None:
         runs.append(("as shipped (schema 0019: merge_selector_base 20)", False))
         for index, (label, default_merges) in enumerate(runs):
             report, cpu = load_day(root, f"day_{index}", path, args.batch_rows, default_merges)
+            assert report.read == args.doses, report.summary()
             rows.append((label, report.seconds, cpu, peak_rss_mib()))
             print(f"{label}: {report.seconds:.1f} s, {cpu:.1f} CPU-s", flush=True)
             root.command(f"DROP DATABASE day_{index} SYNC")  # and its background merges
