@@ -51,6 +51,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from registry import calibration, people
 from registry.bulk import BulkWriter
+from registry.sites import make_sites
 from registry.models import Base, Dose
 
 log = logging.getLogger(__name__)
@@ -168,35 +169,6 @@ class SeedReport:
 
 
 # -- reference data and sites -------------------------------------------------------------------
-
-
-def make_sites(rng: np.random.Generator) -> pd.DataFrame:
-    """The vaccination sites: the real number per province (2021-08-04 snapshot), imputed
-    where the snapshot's field was unfilled (`calibration.simulated_sites_per_province`)."""
-    codes = np.array(calibration.province_codes())
-    counts = calibration.simulated_sites_per_province()
-    province = np.repeat(codes, counts)
-    number = np.concatenate([np.arange(1, n + 1) for n in counts])
-    mobile = rng.random(len(province)) < 0.15
-    capacity = np.where(
-        mobile, rng.integers(80, 300, len(province)), rng.integers(150, 1200, len(province))
-    )
-    opens = np.where(
-        mobile, 7 * 60 + 30, rng.choice([6 * 60 + 30, 7 * 60, 7 * 60 + 30], len(province))
-    )
-    closes = np.where(mobile, 16 * 60 + 30, rng.choice([17 * 60, 19 * 60, 21 * 60], len(province)))
-    number_text = pd.Series(number).map("{:04d}".format)
-    return pd.DataFrame(
-        {
-            "site_id": pd.Series(province) + "-" + number_text,
-            "name": np.where(mobile, "Đội tiêm lưu động số ", "Điểm tiêm số ") + number_text,
-            "province_code": province,
-            "site_type": np.where(mobile, "mobile", "fixed"),
-            "daily_capacity": capacity.astype("int64"),
-            "opens_minute": opens.astype("int64"),
-            "closes_minute": closes.astype("int64"),
-        }
-    )
 
 
 def write_reference_data(writer: BulkWriter, sites: pd.DataFrame) -> None:
@@ -966,7 +938,7 @@ def seed(
     campaign = Campaign(
         rng=rng,
         rates=ErrorRates.scaled(options.error_rate),
-        sites=make_sites(rng),
+        sites=make_sites(rng, options.scale),
         vaccines=calibration.vaccines(),
     )
     targets = calibration.daily_targets(options.scale, options.until)
