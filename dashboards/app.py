@@ -35,7 +35,7 @@ import plotly.utils
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboards import auth, data
+from dashboards import auth, data, summary
 from dashboards.background import INLINE_SECONDS, Builds
 from dashboards.i18n import text
 from dashboards.names import province_names
@@ -383,6 +383,7 @@ def create_dashboards(server: flask.Flask) -> dash.Dash:
     server.add_url_rule(
         f"{auth.PREFIX}/export/<page>/<key>.csv", "internal_export", export, methods=["GET"]
     )
+    server.add_url_rule(summary.PATH, "internal_summary", summary.view, methods=["GET"])
     return app
 
 

@@ -2,9 +2,10 @@
 
 * One guard (:func:`_guard`, a ``before_request`` hook on the whole server) covers every
   path under ``/internal``: the Dash pages, its JSON (``_dash-layout``,
-  ``_dash-update-component``, …), its scripts and the CSV exports. An anonymous request gets
-  the login page (a redirect, for a page) or ``401`` (anything else), never data. Only the
-  login form itself is open.
+  ``_dash-update-component``, …), its scripts, the CSV exports and the JSON API under
+  ``/internal/api/``. An anonymous request gets the login page (a redirect, for a page) or
+  ``401`` (anything else, the API included), never data. Only the login form itself is
+  open.
 * A login lasts ``VAX_INTERNAL_SESSION_MINUTES`` from the moment of login (auto-refresh
   does not extend it); the user row is read again on every request, so a disabled user is
   out at once. Logout is a POST with the form's token.
@@ -38,6 +39,8 @@ PREFIX: Final = "/internal"
 LOGIN_PATH: Final = f"{PREFIX}/login"
 LOGOUT_PATH: Final = f"{PREFIX}/logout"
 HOME_PATH: Final = f"{PREFIX}/"
+#: the officials' JSON API (:mod:`dashboards.summary`): never redirected to the login page
+API_PREFIX: Final = f"{PREFIX}/api"
 ENGINE_KEY: Final = "vaxviet.dashboards.users"
 _LOGIN_AT: Final = "internal_login_at"
 #: failed logins allowed per user name and client address in `FAILURE_SECONDS`, then 429
@@ -131,7 +134,12 @@ def _guard() -> Response | tuple[dict[str, str], int] | None:
         _end_session()
     if current_user.is_authenticated:
         return None
-    wants_page = flask.request.method == "GET" and "/_dash-" not in path and "/export/" not in path
+    wants_page = (
+        flask.request.method == "GET"
+        and "/_dash-" not in path
+        and "/export/" not in path
+        and not path.startswith(f"{API_PREFIX}/")
+    )
     if wants_page:
         query = {"next": flask.request.full_path.rstrip("?")}
         lang = lang_of(flask.request.args.get("lang", "vi"))

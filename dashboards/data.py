@@ -116,6 +116,11 @@ def site_hours(warehouse: Warehouse, province: str, day: date, days: int = 1) ->
 
 
 @memoize_data
+def doses_between(warehouse: Warehouse, province: str, start: datetime, stop: datetime) -> int:
+    return queries.doses_between(warehouse, province, start, stop)
+
+
+@memoize_data
 def hour_totals(warehouse: Warehouse, province: str, day: date, days: int) -> pd.DataFrame:
     return queries.hour_totals(warehouse, province, *_span(day, days))
 
@@ -165,6 +170,13 @@ def stock_outs(warehouse: Warehouse, province: str, day: date, days: int) -> pd.
 @memoize_tables("stock_movements")
 def stock_wastage(warehouse: Warehouse, province: str, day: date, days: int) -> pd.DataFrame:
     return queries.stock_wastage(warehouse, province, *_span(day, days))
+
+
+@memoize_tables("stock_movements")
+def stock_site_products(
+    warehouse: Warehouse, province: str, day: date, days: int
+) -> tuple[int, int]:
+    return queries.stock_site_products(warehouse, province, *_span(day, days))
 
 
 @memoize_tables("stock_movements")

@@ -147,6 +147,15 @@ def site_totals(
     return SITE_TOTALS.run(warehouse, province=province, start=start, stop=stop)
 
 
+DOSES_BETWEEN: Final = Query("doses_between.sql", ("doses",), counts=("doses",))
+
+
+def doses_between(warehouse: Warehouse, province: str, start: datetime, stop: datetime) -> int:
+    """Live doses administered in [start, stop)."""
+    frame = DOSES_BETWEEN.run(warehouse, province=province, start=start, stop=stop)
+    return int(frame["doses"].sum())
+
+
 SITES: Final = Query(
     "sites.sql",
     ("site_id", "name", "province_code", "site_type", "daily_capacity",
@@ -279,6 +288,20 @@ def stock_wastage(
 ) -> pd.DataFrame:
     """Doses administered and wasted per province and product in [start, stop)."""
     return STOCK_WASTAGE.run(warehouse, province=province, start=start, stop=stop)
+
+
+STOCK_SITE_PRODUCTS: Final = Query(
+    "stock_site_products.sql", ("active", "stock_outs"), counts=("active", "stock_outs")
+)
+
+
+def stock_site_products(
+    warehouse: Warehouse, province: str, start: datetime, stop: datetime
+) -> tuple[int, int]:
+    """(site × product pairs with a stock movement in [start, stop), how many of them hold
+    no stock at `stop`)."""
+    frame = STOCK_SITE_PRODUCTS.run(warehouse, province=province, start=start, stop=stop)
+    return int(frame["active"].sum()), int(frame["stock_outs"].sum())
 
 
 UNBALANCED_TRANSFERS: Final = Query(
