@@ -20,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -259,5 +261,34 @@ class StockMovement(Base):
     )
 
 
+class RegistrySample(Base):
+    """The share of the country this registry stands for: one row in a simulated registry
+    (the seed's scale: 0.01 holds 1 % of the campaign's doses), none in a real one, whose
+    fraction is 1.0. Every denominator downstream is the population times this fraction
+    (``registry.sample``)."""
+
+    __tablename__ = "registry_sample"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    fraction: Mapped[float] = mapped_column(Double, nullable=False)
+    simulated: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    description: Mapped[str] = mapped_column(String(256), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    change_seq: Mapped[int] = change_seq_column()
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("fraction > 0 AND fraction <= 1", name="fraction"),
+    )
+
+
 #: Tables the ETL streams, in the order a consistent snapshot should be read.
-STREAMED_TABLES = ("citizens", "sites", "registrations", "checkins", "doses", "stock_movements")
+STREAMED_TABLES = (
+    "citizens",
+    "sites",
+    "registrations",
+    "checkins",
+    "doses",
+    "stock_movements",
+    "registry_sample",
+)

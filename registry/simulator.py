@@ -53,6 +53,7 @@ from registry import calibration, people
 from registry.bulk import BulkWriter
 from registry.sites import make_sites
 from registry.models import Base, Dose
+from registry.sample import record_sample, seeded_description
 
 log = logging.getLogger(__name__)
 
@@ -953,6 +954,7 @@ def seed(
             with connection.begin():
                 writer = BulkWriter(connection)
                 write_reference_data(writer, campaign.sites)
+                record_sample(connection, options.scale, seeded_description(options.scale))
                 _merge(counts, writer.counts)
             # Generation reads its queues on its own connection, which sees each step once
             # it is committed (a step never needs its own doses: it is shorter than any
