@@ -1,5 +1,7 @@
 """The registry's operational records, streamed beside the doses: vaccination sites, stock
-movements, app registrations and desk check-ins (the internal dashboards read them).
+movements, app registrations and desk check-ins (the internal dashboards read them), and
+the registry's sample fraction (``registry_sample``: the share of the country a simulated
+registry stands for, which every denominator of the portal uses; a real registry has no row).
 
 Each table flows by its own change sequence (source ``registry:<table>``), in batches, with
 its own checkpoint committed after the batch's rows are in, like the doses. The registry's
@@ -36,10 +38,11 @@ UTC_MS = pa.timestamp("ms", tz="UTC")
 
 
 def _instants(values: tuple[object, ...]) -> pa.Array:
-    """Registry instants (aware datetimes from PostgreSQL, UTC text from SQLite) as UTC."""
+    """Registry instants (aware datetimes from PostgreSQL, UTC text from SQLite: whole
+    seconds from the bulk writers, microseconds from SQLAlchemy's own SQLite type) as UTC."""
     array = pa.array(values, from_pandas=True)
     if pa.types.is_string(array.type) or pa.types.is_null(array.type):
-        array = pc.assume_timezone(pc.cast(array, pa.timestamp("ms")), "UTC")
+        array = pc.assume_timezone(pc.cast(array, pa.timestamp("us")), "UTC")
     return pc.cast(array, UTC_MS, safe=False)
 
 
@@ -112,6 +115,17 @@ FLOWS = (
     ),
     Flow("registrations", _SCRATCH, via_scratch=True),
     Flow("checkins", _SCRATCH, via_scratch=True),
+    Flow(
+        "registry_sample",
+        {
+            "id": _typed(pa.uint8()),
+            "fraction": _typed(pa.float64()),
+            "simulated": _typed(pa.bool_()),
+            "description": _EMPTY,
+            "recorded_at": _instants,
+            "change_seq": _typed(pa.uint64()),
+        },
+    ),
 )
 
 

@@ -71,7 +71,9 @@ def test_operational_tables_follow_the_registry(warehouse: Warehouse, registry_d
     refresh_reference(warehouse, *reference_codes())
 
     first = stream_once(warehouse, engine, KEY, rows=3000)
-    assert set(first.operations) == {"sites", "stock_movements", "registrations", "checkins"}
+    assert set(first.operations) == {
+        "sites", "stock_movements", "registrations", "checkins", "registry_sample",
+    }  # fmt: skip
     assert all(first.operations.values()), first.operations
     assert_same(engine, warehouse)
 

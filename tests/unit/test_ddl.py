@@ -19,6 +19,7 @@ STORED_TABLES = {
     "citizen_identity",
     "dose_visits",
     "site_doses",
+    "registry_sample",
 }
 
 
