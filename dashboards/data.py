@@ -26,6 +26,8 @@ from dashboards import queries
 from portal.cache import CACHE, DATA_SECONDS, is_stale, jittered, memoize_data
 from vaxviet.services import current_services
 from warehouse.client import Warehouse
+from warehouse.sample import Sample
+from warehouse.sample import sample as read_sample
 from warehouse.sqlfiles import sql_beside
 
 R = TypeVar("R")
@@ -38,6 +40,7 @@ SOURCE_TABLES: Final[dict[str, frozenset[str]]] = {
     "registry:stock_movements": frozenset({"stock_movements"}),
     "registry:registrations": frozenset({"registrations"}),
     "registry:checkins": frozenset({"checkins"}),
+    "registry:registry_sample": frozenset({"registry_sample"}),
 }
 FILE_TABLES: Final = frozenset({"doses", "rejects"})
 
@@ -103,6 +106,12 @@ def _span(day: date, days: int) -> tuple[datetime, datetime]:
 
 latest_hour = memoize_data(queries.latest_hour)
 checkpoint_sources = memoize_data(queries.checkpoint_sources)
+
+
+@memoize_tables("registry_sample")
+def sample(warehouse: Warehouse) -> Sample:
+    """The share of the country the data stands for (:func:`warehouse.sample.sample`)."""
+    return read_sample(warehouse)
 
 
 @memoize_tables("sites")

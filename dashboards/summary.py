@@ -111,11 +111,14 @@ def summary(province: str, wall_clock: datetime, silent_hours: int) -> dict[str,
     """The summary document for a scope ("" = the whole country, already checked against
     the user) at `wall_clock` (naive local time, to the minute)."""
     now, live = throughput.reference_time(data.latest_hour(), wall_clock)
+    sample = data.sample()
     return {
         "as_of": now.replace(tzinfo=LOCAL_TIME).isoformat(),
         "live": live,
         "scope": province or "national",
         **cached_figures(province, now, silent_hours),
+        "sample_fraction": sample.fraction,
+        "simulated": sample.simulated,
     }
 
 

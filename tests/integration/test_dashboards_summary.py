@@ -64,6 +64,8 @@ FIELDS = {
     "stock_outs_now": int,
     "site_products_active": int,
     "stale": bool,
+    "sample_fraction": float,
+    "simulated": bool,
 }
 
 
@@ -226,6 +228,30 @@ def test_fields_and_types(server: flask.Flask) -> None:
     assert document["stale"] is False
     assert document["silent_site_hours"] == 2
     assert 0 <= document["wastage_rate_30d"] <= 1
+    assert (document["sample_fraction"], document["simulated"]) == (1.0, False)  # no record
+
+
+def test_the_sample_fraction_the_registry_recorded(
+    server: flask.Flask, warehouse: Warehouse
+) -> None:
+    """A simulated registry's sample fraction, streamed into vax.registry_sample, is in the
+    summary for every scope (the counts are what the data holds)."""
+    client = client_of(server, "hanoi-official")
+    before = summary(client)
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.registry_sample "
+        "(id, fraction, simulated, description, recorded_at, change_seq) "
+        "VALUES (1, 0.002, true, 'seed --scale 0.002', now64(3), 1)"
+    )
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
+        "VALUES ('registry:registry_sample', 1, 'summary-sample')"
+    )
+    with server.app_context():
+        CACHE.clear()  # the data version is cached for a few seconds: as when they pass
+    after = summary(client)
+    assert (after["sample_fraction"], after["simulated"]) == (0.002, True)
+    assert figures(after) == figures(before)
 
 
 def test_national_figures_equal_direct_sql(server: flask.Flask, warehouse: Warehouse) -> None:
