@@ -5,8 +5,10 @@ Run as ``python -m registry.build_data [--source DIR] [--out DIR]``. This is the
 ``registry/`` that reads the shared source folder (default ``../shared/data`` next to the
 repository); the simulator, the tests and everything else read the files written here:
 
-* ``national_daily.csv`` — real national doses per day (OWID), split into first / second /
-  booster from OWID's cumulative people counts;
+* ``national_daily.csv`` — real national doses per day: the differences of OWID's reported
+  cumulative total, split into first / second / booster from its cumulative people counts,
+  with the reported cumulatives alongside;
+* ``live_day.csv`` — the busy day the live feed replays (volume and split, at scale 1);
 * ``provinces.csv`` — the 63 provinces: vaccination sites and doses on the MoH portal snapshot
   of 2021-08-04, 2019 census and MoH 18+ populations;
 * ``vaccines.csv`` — the products used in Vietnam, coded with the EU DCC value sets (every code
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from registry.calibration import DOSE_KINDS, allocate
@@ -68,8 +71,20 @@ SNAPSHOT_SITES_TOTAL: Final = 8_182
 SNAPSHOT_DOSE1_TOTAL: Final = 5_839_306
 SNAPSHOT_DOSE2_TOTAL: Final = 642_376
 SNAPSHOT_DAY: Final = "2021-08-04"
-#: Window of OWID's smoothing of daily_vaccinations (trailing mean, min 1 period).
-SMOOTHING_DAYS: Final = 7
+
+#: OWID's reported cumulative columns, shipped in ``national_daily.csv`` under these names
+#: (blank on the days OWID has no value).
+REPORTED_COLUMNS: Final[Mapping[str, str]] = {
+    "reported_total": "total_vaccinations",
+    "reported_people": "people_vaccinated",
+    "reported_fully": "people_fully_vaccinated",
+}
+#: The busy day (``live_day.csv``): its volume is the median, over the ``BUSY_DAYS`` days with
+#: the highest trailing ``BUSY_WINDOW_DAYS``-day mean of daily doses, of that mean; its split
+#: into kinds is the campaign's from ``LIVE_MIX_FROM`` to the end (its last 12 months).
+BUSY_WINDOW_DAYS: Final = 7
+BUSY_DAYS: Final = 30
+LIVE_MIX_FROM: Final = date(2022, 7, 1)
 
 #: OWID cumulative columns reported in the manifest.
 CUMULATIVE_COLUMNS: Final = ("people_vaccinated", "people_fully_vaccinated", "total_boosters")
@@ -345,11 +360,11 @@ def _anchor_zero(owid: pd.DataFrame, column: str, others: Sequence[str]) -> pd.S
     """``column`` with an explicit zero before its first report, so interpolation starts there.
 
     A series is known to be 0 on a day when the reported total equals the sum of the other
-    reported parts (e.g. total_vaccinations == people_vaccinated + people_fully_vaccinated on
-    2021-12-09, so no boosters had been counted yet). The series is set to 0 up to the last
-    such day before its first report (or the day before its first report when there is none),
-    and linear interpolation then spreads the first reported value over the days in between
-    instead of dumping it on one day.
+    reported parts (total_vaccinations == people_vaccinated on 2021-04-29, so nobody had
+    completed a series yet). The series is set to 0 up to the last such day before its first
+    report (or the day before its first report when there is none), and linear interpolation
+    then spreads the first reported value over the days in between instead of dumping it on
+    one day.
     """
     series = owid[column].astype(np.float64).copy()
     first = series.first_valid_index()
@@ -366,6 +381,21 @@ def _anchor_zero(owid: pd.DataFrame, column: str, others: Sequence[str]) -> pd.S
     return series
 
 
+def _revised(series: pd.Series) -> tuple[pd.Series, list[int]]:
+    """A cumulative series with every reported value capped at every later reported value.
+
+    A cumulative count cannot go down: a later report below an earlier one is a revision,
+    and the later figure is taken as the truth for the earlier days too (backward running
+    minimum over the reported days; blanks stay blank). Returns the series and the positions
+    of the values it lowered."""
+    reported = series.dropna()
+    floor = reported.iloc[::-1].cummin().iloc[::-1]
+    result = series.copy()
+    result[floor.index] = floor
+    lowered = [int(series.index.get_loc(i)) for i in floor.index[floor < reported]]
+    return result, lowered
+
+
 def _booster_comparison(owid: pd.DataFrame, booster: pd.Series) -> dict[str, Any]:
     """How the booster series (all doses beyond the primary series) compares with OWID's
     ``total_boosters`` on the days both exist: equal up to a date, then larger by a gap."""
@@ -378,80 +408,223 @@ def _booster_comparison(owid: pd.DataFrame, booster: pd.Series) -> dict[str, Any
         "days_equal": len(equal),
         "last_equal_day": str(equal["date"].max()) if len(equal) else "",
         "gap_first_day_after": int(after["gap"].iloc[0]) if len(after) else 0,
-        "gap_last_day": int(both["gap"].iloc[-1]),
+        "gap_last_day": int(both["gap"].iloc[-1]) if len(both) else 0,
     }
 
 
+def _split_day(
+    n: int, need: npt.NDArray[np.float64], reported: npt.NDArray[np.bool_],
+    ahead: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], int]:  # fmt: skip
+    """Split one day's ``n`` doses over the three kinds; returns the parts and how many of
+    them rule 3 placed.
+
+    ``need``: how far each kind's cumulative is below its target for the day (whole doses,
+    >= 0); ``reported``: the kinds whose target is a reported figure that day (the others are
+    interpolated between reports); ``ahead``: how far each kind is below its *next* reported
+    figure. Rules, in order (largest remainder, `registry.calibration.allocate`, for every
+    share-out):
+
+    1. the kinds reported that day get their need first, shared in proportion to it when the
+       day has fewer doses than that;
+    2. the other kinds then share what is left in proportion to their need;
+    3. doses left once every need is met (the total, interpolated on its own reported days,
+       runs ahead of what the kinds' targets, interpolated on theirs, account for) go to the
+       kinds in proportion to how far each still is from its next reported figure: they are
+       doses of the kind the next reports show them to be.
+    """
+    parts = np.zeros(need.size, dtype=np.int64)
+    for group in (reported, ~reported):
+        share = np.where(group, need, 0.0)
+        left = n - int(parts.sum())
+        if share.sum() >= left:
+            return parts + allocate(left, share), 0
+        parts += share.astype(np.int64)
+    beyond = n - int(parts.sum())
+    room = np.clip(ahead - parts, 0.0, None)
+    if room.sum() > 0:
+        return parts + allocate(beyond, room), beyond
+    raise BuildError("national split: doses left with no kind to take them")
+
+
 def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The national table (scale 1) and facts about how it was made."""
+    """The national table (scale 1) and facts about how it was made (see the README)."""
     dates = pd.to_datetime(owid["date"], format="%Y-%m-%d")
     _require((dates.diff().dropna() == pd.Timedelta(days=1)).all(), "OWID: days not consecutive")
     _require(
         dates.iloc[0].date() == date(2021, 3, 7) and dates.iloc[-1].date() == LAST_DAY,
         f"OWID: covers {dates.iloc[0].date()} … {dates.iloc[-1].date()}",
     )
-    daily = owid["daily_vaccinations"].astype(np.float64)
-    _require(daily.iloc[1:].notna().all(), "OWID: daily_vaccinations blank after the first day")
-    _require(bool(np.all(np.mod(daily.iloc[1:], 1) == 0)), "OWID: non-integer daily_vaccinations")
-    doses = daily.fillna(0).to_numpy(dtype=np.int64)
+    raw = {column: owid[column].astype(np.float64) for column in REPORTED_COLUMNS.values()}
+    for column, series in raw.items():
+        values = series.dropna()
+        _require(bool(np.all(np.mod(values, 1) == 0)), f"OWID: non-integer {column}")
+        _require(bool((values >= 0).all()), f"OWID: negative {column}")
+    total_raw = raw["total_vaccinations"]
+    _require(
+        bool(total_raw.iloc[0] == 0 and pd.notna(total_raw.iloc[-1])),
+        "OWID: total_vaccinations must be 0 on the first day and reported on the last",
+    )
 
-    # Cumulative first doses = people_vaccinated; second = people_fully_vaccinated (zero before
-    # its first report, see _anchor_zero); booster = every dose beyond the primary series,
-    # total_vaccinations - people_vaccinated - people_fully_vaccinated, on the days where all
-    # three are reported. That equals OWID's total_boosters exactly on every day both exist up
-    # to 2022-05-18; in the WHO era total_boosters leaves out ~30-32 M doses (second boosters),
-    # which the difference keeps, so the three kinds add up to all doses (see README).
-    first = owid["people_vaccinated"].astype(np.float64)
-    second = _anchor_zero(owid, "people_fully_vaccinated", ("people_vaccinated",))
-    total = owid["total_vaccinations"].astype(np.float64)
-    booster = total - first - second  # NaN unless all three are reported that day
-    _require(bool(booster.iloc[0] == 0), "OWID: first day is not all zero")
-    anchors = {
-        "people_fully_vaccinated": str(owid.loc[second.index[second == 0][-1], "date"]),
-        "booster_last_zero": str(owid.loc[booster.index[booster == 0][-1], "date"]),
-    }
-    increments = []
-    for kind, series in zip(DOSE_KINDS, (first, second, booster), strict=True):
-        filled = series.interpolate(method="linear", limit_area="inside").ffill()
-        _require(filled.notna().all(), f"OWID: the {kind} series cannot be interpolated")
-        increments.append(filled.diff().fillna(0.0).clip(lower=0.0))
-    # OWID's daily_vaccinations is a trailing 7-day mean of the interpolated totals; the raw
-    # increments get the same 7-day mean so that each day's composition describes the same
-    # week as its smoothed dose count (raw increments are spiky around reporting gaps).
-    weights = pd.concat(increments, axis=1).rolling(SMOOTHING_DAYS, min_periods=1).mean().to_numpy()
+    # Revisions: a later, lower report caps every earlier one (see _revised).
+    total, lowered_total = _revised(total_raw)
+    first, lowered_first = _revised(raw["people_vaccinated"])
+    second_raw = owid.assign(people_vaccinated=first)
+    second, lowered_second = _revised(
+        _anchor_zero(second_raw, "people_fully_vaccinated", ("people_vaccinated",))
+    )
+    # Doses beyond the primary series: total - people_vaccinated - people_fully_vaccinated, on
+    # the days all three are known (zero while the total equals the two people counts).
+    booster_raw = total - first - second
+    known3 = booster_raw.notna()
+    _require(bool((booster_raw.dropna() >= 0).all()), "OWID: people counts exceed the total")
+    zero = np.flatnonzero((booster_raw == 0).to_numpy())
+    positive = np.flatnonzero((booster_raw > 0).to_numpy())
+    _require(len(zero) > 0 and len(positive) > 0, "OWID: no booster anchor")
+    _require(bool(zero[-1] < positive[0]), "OWID: boosters counted before a later zero")
+    booster_raw.iloc[: zero[-1] + 1] = 0.0
+    booster, lowered_booster = _revised(booster_raw)
+    # What a revision takes from the boosters goes to first doses, so the kinds still add up
+    # to the total on every day all three are reported.
+    first_adjusted = first + (booster_raw - booster).fillna(0.0)
+    _require(bool(first_adjusted.dropna().is_monotonic_increasing), "first doses go down")
+    both = second.notna() & first_adjusted.notna()
+    _require(bool((second[both] <= first_adjusted[both]).all()), "people fully > people vaccinated")
 
-    rows = []
-    carried = np.array([1.0, 0.0, 0.0])  # before any report every dose is a first dose
-    carried_days = 0
-    for i in range(1, len(owid)):  # one row per day from 2021-03-08 (846 - 1 days)
-        if weights[i].sum() > 0:
-            carried = weights[i]
-        elif doses[i] > 0:
-            carried_days += 1
-        split = allocate(int(doses[i]), carried)
-        rows.append((dates.iloc[i].date().isoformat(), int(doses[i]), *(int(x) for x in split)))
-    table = pd.DataFrame(rows, columns=["date", "doses", *DOSE_KINDS])
+    cumulative = total.interpolate(method="linear", limit_area="inside")
+    doses = np.diff(np.rint(cumulative.to_numpy()).astype(np.int64), prepend=0)
+    kinds = (first_adjusted, second, booster)
+    reported = np.column_stack([s.notna().to_numpy() for s in kinds])
+    targets = np.column_stack(
+        [s.interpolate(method="linear", limit_area="inside").ffill().to_numpy() for s in kinds]
+    )
+    upcoming = np.column_stack([s.shift(-1).bfill().fillna(s.iloc[-1]).to_numpy() for s in kinds])
+    _require(not np.isnan(targets).any(), "OWID: a kind cannot be interpolated")
+    parts = np.zeros((len(owid), len(DOSE_KINDS)), dtype=np.int64)
+    given = np.zeros(len(DOSE_KINDS), dtype=np.int64)
+    beyond_targets = 0
+    for day in range(1, len(owid)):  # one row per day from 2021-03-08 (846 - 1 days)
+        n = int(doses[day])
+        if n <= 0:
+            _require(n == 0, "negative daily doses")
+            continue
+        need = np.clip(np.floor(targets[day]) - given, 0.0, None)
+        parts[day], beyond = _split_day(n, need, reported[day], upcoming[day] - given)
+        beyond_targets += beyond
+        given += parts[day]
+
+    table = pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "doses": doses})
+    for i, kind in enumerate(DOSE_KINDS):
+        table[kind] = parts[:, i]
+    for name, column in REPORTED_COLUMNS.items():
+        table[name] = ["" if pd.isna(value) else str(int(value)) for value in owid[column]]
+    table = table.iloc[1:].reset_index(drop=True)
     _require(table["date"].iloc[0] == FIRST_DAY.isoformat(), "national table must start 2021-03-08")
     _require(bool((table[list(DOSE_KINDS)].sum(axis=1) == table["doses"]).all()), "split != doses")
-    _require(
-        bool((table["second"].cumsum() <= table["first"].cumsum()).all()),
-        "cumulative second doses overtake first doses",
-    )
+    running = table[list(DOSE_KINDS)].cumsum()
+    _require(bool((running["second"] <= running["first"]).all()), "second doses overtake first")
+    final = owid.iloc[-1]
+    for kind, column in (("first", "people_vaccinated"), ("second", "people_fully_vaccinated")):
+        _require(
+            int(running[kind].iloc[-1]) == int(final[column]),
+            f"{kind} doses end at {int(running[kind].iloc[-1])}, not OWID's {column}",
+        )
+    on_reported = table["reported_total"] != ""
+    revised_total = total.iloc[1:].reset_index(drop=True)[on_reported]
+    gap = table["doses"].cumsum()[on_reported] - revised_total
+    _require(bool((gap == 0).all()), "cumulative doses differ from a (revised) reported total")
+
+    def follow(kind: str, reported_values: pd.Series) -> dict[str, Any]:
+        """How a kind's cumulative compares with its reported cumulative on reported days."""
+        values = reported_values.iloc[1:].reset_index(drop=True)
+        mask = values.notna()
+        off = running[kind][mask] - values[mask]
+        relative = (off / values[mask]).where(values[mask] >= 1000, 0.0)
+        worst = relative.abs().idxmax()
+        return {
+            "days_reported": int(mask.sum()),
+            "days_equal": int((off == 0).sum()),
+            "max_abs_difference": int(off.abs().max()),
+            "worst_relative_day": str(table["date"][worst]),
+            "worst_relative": round(float(relative[worst]), 6),
+            "days_over_1pct": [
+                str(d) for d in table["date"][relative.index[relative.abs() > 0.01]]
+            ],
+        }
+
+    # What OWID's 7-day smoothed daily_vaccinations (the series this file used to follow)
+    # would give: its running total against the reported one, at the largest relative lag
+    # among days reporting at least a million doses.
+    smoothed = owid["daily_vaccinations"].fillna(0.0).cumsum()
+    big = total_raw >= 1_000_000
+    lag = (1.0 - smoothed / total_raw)[big]
+    worst_lag = lag.idxmax()
 
     facts: dict[str, Any] = {
         "days": len(table),
         "doses_total": int(table["doses"].sum()),
         **{f"{kind}_total": int(table[kind].sum()) for kind in DOSE_KINDS},
-        "zero_anchor_dates": anchors,
-        "booster_vs_owid_total_boosters": _booster_comparison(owid, booster),
-        "days_with_carried_shares": carried_days,
+        "zero_anchor_dates": {
+            "people_fully_vaccinated": str(owid.loc[second.index[second == 0][-1], "date"]),
+            "booster_last_zero": str(owid.loc[zero[-1], "date"]),
+        },
+        "days_total_reported": int(on_reported.sum()),
+        "days_people_without_total": [
+            str(d) for d in owid["date"][total_raw.isna() & raw["people_vaccinated"].notna()]
+        ],
+        "owid_smoothed_lag": {
+            "day": str(owid["date"][worst_lag]),
+            "smoothed_cumulative": int(smoothed[worst_lag]),
+            "reported_total": int(total_raw[worst_lag]),
+            "lag": round(float(lag[worst_lag]), 4),
+        },
+        "booster_vs_owid_total_boosters": _booster_comparison(owid, booster_raw),
+        "revisions": {
+            "total_vaccinations": [str(owid["date"][i]) for i in lowered_total],
+            "people_vaccinated": [str(owid["date"][i]) for i in lowered_first],
+            "people_fully_vaccinated": [str(owid["date"][i]) for i in lowered_second],
+            "booster_days": [str(owid["date"][i]) for i in lowered_booster],
+            "booster_max_lowered": int((booster_raw - booster).max()),
+        },
+        "doses_beyond_targets": beyond_targets,
+        "follow": {
+            "first": follow("first", raw["people_vaccinated"]),
+            "second": follow("second", raw["people_fully_vaccinated"]),
+            "booster": follow("booster", booster_raw.where(known3)),
+        },
     }
-    last = owid.iloc[-1]
     facts["owid_final"] = {
-        "total_vaccinations": int(last["total_vaccinations"]),
-        **{column: int(last[column]) for column in CUMULATIVE_COLUMNS},
+        "total_vaccinations": int(final["total_vaccinations"]),
+        **{column: int(final[column]) for column in CUMULATIVE_COLUMNS},
     }
     return table, facts
+
+
+def _live_day(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``live_day.csv``: the busy day the live feed replays, at scale 1 (see the README)."""
+    mean = table["doses"].rolling(BUSY_WINDOW_DAYS, min_periods=BUSY_WINDOW_DAYS).mean()
+    busiest = mean.nlargest(BUSY_DAYS)
+    volume = int(np.rint(busiest.median()))
+    recent = table[table["date"] >= LIVE_MIX_FROM.isoformat()]
+    counts = recent[list(DOSE_KINDS)].sum().to_numpy(dtype=np.int64)
+    split = allocate(volume, counts)
+    frame = pd.DataFrame([[volume, *(int(x) for x in split)]], columns=["doses", *DOSE_KINDS])
+    days = table["date"][busiest.index]
+    facts = {
+        "doses": volume,
+        **{kind: int(x) for kind, x in zip(DOSE_KINDS, split, strict=True)},
+        "busiest_from": str(days.min()),
+        "busiest_to": str(days.max()),
+        "busiest_mean_max": int(np.rint(busiest.max())),
+        "busiest_mean_min": int(np.rint(busiest.min())),
+        "busiest_day": str(table["date"][table["doses"].idxmax()]),
+        "busiest_day_doses": int(table["doses"].max()),
+        "mix_from": str(recent["date"].iloc[0]),
+        "mix_to": str(recent["date"].iloc[-1]),
+        "mix_doses": int(counts.sum()),
+        **{f"mix_{kind}": int(x) for kind, x in zip(DOSE_KINDS, counts, strict=True)},
+    }
+    return frame, facts
 
 
 # --------------------------------------------------------------------------------------------
@@ -640,6 +813,7 @@ class BuildResult:
             "days": national["days"],
             "doses": national["doses_total"],
             **{kind: national[f"{kind}_total"] for kind in DOSE_KINDS},
+            "live_day": {key: self.checks["live_day"][key] for key in ("doses", *DOSE_KINDS)},
         }
 
 
@@ -675,6 +849,7 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> BuildResult
 
     owid = _csv_frame(raw["owid"], "OWID", dtype={"date": str})
     national, national_facts = _national_daily(owid)
+    live_day, live_facts = _live_day(national)
     snapshot = _csv_frame(raw["snapshot"], "snapshot", dtype={"gso_code": str})
     population = _csv_frame(raw["population"], "population", dtype={"gso_code": str})
     provinces = _provinces(snapshot, population)
@@ -693,6 +868,7 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> BuildResult
 
     checks: dict[str, Any] = {
         "national_daily": national_facts,
+        "live_day": live_facts,
         "snapshot_day": _snapshot_check(national, owid),
         "provinces": {
             c: int(provinces[c].sum())
@@ -711,6 +887,7 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> BuildResult
 
     files: dict[str, bytes] = {
         "national_daily.csv": _csv_bytes(national),
+        "live_day.csv": _csv_bytes(live_day),
         "provinces.csv": _csv_bytes(provinces),
         "vaccines.csv": _csv_bytes(vaccines),
         "vaccine_mix.csv": _csv_bytes(mix),
@@ -752,12 +929,56 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
+def _day_list(days: Sequence[str]) -> str:
+    """Dates for prose: a run of consecutive days as ``first … last``, others listed."""
+    if not days:
+        return "none"
+    parsed = [date.fromisoformat(d) for d in days]
+    runs: list[list[date]] = [[parsed[0]]]
+    for day in parsed[1:]:
+        if (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        f"{r[0].isoformat()} … {r[-1].isoformat()}"
+        if len(r) > 2
+        else ", ".join(d.isoformat() for d in r)
+        for r in runs
+    )
+
+
+def _revision_note(revisions: Mapping[str, Any]) -> str:
+    """Which reported series a revision lowered (none, in this source)."""
+    lowered = [
+        f"`{column}` on {_day_list(revisions[column])}"
+        for column in ("total_vaccinations", "people_vaccinated", "people_fully_vaccinated")
+        if revisions[column]
+    ]
+    return "checked by the build" if not lowered else "except " + "; ".join(lowered)
+
+
 def render_readme(checks: Mapping[str, Any], vaccines: pd.DataFrame, mix: pd.DataFrame) -> str:
     """``README.md`` of ``registry/data/``: sources, licences, processing and caveats, with the
     figures of this build filled in (so the text cannot drift from the data)."""
     nat = checks["national_daily"]
     owid_final = nat["owid_final"]
     booster_cmp = nat["booster_vs_owid_total_boosters"]
+    follow = nat["follow"]
+    lag = nat["owid_smoothed_lag"]
+    revisions = nat["revisions"]
+    live = checks["live_day"]
+    follow_rows = "\n".join(
+        f"| {kind} | {f['days_reported']} days | {f['days_equal']} | "
+        f"{_n(f['max_abs_difference'])} | "
+        + (
+            f"{len(f['days_over_1pct'])} ({_day_list(f['days_over_1pct'])})"
+            if f["days_over_1pct"]
+            else "none"
+        )
+        + " |"
+        for kind, f in ((kind, follow[kind]) for kind in DOSE_KINDS)
+    )
     snap = checks["snapshot_day"]
     ours, reported, portal = (
         snap["national_daily_cumulative"],
@@ -802,7 +1023,8 @@ read these files.
 
 | file | rows | content |
 |---|---|---|
-| `national_daily.csv` | {nat["days"]} | real national doses per day 2021-03-08 … 2023-06-30 at scale 1: `date, doses, first, second, booster` |
+| `national_daily.csv` | {nat["days"]} | real national doses per day 2021-03-08 … 2023-06-30 at scale 1: `date, doses, first, second, booster, reported_total, reported_people, reported_fully` |
+| `live_day.csv` | 1 | the busy day the live feed replays, scale 1: `doses, first, second, booster` |
 | `provinces.csv` | 63 | `gso_code, name_vi, sites, snapshot_dose1, snapshot_dose2, population_2019, population_18plus` |
 | `vaccines.csv` | {len(vaccines)} | products used in Vietnam, EU DCC value-set codes, schedules, vial sizes |
 | `vaccine_mix.csv` | {len(mix)} | `from_date, code, share`: approximate product mix over time ({checks["vaccine_mix_periods"]} periods) |
@@ -812,27 +1034,35 @@ read these files.
 ## `national_daily.csv`
 
 Source: Our World in Data, Vietnam rows of `vaccinations.csv` (data from the Ministry of Health
-until mid-2022, the WHO COVID-19 dashboard afterwards).
+until mid-2022, the WHO COVID-19 dashboard afterwards). One row per day, scale 1: `doses`,
+`first`, `second`, `booster` (integers, `first + second + booster == doses` every day), and the
+figures OWID reported that day, blank when it reported none: `reported_total`
+(`total_vaccinations`, on {nat["days_total_reported"]} of the {nat["days"]} days),
+`reported_people` (`people_vaccinated`, {follow["first"]["days_reported"]} days) and
+`reported_fully` (`people_fully_vaccinated`, {follow["second"]["days_reported"]} days).
 
-* `doses` = OWID `daily_vaccinations` (its 7-day smoothed series, present every day but the
-  first; 0 where blank) — {_n(nat["doses_total"])} doses in total (OWID's last cumulative
-  `total_vaccinations`: {_n(owid_final["total_vaccinations"])}; the difference is OWID's
-  smoothing at the ends).
-* The split into `first`, `second`, `booster` (integers with `first + second + booster ==
-  doses` every day) uses three cumulative series:
+* `doses` = the day-to-day differences of the reported cumulative `total_vaccinations`,
+  interpolated linearly across the days it is not reported and rounded on the cumulative
+  series, so the running total of `doses` equals `reported_total` on every day that has one
+  (checked by the build) — {_n(nat["doses_total"])} doses in all, OWID's last cumulative.
+  OWID's own `daily_vaccinations` is not used: it is a 7-day smoothed series, and its running
+  total lags the reported one, by {lag["lag"]:.1%} at worst on a day reporting a million doses
+  or more ({lag["day"]}: {_n(lag["smoothed_cumulative"])} against {_n(lag["reported_total"])}).
+* The split into `first`, `second`, `booster` follows three cumulative series:
   * first = `people_vaccinated` (people with at least one dose);
   * second = `people_fully_vaccinated` (completed primary series), taken as 0 up to
     {nat["zero_anchor_dates"]["people_fully_vaccinated"]}, the last day on which
     `total_vaccinations == people_vaccinated` (so no second dose existed yet);
   * booster = `total_vaccinations − people_vaccinated − people_fully_vaccinated`, on the days
     all three are reported: every dose beyond the primary series (third and fourth doses).
-    It is 0 through {nat["zero_anchor_dates"]["booster_last_zero"]} and equals OWID's
-    `total_boosters` on {booster_cmp["days_equal"]} of the {booster_cmp["days_compared"]} days
-    where both exist, up to {booster_cmp["last_equal_day"]}. In the WHO era `total_boosters`
-    leaves out {_n(booster_cmp["gap_first_day_after"])}–{_n(booster_cmp["gap_last_day"])}
-    doses (the second boosters): using it would leave ~32 M doses to be split as first and
-    second doses and give more first doses (≈102 M) than the country has people. The
-    difference is used instead, so the three kinds account for all doses.
+    It is 0 through {nat["zero_anchor_dates"]["booster_last_zero"]} (taken as 0 on every day up
+    to then) and equals OWID's `total_boosters` on {booster_cmp["days_equal"]} of the
+    {booster_cmp["days_compared"]} days where both exist, up to {booster_cmp["last_equal_day"]}.
+    In the WHO era `total_boosters` leaves out
+    {_n(booster_cmp["gap_first_day_after"])}–{_n(booster_cmp["gap_last_day"])} doses (the
+    second boosters): using it would leave ~32 M doses to be split as first and second doses
+    and give more first doses (≈102 M) than the country has people. The difference is used
+    instead, so the three kinds account for all doses.
 
   What `second` holds: on every day through {nat["zero_anchor_dates"]["booster_last_zero"]}
   that reports all three, `total_vaccinations == people_vaccinated + people_fully_vaccinated`,
@@ -842,30 +1072,72 @@ until mid-2022, the WHO COVID-19 dashboard afterwards).
   the first (dose 2 of a 2-dose product; doses 2 and 3 of Abdala), `booster` every dose
   beyond the primary series (a single-dose Janssen series' next dose included).
 
-  Each series is interpolated linearly between reported days (blanks in the WHO era; on
-  2023-01-26 … 2023-03-09 only boosters were reported, so the other series are interpolated
-  across that stretch), differenced to daily increments (negative revisions clipped to 0), and
-  the increments get the same trailing 7-day mean OWID applied to `daily_vaccinations`, so
-  that each day's composition describes the same week as its smoothed dose count. Each day's
-  `doses` is then split in proportion to the three smoothed increments by largest remainder
-  (`registry.calibration.allocate`); a day whose increments are all 0 would carry the previous
-  day's proportions ({nat["days_with_carried_shares"]} such days with doses in this build).
+* **Revisions.** A cumulative count cannot go down, so a reported value above a later one is
+  read as revised by it: each series is capped at every later reported value (a backward
+  running minimum) before anything else. In this source no reported `total_vaccinations`,
+  `people_vaccinated` or `people_fully_vaccinated` goes down
+  ({_revision_note(revisions)}); the booster difference does, once: the last report
+  ({LAST_DAY.isoformat()}) raises `people_vaccinated` by more than the total rose since the
+  report before, so boosters on {_day_list(revisions["booster_days"])} are capped at the final
+  value (by up to {_n(revisions["booster_max_lowered"])}), and the doses this takes from
+  boosters are counted as first doses on those days: the kinds still add up to the total,
+  and first doses end at the final `people_vaccinated`.
+* **The daily split.** Each kind's target is its reported cumulative on the days it is
+  reported (the zero anchors above count as reports) and the straight line between reports
+  on the others. Each day's doses are split in whole doses (largest remainder,
+  `registry.calibration.allocate`): the kinds reported that day first get what they lack to
+  reach their reported figure; the others then share the rest by what they lack to reach
+  their interpolated target; doses still left — the total, interpolated on its own reported
+  days, runs ahead of the kinds' targets, interpolated on theirs — go to the kinds in
+  proportion to how far each still is from its next reported figure
+  ({_n(nat["doses_beyond_targets"])} doses in this build).
 
-Result (scale 1): first {_n(nat["first_total"])}, second {_n(nat["second_total"])}, booster
-{_n(nat["booster_total"])}; OWID's final cumulative values: `people_vaccinated`
-{_n(owid_final["people_vaccinated"])}, `people_fully_vaccinated`
-{_n(owid_final["people_fully_vaccinated"])}, doses beyond the primary series
-{_n(booster_owid_gap)} (`total_boosters` {_n(owid_final["total_boosters"])}). Cumulative second
-doses never exceed cumulative first doses (checked by the build).
+How closely each kind's running total follows its reported cumulative, on the days it is
+reported (relative differences counted on reported values of 1,000 or more):
+
+| kind | reported on | equal on | largest difference | off by more than 1 % on |
+|---|---|---|---|---|
+{follow_rows}
+
+The differences over 1 % fall in May 2021, around the days on which OWID reports
+`people_vaccinated` but no total ({_day_list(nat["days_people_without_total"])}): there the
+doses follow the straight line of the interpolated total while the reported people count rose
+in a burst. The largest absolute differences are the booster revision above.
+
+Result (scale 1): first {_n(nat["first_total"])} ({nat["first_total"] / prov["population_2019"]:.2%}
+of the 2019 census), second {_n(nat["second_total"])}, booster {_n(nat["booster_total"])};
+OWID's final cumulative values: `people_vaccinated` {_n(owid_final["people_vaccinated"])},
+`people_fully_vaccinated` {_n(owid_final["people_fully_vaccinated"])}, doses beyond the primary
+series {_n(booster_owid_gap)} (`total_boosters` {_n(owid_final["total_boosters"])}). Cumulative
+second doses never exceed cumulative first doses (checked by the build).
 
 Check against the MoH portal snapshot ({snap["day"]}): cumulative doses in this file
-{_n(ours["doses"])} (first {_n(ours["first"])}, second {_n(ours["second"])}); the portal showed
-{_n(portal["doses"])} (dose 1 {_n(portal["first"])}, dose 2 {_n(portal["second"])}); OWID's
-reported cumulative for that day is {_n(reported["total_vaccinations"])} (≥1 dose
-{_n(reported["people_vaccinated"])}, fully {_n(reported["people_fully_vaccinated"])}). The
-smoothed series lags the reported cumulative by a few days during the steep rise of August 2021,
-and the portal itself lagged the press figures (see the snapshot's own README), which is why
-the portal and this file agree better with each other than with OWID's same-day value.
+{_n(ours["doses"])} (first {_n(ours["first"])}, second {_n(ours["second"])}), OWID's reported
+cumulative for that day ({_n(reported["total_vaccinations"])}; ≥1 dose
+{_n(reported["people_vaccinated"])}, fully {_n(reported["people_fully_vaccinated"])}); the
+portal showed {_n(portal["doses"])} (dose 1 {_n(portal["first"])}, dose 2
+{_n(portal["second"])}): the portal lagged the press figures OWID carries (see the snapshot's
+own README).
+
+## `live_day.csv`
+
+One row, scale 1, `doses, first, second, booster`: the busy day the live feed replays
+(`registry.calibration.live_day()`), {_n(live["doses"])} doses — first {_n(live["first"])},
+second {_n(live["second"])}, booster {_n(live["booster"])}.
+
+* Volume: the median, over the {BUSY_DAYS} days with the highest trailing {BUSY_WINDOW_DAYS}-day
+  mean of `doses`, of that mean. Those days fall between {live["busiest_from"]} and
+  {live["busiest_to"]}, with means from {_n(live["busiest_mean_min"])} to
+  {_n(live["busiest_mean_max"])}; the largest single day in the file is {live["busiest_day"]}
+  ({_n(live["busiest_day_doses"])}).
+* Split: the campaign's last 12 months ({live["mix_from"]} … {live["mix_to"]}:
+  {_n(live["mix_doses"])} doses, of which first {_n(live["mix_first"])}, second
+  {_n(live["mix_second"])}, booster {_n(live["mix_booster"])}), applied to the volume by largest
+  remainder: mostly boosters and later doses of a series, so a feed running for days does not
+  keep raising first-dose coverage.
+* When in the day: not in this file. No intraday source exists in the data used here; the
+  simulator's morning-peaked shape within each site's opening hours (`registry/simulator.py`)
+  is an assumption of the simulator, not calibration data.
 
 ## `provinces.csv`
 
@@ -940,7 +1212,8 @@ NFC with new-style tone marks (`Hòa`, `Thủy`).
 
 * **Our World in Data — COVID-19 vaccinations** (`vn/owid/owid_vaccinations_vietnam.csv`):
   CC BY 4.0. Attribution: {OWID_ATTRIBUTION} (also in `licences/OWID-attribution.txt`).
-  `national_daily.csv` is derived from it (split and re-rounded as described above).
+  `national_daily.csv` and `live_day.csv` are derived from it (differenced, split and
+  rounded as described above; the reported columns are copied unchanged).
 * **MoH COVID-19 vaccination portal, snapshot 2021-08-04** (`vn/moh_province_snapshot/`):
   Vietnamese government statistics; the intermediary repository carries no licence. Attribute
   "Ministry of Health of Viet Nam, COVID-19 vaccination portal, snapshot 2021-08-04".

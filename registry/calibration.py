@@ -5,7 +5,10 @@ is the whole country, ``S = 0.01`` one person in a hundred). This module turns t
 real national figures into the integer targets it needs:
 
 * :func:`daily_targets` — doses per day split into first / second / booster, rounded so that the
-  cumulative total at scale ``S`` never drifts from ``S`` × the real cumulative total;
+  cumulative total at scale ``S`` never drifts from ``S`` × the real cumulative total (on every
+  day OWID reported a total, ``round(S`` × that total``)``);
+* :func:`reported_cumulatives` — the cumulative figures OWID reported, for comparisons;
+* :func:`live_day` — the busy day the live feed replays (volume and split, scale 1);
 * :func:`province_weights` — how a day's doses spread over the 63 provinces;
 * :func:`vaccine_mix` / :func:`vaccines` — which products were given when, and their schedules;
 * :func:`allocate` — the one integer splitter (largest remainder) used for every count.
@@ -34,10 +37,12 @@ __all__ = [
     "SNAPSHOT_DAY",
     "allocate",
     "daily_targets",
+    "live_day",
     "national_daily",
     "province_codes",
     "province_weights",
     "provinces",
+    "reported_cumulatives",
     "sites_per_province",
     "vaccine_mix",
     "vaccines",
@@ -47,12 +52,20 @@ __all__ = [
 DATA_DIR: Final[Path] = Path(__file__).resolve().parent / "data"
 
 NATIONAL_DAILY_FILE: Final = "national_daily.csv"
+LIVE_DAY_FILE: Final = "live_day.csv"
 PROVINCES_FILE: Final = "provinces.csv"
 VACCINES_FILE: Final = "vaccines.csv"
 VACCINE_MIX_FILE: Final = "vaccine_mix.csv"
 
 #: The three kinds of dose the national series is split into, in column order.
 DOSE_KINDS: Final[tuple[str, str, str]] = ("first", "second", "booster")
+#: OWID's reported cumulatives shipped beside the series (blank when not reported that day):
+#: ``total_vaccinations``, ``people_vaccinated``, ``people_fully_vaccinated``.
+REPORTED_COLUMNS: Final[tuple[str, str, str]] = (
+    "reported_total",
+    "reported_people",
+    "reported_fully",
+)
 #: Day of the only per-province snapshot (MoH vaccination portal).
 SNAPSHOT_DAY: Final = date(2021, 8, 4)
 #: Days over which the provincial distribution moves from the snapshot to the 18+ population.
@@ -155,15 +168,31 @@ def _path(name: str) -> Path:
 
 @lru_cache(maxsize=1)
 def _national_daily() -> pd.DataFrame:
-    frame = pd.read_csv(_path(NATIONAL_DAILY_FILE), dtype={"date": str})
+    frame = pd.read_csv(
+        _path(NATIONAL_DAILY_FILE), dtype={"date": str, **dict.fromkeys(REPORTED_COLUMNS, "Int64")}
+    )
     frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
     for column in ("doses", *DOSE_KINDS):
         frame[column] = frame[column].astype(np.int64)
+    missing = [c for c in REPORTED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CalibrationDataError(f"{NATIONAL_DAILY_FILE}: no column {', '.join(missing)}")
     if not (frame[list(DOSE_KINDS)].sum(axis=1) == frame["doses"]).all():
         raise CalibrationDataError(f"{NATIONAL_DAILY_FILE}: first+second+booster != doses")
     if not (frame["date"].diff().dropna() == pd.Timedelta(days=1)).all():
         raise CalibrationDataError(f"{NATIONAL_DAILY_FILE}: days are not consecutive")
     return frame
+
+
+@lru_cache(maxsize=1)
+def _live_day() -> tuple[tuple[str, int], ...]:
+    frame = pd.read_csv(_path(LIVE_DAY_FILE))
+    if len(frame) != 1 or list(frame.columns) != ["doses", *DOSE_KINDS]:
+        raise CalibrationDataError(f"{LIVE_DAY_FILE}: expected one row of doses, {DOSE_KINDS}")
+    row = {column: int(frame[column].iloc[0]) for column in frame.columns}
+    if sum(row[kind] for kind in DOSE_KINDS) != row["doses"] or min(row.values()) < 0:
+        raise CalibrationDataError(f"{LIVE_DAY_FILE}: first+second+booster != doses")
+    return tuple(row.items())
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +244,31 @@ def _shares() -> dict[str, FloatArray]:
 
 def national_daily() -> pd.DataFrame:
     """The real national series at scale 1: ``date`` (datetime64), ``doses``, ``first``,
-    ``second``, ``booster`` (int64), one row per day from 2021-03-08 to 2023-06-30."""
-    return _national_daily().copy()
+    ``second``, ``booster`` (int64), one row per day from 2021-03-08 to 2023-06-30.
+
+    ``doses`` are the differences of OWID's reported cumulative total (interpolated across the
+    days it was not reported): the running total equals the reported one on every reported
+    day (see ``registry/data/README.md``)."""
+    return _national_daily()[["date", "doses", *DOSE_KINDS]].copy()
+
+
+def reported_cumulatives() -> pd.DataFrame:
+    """The cumulative figures OWID reported, one row per day of :func:`national_daily`:
+    ``date``, ``reported_total`` (``total_vaccinations``), ``reported_people``
+    (``people_vaccinated``), ``reported_fully`` (``people_fully_vaccinated``), nullable
+    integers (``<NA>`` on days with no report)."""
+    return _national_daily()[["date", *REPORTED_COLUMNS]].copy()
+
+
+def live_day() -> dict[str, int]:
+    """The busy day the live feed replays, at scale 1: ``doses`` and its split into
+    ``first``, ``second``, ``booster`` (they sum to ``doses``).
+
+    The volume is the median of the 7-day mean daily doses over the campaign's 30 busiest
+    days (by that mean); the split is that of the campaign's last 12 months, mostly boosters
+    and later doses of a series (``registry/data/README.md`` gives the figures). Real data
+    give no intraday profile: when in the day doses fall is the simulator's assumption."""
+    return dict(_live_day())
 
 
 def provinces() -> pd.DataFrame:
@@ -269,7 +321,8 @@ def daily_targets(scale: float, until: date | None = None) -> pd.DataFrame:
 
     ``doses`` is the difference of ``round(scale × real cumulative doses)``, so over any
     period starting on the first day the simulated total is within 0.5 of ``scale`` × the real
-    total and each day is within 1 of ``scale`` × that day. The daily doses are then split
+    total (on every day OWID reported a total, within 0.5 of ``scale`` × that reported total)
+    and each day is within 1 of ``scale`` × that day. The daily doses are then split
     into first / second / booster by largest remainder on how far each kind's simulated
     cumulative lags ``scale`` × its real cumulative: the split carries its rounding forward
     instead of losing it, so each kind's cumulative also stays within about one dose of its

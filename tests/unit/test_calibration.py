@@ -29,7 +29,10 @@ from registry.calibration import (
 
 DATA = Path(__file__).resolve().parents[2] / "registry" / "data"
 KINDS = ["first", "second", "booster"]
-TOTAL_DOSES = 266_487_520  # sum of OWID's smoothed daily_vaccinations, 2021-03-08 … 2023-06-30
+TOTAL_DOSES = 266_492_149  # OWID's last reported total_vaccinations (2023-06-30)
+PEOPLE_VACCINATED = 90_497_674  # OWID's last people_vaccinated
+PEOPLE_FULLY_VACCINATED = 85_961_564  # OWID's last people_fully_vaccinated
+CENSUS_2019 = 96_208_984
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +70,94 @@ def test_national_daily_is_the_real_series_at_scale_one() -> None:
     assert (frame[["doses", *KINDS]] >= 0).all().all()
     cumulative = frame[KINDS].cumsum()
     assert (cumulative["second"] <= cumulative["first"]).all()
-    # First doses end near OWID's people_vaccinated (90,497,674): fewer people than Vietnam has.
-    assert 88_000_000 < int(frame["first"].sum()) < 92_000_000
+    # First doses end at OWID's final people_vaccinated: 94.06 % of the 2019 census.
+    assert int(frame["first"].sum()) == PEOPLE_VACCINATED
+    assert f"{PEOPLE_VACCINATED / CENSUS_2019:.2%}" == "94.06%"
+    assert int(frame["second"].sum()) == PEOPLE_FULLY_VACCINATED
+
+
+# -- the real curve: reported cumulatives -------------------------------------------------------
+
+
+def test_reported_cumulatives_ship_beside_the_series() -> None:
+    reported = calibration.reported_cumulatives()
+    assert list(reported.columns) == ["date", *calibration.REPORTED_COLUMNS]
+    assert reported["date"].equals(national_daily()["date"])
+    counts = reported[list(calibration.REPORTED_COLUMNS)].notna().sum().to_dict()
+    assert counts == {"reported_total": 412, "reported_people": 402, "reported_fully": 273}
+    last = reported.iloc[-1]
+    assert (last["reported_total"], last["reported_people"], last["reported_fully"]) == (
+        TOTAL_DOSES,
+        PEOPLE_VACCINATED,
+        PEOPLE_FULLY_VACCINATED,
+    )
+    # June 2021's surge: the day the 7-day smoothed series lagged the most.
+    row = reported.set_index("date").loc[pd.Timestamp("2021-06-18")]
+    assert row["reported_total"] == 2_233_208
+
+
+def test_running_total_equals_every_reported_total_at_scale_one() -> None:
+    frame = national_daily()
+    reported = calibration.reported_cumulatives()["reported_total"]
+    on = reported.notna()
+    assert (frame["doses"].cumsum()[on] == reported[on].astype(np.int64)).all()
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.01, 0.001, 0.0001])
+def test_scaled_running_total_follows_every_reported_total(scale: float) -> None:
+    """At scale S the simulated cumulative is within half a dose of S × the reported total on
+    every reported day, so within 1.5 % wherever that is at least 1,000 doses."""
+    targets = daily_targets(scale)
+    reported = calibration.reported_cumulatives()["reported_total"]
+    on = reported.notna()
+    simulated = targets["doses"].cumsum()[on].to_numpy(dtype=float)
+    expected = scale * reported[on].to_numpy(dtype=float)
+    assert np.abs(simulated - expected).max() <= 0.5 + 1e-6
+    big = expected >= 1_000
+    assert big.sum() > 250
+    assert np.abs(simulated[big] / expected[big] - 1).max() <= 0.015
+    assert abs(int(targets["first"].sum()) - scale * PEOPLE_VACCINATED) < 1
+
+
+def test_kinds_follow_their_reported_cumulatives() -> None:
+    """First and second doses end at OWID's final people counts, equal the reported counts on
+    most reported days, and stay within 1 % of them outside early May 2021 (days with a people
+    count but no total) and the final revision (see registry/data/README.md)."""
+    frame = national_daily()
+    reported = calibration.reported_cumulatives()
+    running = frame[KINDS].cumsum()
+    for kind, column in (("first", "reported_people"), ("second", "reported_fully")):
+        on = reported[column].notna() & (reported[column] >= 1000)
+        values = reported.loc[on, column].astype(float)
+        relative = (running.loc[on, kind] - values) / values
+        assert (running.loc[on, kind] == values).mean() > 0.9, kind
+        outside_may = frame.loc[on, "date"] >= pd.Timestamp("2021-05-15")
+        assert relative[outside_may].abs().max() < 0.01, kind
+        assert relative.abs().max() < 0.15, kind
+
+
+def test_split_needs_no_later_dose_before_its_earlier_one() -> None:
+    """Second doses never outrun first doses given at least 21 days before (the shortest
+    interval of a 2-dose product): the simulator finds people for every second dose."""
+    running = national_daily()[KINDS].cumsum()
+    earlier_first = running["first"].shift(21, fill_value=0)
+    assert (running["second"] <= earlier_first).all()
+
+
+# -- the live feed's busy day -------------------------------------------------------------------
+
+
+def test_live_day_is_a_busy_day_of_mostly_later_doses() -> None:
+    day = calibration.live_day()
+    assert day == {"doses": 1_491_547, "first": 178_436, "second": 258_968, "booster": 1_054_143}
+    day["doses"] = 0
+    assert calibration.live_day()["doses"] == 1_491_547  # a fresh copy each time
+    frame = national_daily()
+    mean = frame["doses"].rolling(7).mean()
+    assert round(mean.nlargest(30).median()) == 1_491_547
+    recent = frame[frame["date"] >= pd.Timestamp("2022-07-01")][KINDS].sum()
+    assert allocate(1_491_547, recent.to_numpy()).tolist() == [178_436, 258_968, 1_054_143]
+    assert day["booster"] > day["second"] > day["first"]
 
 
 def test_loaders_hand_out_copies() -> None:
