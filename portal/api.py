@@ -7,6 +7,12 @@ Public input is checked by one pure function (:func:`parse_query`) before any qu
 parameter is a 400 with a JSON body naming it, never a 500. Responses carry an ``ETag``
 (a hash of the body; ``If-None-Match`` gives a 304) and ``Cache-Control``; bodies are cached
 on the data version like every figure of the portal.
+
+Every population and percentage uses the data's **sample fraction** (the share of the
+country the data stands for: 1.0 for real records, the seed's scale for a simulated
+registry): JSON says it in ``meta`` (``sample_fraction``, ``simulated``, ``sample``), and
+every response, CSV included, in the headers :data:`SAMPLE_HEADER` and
+:data:`SIMULATED_HEADER`.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from werkzeug.exceptions import HTTPException
 from portal import data, metrics
 from portal.cache import CACHE, DataUnavailableError, data_version, jittered
 from portal.metrics import DENOMINATORS, LEVELS, Denominator, Level
+from warehouse.sample import Sample
 
 log = logging.getLogger("vaxviet.api")
 
@@ -42,6 +49,9 @@ EARLIEST: Final = date(2020, 1, 1)
 LATEST: Final = date(2100, 12, 31)
 FORMATS: Final = ("json", "csv")
 DECIMALS: Final = 4
+#: response headers saying what share of the country the data stands for (JSON and CSV)
+SAMPLE_HEADER: Final = "X-Sample-Fraction"
+SIMULATED_HEADER: Final = "X-Simulated"
 
 #: endpoint -> the query parameters it accepts
 PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
@@ -230,7 +240,7 @@ def vaccine_rows(query: Query) -> list[dict[str, Any]]:
 
 
 def area_rows(query: Query) -> list[dict[str, Any]]:
-    return _records(metrics.areas(query.level).assign(level=query.level), AREA_FIELDS)
+    return _records(data.areas(query.level).assign(level=query.level), AREA_FIELDS)
 
 
 ROWS: Final = {
@@ -257,12 +267,16 @@ def render(query: Query, version: str) -> tuple[bytes, str]:
     rows = build(query)
     if query.format == "csv":
         return to_csv(rows, fields).encode("utf-8"), "text/csv; charset=utf-8"
+    sample = data.sample()
     meta = {
         "endpoint": query.endpoint,
         "level": query.level,
         "rows": len(rows),
         "data_version": version,
         "data_until": (lambda d: d.isoformat() if d else None)(data.latest_day()),
+        "sample_fraction": sample.fraction,
+        "simulated": sample.simulated,
+        "sample": sample.description or None,
         "licence": LICENCE,
         "licence_url": LICENCE_URL,
         "attribution": ATTRIBUTION,
@@ -284,6 +298,11 @@ def _json_error(error: ApiError) -> flask.Response:
     return response
 
 
+def sample_headers(sample: Sample) -> dict[str, str]:
+    """The headers that say what share of the country the data stands for."""
+    return {SAMPLE_HEADER: repr(sample.fraction), SIMULATED_HEADER: str(sample.simulated).lower()}
+
+
 def _serve(endpoint: str) -> flask.Response:
     query = parse_query(endpoint, flask.request.args)
     try:
@@ -293,17 +312,21 @@ def _serve(endpoint: str) -> flask.Response:
         if cached is None:
             cached = render(query, version)
             CACHE.set(key, cached, timeout=jittered(3600))
+        sample = data.sample()
     except DataUnavailableError as error:
         raise ApiError(
             503, "data_unavailable", "the data warehouse cannot be reached; retry later"
         ) from error
     body, media_type = cached
-    etag = hashlib.sha256(body).hexdigest()[:32]
+    headers = sample_headers(sample)  # in the ETag too: a CSV body does not carry them
+    etag = hashlib.sha256(body + repr(sorted(headers.items())).encode()).hexdigest()[:32]
     response = flask.Response(body, mimetype=media_type.split(";")[0])
     response.headers["Content-Type"] = media_type
     response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = f"{SAMPLE_HEADER}, {SIMULATED_HEADER}"
+    response.headers.update(headers)
     if query.format == "csv":
         response.headers["Content-Disposition"] = f'inline; filename="vaxviet-{endpoint}.csv"'
     response.make_conditional(flask.request)

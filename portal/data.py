@@ -1,6 +1,9 @@
 """What the pages and the API read: the queries of :mod:`portal.queries`, memoized on the
 data version (:mod:`portal.cache`), and the metrics derived from them.
 
+Every denominator uses the data's sample fraction (:func:`sample`, streamed from the registry
+with the data, so it is keyed on the same data version as the figures it scales).
+
 Call these inside a request (or app context) of a server built by
 ``vaxviet.server.create_server``; they raise :class:`portal.cache.DataUnavailableError` when the
 warehouse cannot be reached and nothing is cached.
@@ -16,9 +19,26 @@ from portal import metrics, queries
 from portal.cache import memoize_data, memoize_derived
 from portal.metrics import Denominator, Level
 from warehouse.client import Warehouse
+from warehouse.sample import Sample
+from warehouse.sample import sample as read_sample
 
 province_daily = memoize_data(queries.province_daily)
 last_commit = memoize_data(queries.last_commit)
+
+
+@memoize_data
+def _sample(warehouse: Warehouse) -> Sample:
+    return read_sample(warehouse)
+
+
+def sample() -> Sample:
+    """The share of the country the data stands for (1.0, not simulated, for real data)."""
+    return _sample()
+
+
+def areas(level: Level) -> pd.DataFrame:
+    """:func:`portal.metrics.areas` with populations × the data's sample fraction."""
+    return metrics.areas(level, sample().fraction)
 
 
 @memoize_data
@@ -52,7 +72,9 @@ def latest_day() -> date | None:
 @memoize_derived
 def coverage(as_of: date, level: Level, denominator: Denominator) -> pd.DataFrame:
     """:func:`portal.metrics.coverage` of the doses given up to `as_of`."""
-    return metrics.coverage(metrics.totals_as_of(province_daily(), as_of), level, denominator)
+    return metrics.coverage(
+        metrics.totals_as_of(province_daily(), as_of), level, denominator, sample().fraction
+    )
 
 
 @memoize_derived
@@ -60,7 +82,9 @@ def timeseries(
     level: Level, codes: tuple[str, ...], denominator: Denominator = "total"
 ) -> pd.DataFrame:
     """:func:`portal.metrics.timeseries` over the whole campaign for `codes` of `level`."""
-    return metrics.timeseries(province_daily(), level, codes, denominator=denominator)
+    return metrics.timeseries(
+        province_daily(), level, codes, denominator=denominator, fraction=sample().fraction
+    )
 
 
 def recent_doses(as_of: date) -> dict[str, float]:

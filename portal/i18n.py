@@ -99,10 +99,30 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "col.capped": ("Đã giới hạn ở 100%", "Capped at 100%"),
     "notes.title": ("Ghi chú về số liệu", "About these figures"),
     "notes.denominator": (
-        "Mẫu số: dân số Tổng điều tra 2019 (96.208.984 người) hoặc dân số từ 18 tuổi của cùng "
-        "cuộc điều tra, theo tỉnh.",
-        "Denominators: the 2019 census population (96,208,984 people) or its population aged "
-        "18 and over, per province.",
+        "Mẫu số: dân số Tổng điều tra 2019 ({population} người) hoặc dân số từ 18 tuổi của "
+        "cùng cuộc điều tra ({adult} người), theo tỉnh.",
+        "Denominators: the 2019 census population ({population} people) or its population "
+        "aged 18 and over ({adult}), per province.",
+    ),
+    "notes.sample": (
+        "Số liệu này là một mẫu {share} của cả nước: mỗi mẫu số là dân số nhân {fraction} "
+        "({sample_population} người cho cả nước), nên tỷ lệ phần trăm và số mũi trên 100 người "
+        "đọc như của cả nước; các số đếm là của mẫu.",
+        "These figures are a {share} sample of the country: every denominator is the "
+        "population × {fraction} ({sample_population} people for the whole country), so "
+        "percentages and doses per 100 read as the country's; counts are the sample's own.",
+    ),
+    "sample.simulated": (
+        "Dữ liệu mô phỏng: một mẫu {share} của cả nước; dân số được thu nhỏ theo cùng tỷ lệ.",
+        "Simulated data: a {share} sample of the country; populations are scaled to match.",
+    ),
+    "sample.simulated_whole": (
+        "Dữ liệu mô phỏng ở quy mô cả nước, không phải hồ sơ tiêm chủng thật.",
+        "Simulated data at the whole country's scale, not real vaccination records.",
+    ),
+    "sample.partial": (
+        "Dữ liệu mẫu: {share} của cả nước; dân số được thu nhỏ theo cùng tỷ lệ.",
+        "Sampled data: {share} of the country; populations are scaled to match.",
     ),
     "notes.dose1": (
         "Người đã tiêm ≥ 1 mũi = số mũi thứ nhất đã tiêm.",
@@ -181,6 +201,26 @@ def percent(value: float, lang: Lang, decimals: int | None = None) -> str:
     if decimals is None:
         decimals = 2 if 0 < abs(value) < 1 else 1
     return f"{number(value, lang, decimals)}%"
+
+
+def _decimals(value: float, most: int) -> int:
+    """The fewest decimals (up to `most`) that write `value` as it is."""
+    for decimals in range(most + 1):
+        if abs(round(value, decimals) - value) < 10.0 ** -(most + 2):
+            return decimals
+    return most
+
+
+def share(fraction: float, lang: Lang) -> str:
+    """A fraction of the whole (0–1) as a percentage with the decimals it needs: ``1%``,
+    ``0,03%`` / ``0.03%``, ``12,5%``."""
+    value = fraction * 100
+    return percent(value, lang, _decimals(value, 4))
+
+
+def plain(value: float, lang: Lang) -> str:
+    """A number with the decimals it needs (up to 6): ``0,01`` / ``0.01``, ``1``."""
+    return number(value, lang, _decimals(value, 6))
 
 
 def day(value: date, lang: Lang, style: str = "medium") -> str:

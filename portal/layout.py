@@ -17,7 +17,10 @@ from urllib.parse import parse_qs, urlencode
 
 from dash import html
 
-from portal.i18n import Lang, day, lang_of, moment, text
+from portal import data, metrics
+from portal.cache import DataUnavailableError
+from portal.i18n import Lang, day, lang_of, moment, number, plain, share, text
+from warehouse.sample import Sample
 
 URL_ID = "url"
 LANG_LINK_ID = "lang-link"
@@ -25,6 +28,7 @@ BANNER_ID = "stale-banner"
 NAV_ID = "site-nav"
 TAGLINE_ID = "site-tagline"
 ROOT_ID = "portal-root"
+SAMPLE_NOTICE_ID = "sample-notice"
 
 #: (path, text key) of the navigation, in order
 NAV_LINKS: tuple[tuple[str, str], ...] = (
@@ -81,16 +85,77 @@ def stamp(last_day: object, updated: datetime | None, lang: Lang) -> html.P:
     return html.P(" ".join(parts), className="stamp")
 
 
-def notes(lang: Lang, keys: Sequence[str]) -> html.Aside:
-    """The data notes (denominators, definitions, the cap) as a list beside the figures."""
+def notes(
+    lang: Lang, keys: Sequence[str], values: Mapping[str, object] | None = None
+) -> html.Aside:
+    """The data notes (denominators, definitions, the cap) as a list beside the figures;
+    `values` fill the texts' ``{fields}``."""
     return html.Aside(
         [
             html.H2(text("notes.title", lang)),
-            html.Ul([html.Li(text(f"notes.{key}", lang)) for key in keys]),
+            html.Ul(
+                [
+                    html.Li(text(f"notes.{key}", lang, **(values or {})), id=f"note-{key}")
+                    for key in keys
+                ]
+            ),
         ],
         className="notes",
         **attrs(aria_label=text("notes.title", lang)),
     )
+
+
+def _sample() -> Sample | None:
+    """The data's sample fraction, or None when the warehouse cannot say (nothing cached)."""
+    try:
+        return data.sample()
+    except DataUnavailableError:
+        return None
+
+
+def data_notes(lang: Lang, keys: Sequence[str]) -> html.Aside:
+    """:func:`notes` with the figures they quote taken from the data: the census population
+    (``geo/data/provinces.csv``) and, when the data is a sample, a note on the fraction and
+    the population it stands for (after the ``denominator`` note)."""
+    census = metrics.areas("national").iloc[0]
+    values: dict[str, object] = {
+        "population": number(census["population_total"], lang),
+        "adult": number(census["population_adult"], lang),
+    }
+    sample = _sample()
+    if sample is not None and sample.fraction < 1:
+        scaled = metrics.areas("national", sample.fraction).iloc[0]
+        values |= {
+            "share": share(sample.fraction, lang),
+            "fraction": plain(sample.fraction, lang),
+            "sample_population": number(scaled["population_total"], lang),
+        }
+        at = keys.index("denominator") + 1 if "denominator" in keys else 0
+        keys = [*keys[:at], "sample", *keys[at:]]
+    return notes(lang, keys, values)
+
+
+def sample_notice(lang: Lang) -> list[html.P]:
+    """The plain statement that the figures are simulated or a sample of the country, and
+    what fraction (no element for real data of the whole country)."""
+    sample = _sample()
+    if sample is None or (not sample.simulated and sample.fraction == 1):
+        return []
+    if sample.simulated:
+        key = "sample.simulated" if sample.fraction < 1 else "sample.simulated_whole"
+    else:
+        key = "sample.partial"
+    return [
+        html.P(
+            text(key, lang, share=share(sample.fraction, lang)),
+            id=SAMPLE_NOTICE_ID,
+            className="banner sample-notice",
+            role="note",
+            **attrs(
+                data_fraction=repr(sample.fraction), data_simulated=str(sample.simulated).lower()
+            ),
+        )
+    ]
 
 
 def unavailable(lang: Lang) -> html.Div:

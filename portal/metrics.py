@@ -14,7 +14,11 @@ Definitions (also on the page, in the data notes, and in docs/portal.md):
   the uncapped value stays in ``*_raw`` and ``capped`` says it happened;
 * **doses per 100** — all doses / population × 100 (not capped: several doses per person).
 
-The denominator is the 2019 census population (``total``) or its 18+ part (``adult``).
+The denominator is the 2019 census population (``total``) or its 18+ part (``adult``),
+times the data's **sample fraction** (:mod:`warehouse.sample`: the share of the country a
+simulated registry stands for; 1.0 for real data): each province's population × fraction,
+rounded to whole people (at least one), and areas sum their provinces' — so a 1 % sample
+is measured against 1 % of each population, and real data against the census itself.
 Areas: ``national`` (``VN``), ``region`` (the six socio-economic regions), ``province`` (the
 63 GSO provinces) and ``province2025`` (the 34 provinces in force since 2025-07-01), all
 sums of whole provinces, so every level adds up exactly.
@@ -81,9 +85,28 @@ def region_code(name_en: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name_en.lower()).strip("-")
 
 
-@lru_cache(maxsize=1)
-def _areas() -> dict[Level, pd.DataFrame]:
+def check_fraction(fraction: float) -> float:
+    """`fraction` as a float in (0, 1]; ValueError otherwise."""
+    value = float(fraction)
+    if not 0 < value <= 1:  # also refuses NaN
+        raise ValueError(f"a sample fraction is in (0, 1], not {fraction!r}")
+    return value
+
+
+def sample_population(population: pd.Series, fraction: float) -> pd.Series:
+    """Populations × `fraction`, rounded to whole people and at least one (unchanged at
+    1.0): the people a sample of that fraction stands for."""
+    if check_fraction(fraction) == 1.0:
+        return population.astype("int64")
+    scaled = np.maximum(np.rint(population.to_numpy(dtype=np.float64) * fraction), 1.0)
+    return pd.Series(scaled.astype(np.int64), index=population.index, name=population.name)
+
+
+@lru_cache(maxsize=8)
+def _areas(fraction: float = 1.0) -> dict[Level, pd.DataFrame]:
     provinces = load_provinces()
+    for column in ("population_2019", "population_18plus"):
+        provinces[column] = sample_population(provinces[column], fraction)
     provinces["region_code"] = provinces["region6_en"].map(region_code)
     totals = {"population_total": "population_2019", "population_adult": "population_18plus"}
 
@@ -129,9 +152,10 @@ def _membership() -> dict[Level, dict[str, str]]:
     }
 
 
-def areas(level: Level) -> pd.DataFrame:
-    """The areas of `level`: ``area_code``, names, total and 18+ population (2019 census)."""
-    return _areas()[level].copy()
+def areas(level: Level, fraction: float = 1.0) -> pd.DataFrame:
+    """The areas of `level`: ``area_code``, names, total and 18+ population (2019 census,
+    × `fraction` for a sample: :func:`sample_population` per province, summed)."""
+    return _areas(check_fraction(fraction))[level].copy()
 
 
 def area_of(level: Level) -> dict[str, str]:
@@ -159,12 +183,16 @@ def totals_as_of(daily: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 
 def coverage(
-    by_province: pd.DataFrame, level: Level, denominator: Denominator = "total"
+    by_province: pd.DataFrame,
+    level: Level,
+    denominator: Denominator = "total",
+    fraction: float = 1.0,
 ) -> pd.DataFrame:
     """Coverage per area of `level` from per-province totals (:func:`totals_as_of`):
-    columns :data:`COVERAGE_COLUMNS`, one row per area, in code order."""
+    columns :data:`COVERAGE_COLUMNS`, one row per area, in code order. ``population`` is
+    the denominator: the census population × `fraction` (the data's sample fraction)."""
     population = "population_total" if denominator == "total" else "population_adult"
-    table = areas(level).merge(roll_up(by_province, level), on="area_code", how="left")
+    table = areas(level, fraction).merge(roll_up(by_province, level), on="area_code", how="left")
     table[list(COUNTS)] = table[list(COUNTS)].fillna(0).astype("int64")
     table["population"] = table[population].astype("int64")
     share = 100.0 / table["population"].to_numpy(dtype=np.float64)
@@ -186,13 +214,14 @@ def timeseries(
     start: date | None = None,
     end: date | None = None,
     denominator: Denominator = "total",
+    fraction: float = 1.0,
 ) -> pd.DataFrame:
     """Daily series per area: ``day, area_code`` + daily counts, their running totals
     (``cum_*``), the 7-day average of doses (``doses_avg7``) and coverage % of the running
     totals (``pct_dose1``, ``pct_full``, ``pct_booster``; capped). Every day from the first
     dose to the last is present for every area (zeros where none); `codes` limits the
     areas (empty: all), `start`/`end` the days shown (the running totals still start at the
-    beginning of the campaign)."""
+    beginning of the campaign); percentages are of the population × `fraction`."""
     rolled = roll_up(daily, level, keys=("day",))
     chosen = sorted(set(codes) if codes else set(areas(level)["area_code"]))
     rolled = rolled[rolled["area_code"].isin(chosen)]
@@ -212,7 +241,7 @@ def timeseries(
     for column in COUNTS:
         frame[f"cum_{column}"] = grouped[column].cumsum()
     frame["doses_avg7"] = grouped["doses"].transform(lambda s: s.rolling(7, min_periods=1).mean())
-    population = areas(level).set_index("area_code")[
+    population = areas(level, fraction).set_index("area_code")[
         "population_total" if denominator == "total" else "population_adult"
     ]
     share = 100.0 / frame["area_code"].map(population).to_numpy(dtype=np.float64)

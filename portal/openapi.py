@@ -17,6 +17,8 @@ from portal.api import (
     LICENCE_URL,
     MAX_AREAS,
     PARAMETERS,
+    SAMPLE_HEADER,
+    SIMULATED_HEADER,
     TIMESERIES_FIELDS,
     VACCINE_FIELDS,
 )
@@ -41,8 +43,70 @@ SUMMARIES: Final[dict[str, tuple[str, str]]] = {
     ),
     "areas": (
         "Areas of a level",
-        "Codes, names and 2019 census population (total and 18+) of the areas of a level.",
+        "Codes, names and 2019 census population (total and 18+) of the areas of a level, "
+        "× the data's sample fraction (`meta.sample_fraction`; 1 for real data).",
     ),
+}
+
+#: What every population and percentage is measured against, said once for the document.
+SAMPLE_NOTE: Final = (
+    "Populations (`population`, `population_total`, `population_adult`) and every "
+    "percentage and per-100 figure use the census population × the data's sample fraction: "
+    "the share of the country the data stands for. Real records are the whole country "
+    "(fraction 1); a simulated registry (the demo) holds a sample, e.g. 0.01 = 1 % of the "
+    "campaign's doses, and counts are the sample's own. JSON says so in `meta` "
+    f"(`sample_fraction`, `simulated`, `sample`); every response, CSV included, in the "
+    f"headers `{SAMPLE_HEADER}` and `{SIMULATED_HEADER}`."
+)
+
+#: Descriptions of row fields that need one.
+FIELD_DOCS: Final = {
+    "population": "the denominator: census population (total or 18+) × the sample fraction",
+    "population_total": "2019 census population × the sample fraction",
+    "population_adult": "2019 census population aged 18+ × the sample fraction",
+    "per100": "doses per 100 people of `population`",
+}
+
+META: Final = {
+    "type": "object",
+    "properties": {
+        "endpoint": {"type": "string"},
+        "level": {"type": "string"},
+        "rows": {"type": "integer"},
+        "data_version": {"type": "string"},
+        "data_until": {"type": ["string", "null"], "format": "date"},
+        "sample_fraction": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1,
+            "description": "the share of the country the data stands for; populations are "
+            "the census × this (1: real records of the whole country)",
+        },
+        "simulated": {
+            "type": "boolean",
+            "description": "true when the data is a simulated sample, not real records",
+        },
+        "sample": {
+            "type": ["string", "null"],
+            "description": "the registry's description of its sample (null for real data)",
+        },
+        "licence": {"type": "string"},
+        "licence_url": {"type": "string"},
+        "attribution": {"type": "string"},
+        "definitions": {"type": "string"},
+    },
+    "required": ["endpoint", "rows", "data_version", "sample_fraction", "simulated"],
+}
+
+SAMPLE_HEADERS: Final = {
+    SAMPLE_HEADER: {
+        "description": "the data's sample fraction (as `meta.sample_fraction`)",
+        "schema": {"type": "number"},
+    },
+    SIMULATED_HEADER: {
+        "description": "`true` when the data is a simulated sample (as `meta.simulated`)",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    },
 }
 
 PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
@@ -117,7 +181,11 @@ def _operation(endpoint: str) -> dict[str, Any]:
     summary, description = SUMMARIES[endpoint]
     row = {
         "type": "object",
-        "properties": {name: {"type": _field_type(name)} for name in FIELDS[endpoint]},
+        "properties": {
+            name: {"type": _field_type(name)}
+            | ({"description": FIELD_DOCS[name]} if name in FIELD_DOCS else {})
+            for name in FIELDS[endpoint]
+        },
     }
     error = {"$ref": "#/components/responses/Error"}
     return {
@@ -131,14 +199,14 @@ def _operation(endpoint: str) -> dict[str, Any]:
         "responses": {
             "200": {
                 "description": f"the rows (Cache-Control: {CACHE_CONTROL}; ETag)",
-                "headers": {"ETag": {"schema": {"type": "string"}}},
+                "headers": {"ETag": {"schema": {"type": "string"}}, **SAMPLE_HEADERS},
                 "content": {
                     "application/json": {
                         "schema": {
                             "type": "object",
                             "properties": {
                                 "data": {"type": "array", "items": row},
-                                "meta": {"type": "object"},
+                                "meta": META,
                             },
                         }
                     },
@@ -163,7 +231,7 @@ def _document() -> dict[str, Any]:
             "description": "COVID-19 vaccination coverage of Viet Nam by area and day, "
             f"aggregated from the national dose records. {ATTRIBUTION}. No personal data: "
             "counts only. Limits: no key and no rate limit; responses are cached for 5 "
-            "minutes and carry an ETag, so please revalidate with If-None-Match.",
+            "minutes and carry an ETag, so please revalidate with If-None-Match. " + SAMPLE_NOTE,
             "license": {"name": LICENCE, "url": LICENCE_URL},
         },
         "servers": [{"url": "/api/v1"}],

@@ -23,8 +23,18 @@ from geo.provinces import provinces_2025_geojson, provinces_geojson
 from portal import data, figures
 from portal.cache import DataUnavailableError
 from portal.i18n import Lang, day, lang_of, number, percent, text
-from portal.layout import URL_ID, attrs, href, lang_from, notes, stamp, unavailable
+from portal.layout import (
+    URL_ID,
+    attrs,
+    data_notes,
+    href,
+    lang_from,
+    sample_notice,
+    stamp,
+    unavailable,
+)
 from portal.metrics import DENOMINATORS, METRICS, SNAPSHOT_DAY, Denominator, Level, Metric
+from warehouse.sample import WHOLE, Sample
 
 dash.register_page(__name__, path="/", title="VaxViet — tiêm chủng COVID-19", name="Home")
 
@@ -193,10 +203,19 @@ def table_body(rows: pd.DataFrame, geography: str, lang: Lang) -> list[html.Tr]:
     return body
 
 
-def table_csv(rows: pd.DataFrame, as_of: date, denominator: Denominator) -> str:
-    """The ranking as CSV: plain numbers (full precision), one row per area."""
+def table_csv(
+    rows: pd.DataFrame, as_of: date, denominator: Denominator, sample: Sample = WHOLE
+) -> str:
+    """The ranking as CSV: plain numbers (full precision), one row per area, each saying the
+    day, the denominator and the data's sample fraction (``population`` is the census ×
+    it) and whether the data is simulated."""
     columns = ["rank", "area_code", "name_vi", "name_en", *[c for c, _, _ in TABLE_COLUMNS]]
-    out = rows[[*columns, "capped"]].assign(as_of=as_of.isoformat(), denominator=denominator)
+    out = rows[[*columns, "capped"]].assign(
+        as_of=as_of.isoformat(),
+        denominator=denominator,
+        sample_fraction=sample.fraction,
+        simulated=str(sample.simulated).lower(),
+    )
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, float_format="%.4f")
     return buffer.getvalue()
@@ -303,6 +322,7 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id=LAST_DAY_ID, data=last.isoformat()),
             dcc.Store(id=SORT_ID, data=DEFAULT_SORT),
             html.H1(text("home.title", lang)),
+            *sample_notice(lang),
             stamp(days[1] if days else None, updated, lang),
             html.Section(headline_view(as_of, lang), id=HEADLINE_ID, className="cards",
                          **attrs(aria_live="polite")),
@@ -350,7 +370,7 @@ def layout(**query: str) -> html.Div:
                     html.P(f"* {text('col.capped', lang)}", className="footnote"),
                 ]
             ),
-            notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
+            data_notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
         ]
     )  # fmt: skip
 
@@ -453,7 +473,8 @@ def download(
     as_of = _as_of(when, date.fromisoformat(last))
     rows = ranking(as_of, denominator, geography, sort)
     name = f"vaxviet-coverage-{GEOGRAPHIES[geography][0]}-{as_of.isoformat()}.csv"
-    return dict(content=table_csv(rows, as_of, denominator), filename=name, type="text/csv")
+    content = table_csv(rows, as_of, denominator, data.sample())
+    return dict(content=content, filename=name, type="text/csv")
 
 
 @callback(

@@ -9,7 +9,7 @@ import dash
 from dash import dcc, html
 
 from portal.i18n import Lang, pick, text
-from portal.layout import lang_from, notes
+from portal.layout import data_notes, lang_from, sample_notice
 from portal.openapi import document
 
 dash.register_page(__name__, path="/api", title="VaxViet — dữ liệu mở / open data", name="API")
@@ -38,6 +38,18 @@ LIMITS: Final = (
     "Limits: at most 100 area codes per call; no rate limit. Responses are cached for 5 "
     "minutes and carry an ETag: revalidate with If-None-Match. A bad parameter gives a 400 "
     "(or a 404 for one unknown area code) with a JSON body naming the parameter and why.",
+)
+SAMPLE: Final = (
+    "Dân số (`population`, `population_total`, `population_adult`) và mọi tỷ lệ dùng dân số "
+    "Tổng điều tra nhân với tỷ lệ mẫu của dữ liệu — phần của cả nước mà dữ liệu đại diện: 1 "
+    "với hồ sơ thật, nhỏ hơn với dữ liệu mô phỏng (ví dụ 0,01 = 1% số mũi của chiến dịch). "
+    "JSON ghi trong `meta` (`sample_fraction`, `simulated`, `sample`); mọi phản hồi, kể cả "
+    "CSV, ghi trong các header `X-Sample-Fraction` và `X-Simulated`.",
+    "Populations (`population`, `population_total`, `population_adult`) and every percentage "
+    "use the census population × the data's sample fraction — the share of the country the "
+    "data stands for: 1 for real records, less for simulated data (e.g. 0.01 = 1 % of the "
+    "campaign's doses). JSON says it in `meta` (`sample_fraction`, `simulated`, `sample`); "
+    "every response, CSV included, in the headers `X-Sample-Fraction` and `X-Simulated`.",
 )
 LICENCE: Final = (
     "Giấy phép: CC BY 4.0 — được tự do sao chép, phân phối và dùng lại, kể cả cho mục đích "
@@ -78,15 +90,17 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             html.H1(text("api.title", lang)),
+            *sample_notice(lang),
             html.P([pick(INTRO, lang), " ", html.A(html.Code("/api/v1/openapi.json"),
                                                     href="/api/v1/openapi.json")]),
             html.P(pick(LIMITS, lang)),
+            dcc.Markdown(pick(SAMPLE, lang), id="api-sample"),
             html.P(pick(LICENCE, lang), id="api-licence"),
             html.Div(
                 [endpoint_view(path, item["get"], lang) for path, item in spec["paths"].items()],
                 id=ENDPOINTS_ID,
             ),
-            html.Div(notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
+            html.Div(data_notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
                      id="definitions"),
             dcc.Markdown(
                 pick(("Mã khu vực: `VN` (cả nước); vùng: chữ thường nối bằng `-` (ví dụ "

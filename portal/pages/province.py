@@ -13,7 +13,7 @@ from geo.provinces import load_provinces
 from portal import data, figures
 from portal.cache import DataUnavailableError
 from portal.i18n import Lang, day, number, percent, text
-from portal.layout import href, lang_from, notes, stamp, unavailable
+from portal.layout import data_notes, href, lang_from, sample_notice, stamp, unavailable
 from portal.metrics import SNAPSHOT_DAY, area_of, region_code
 
 dash.register_page(
@@ -98,7 +98,7 @@ def province_view(code: str, lang: Lang) -> html.Div:
             ),
             *fact(
                 text("col.population", lang),
-                number(province["population_2019"], lang),
+                number(row["population"], lang),  # the census × the sample fraction
                 "population",
             ),
         ]
@@ -110,6 +110,7 @@ def province_view(code: str, lang: Lang) -> html.Div:
         [
             html.P(dcc.Link(text("province.back", lang), href=href("/", lang))),
             html.H1(f"{name}"),
+            *sample_notice(lang),
             stamp(days[1] if days else None, data.updated_at(), lang),
             facts,
             html.H2(text("province.compare", lang)),
@@ -170,7 +171,7 @@ def province_view(code: str, lang: Lang) -> html.Div:
                 className="grid2",
             ),
             html.P(f"{text('control.date', lang)}: {day(as_of, lang, 'long')}", className="stamp"),
-            notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
+            data_notes(lang, ["denominator", "dose1", "full", "boosters", "cap", "2025"]),
         ]
     )
 

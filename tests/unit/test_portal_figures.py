@@ -30,6 +30,13 @@ def test_numbers_and_dates_follow_the_locale() -> None:
     assert all(len(pair) == 2 and all(pair) for pair in i18n.TEXTS.values())
 
 
+def test_sample_fractions_are_written_with_the_decimals_they_need() -> None:
+    assert i18n.share(0.01, "vi") == "1%" and i18n.share(0.01, "en") == "1%"
+    assert i18n.share(0.0003, "vi") == "0,03%" and i18n.share(0.0003, "en") == "0.03%"
+    assert i18n.share(0.125, "en") == "12.5%" and i18n.share(1.0, "en") == "100%"
+    assert i18n.plain(0.0003, "vi") == "0,0003" and i18n.plain(0.01, "en") == "0.01"
+
+
 def test_map_colours_carry_values_names_and_the_cap_note() -> None:
     colours = figures.map_colours(table(), "pct_dose1", "vi")
     assert len(colours["locations"]) == 63 == len(colours["z"]) == len(colours["customdata"])

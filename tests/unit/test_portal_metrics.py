@@ -106,3 +106,53 @@ def test_vaccine_shares_per_area() -> None:
 def test_region_codes_are_stable_slugs() -> None:
     assert metrics.region_code("Red River Delta") == "red-river-delta"
     assert set(metrics.area_of("region").values()) == set(metrics.areas("region")["area_code"])
+
+
+def test_a_sample_is_measured_against_its_fraction_of_the_population() -> None:
+    totals = metrics.totals_as_of(SAMPLE, date(2021, 8, 31))
+    census = metrics.areas("province").set_index("area_code")
+    for level in metrics.LEVELS:
+        whole = metrics.coverage(totals, level).set_index("area_code")
+        sample = metrics.coverage(totals, level, fraction=0.01).set_index("area_code")
+        assert (sample[list(metrics.COUNTS)] == whole[list(metrics.COUNTS)]).all().all()
+        # every level still adds up: areas sum their provinces' rounded populations
+        assert (
+            sample["population"].sum()
+            == metrics.coverage(totals, "national", fraction=0.01)["population"].sum()
+        )
+    provinces = metrics.coverage(totals, "province", fraction=0.01).set_index("area_code")
+    assert provinces.loc["01", "population"] == round(census.loc["01", "population_total"] / 100)
+    assert provinces.loc["01", "pct_dose1"] == pytest.approx(
+        15 * 100 / provinces.loc["01", "population"]
+    )
+    assert provinces.loc["79", "per100"] == pytest.approx(
+        109 * 100 / provinces.loc["79", "population"]
+    )
+    national = metrics.coverage(totals, "national", "adult", fraction=0.01).iloc[0]
+    assert national["population"] == pytest.approx(68_969_931 / 100, abs=63)
+
+
+def test_a_tiny_sample_keeps_one_person_per_province_and_caps() -> None:
+    frame = daily(("2021-08-01", "95", 5, 0, 0, 0, 5))
+    table = metrics.coverage(
+        metrics.totals_as_of(frame, date(2021, 8, 1)), "province", fraction=1e-9
+    )
+    assert table["population"].min() == 1
+    row = table.set_index("area_code").loc["95"]
+    assert row["pct_dose1"] == 100.0 and row["pct_dose1_raw"] == 500.0 and row["capped"]
+    assert row["per100"] == 500.0
+
+
+def test_timeseries_and_areas_use_the_fraction() -> None:
+    series = metrics.timeseries(SAMPLE, "national", fraction=0.5)
+    whole = metrics.timeseries(SAMPLE, "national")
+    assert series["pct_dose1"].iloc[-1] == pytest.approx(2 * whole["pct_dose1"].iloc[-1])
+    halves = metrics.areas("province", 0.5)["population_total"]
+    assert halves.sum() == pytest.approx(96_208_984 / 2, abs=63)
+    assert metrics.areas("national", 1.0)["population_total"].iloc[0] == 96_208_984
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, 1.01, float("nan")])
+def test_a_fraction_outside_0_1_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="sample fraction"):
+        metrics.areas("national", bad)
