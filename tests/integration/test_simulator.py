@@ -20,6 +20,7 @@ from portal.queries import series_lengths
 from registry import calibration, people
 from registry.db import make_engine, migrate
 from registry.live import run_live
+from registry.models import STREAMED_TABLES
 from registry.simulator import BOOSTER_MIN_DAYS, CampaignStep, SeedOptions, SeedReport, seed
 from tests.conftest import ROOT
 
@@ -270,10 +271,7 @@ def test_referential_integrity(clean_sqlite: Engine) -> None:
 
 
 def test_change_sequence_is_unique_across_tables(clean_sqlite: Engine) -> None:
-    union = " UNION ALL ".join(
-        f"SELECT change_seq FROM {table}"
-        for table in ("citizens", "sites", "registrations", "checkins", "doses", "stock_movements")
-    )
+    union = " UNION ALL ".join(f"SELECT change_seq FROM {table}" for table in STREAMED_TABLES)
     seqs = frame(clean_sqlite, union)["change_seq"]
     assert seqs.is_unique
     with clean_sqlite.connect() as connection:
