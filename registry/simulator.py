@@ -41,7 +41,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, ForeignKeyConstraint, Index, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
-from registry import calibration, people
+from registry import calibration, people, stock
 from registry.bulk import BulkWriter
 from registry.sites import make_sites
 from registry.models import Base, Dose
@@ -147,7 +146,9 @@ class Campaign:
     day_ends: list[tuple[date, str]] = field(default_factory=list)
     recent: deque[pd.DataFrame] = field(default_factory=lambda: deque(maxlen=2))
     pending_typos: list[pd.DataFrame] = field(default_factory=list)
-    month_usage: list[pd.DataFrame] = field(default_factory=list)
+    #: the stock model, and the movement rows it made that are not written yet
+    stock_model: stock.StockState | None = None
+    stock_rows: list[pd.DataFrame] = field(default_factory=list)
     issuer: people.CccdIssuer = field(default_factory=people.CccdIssuer)
 
 
@@ -211,21 +212,10 @@ def _serials(start: int, count: int, prefix: str, width: int) -> pd.Series:
     return prefix + numbers
 
 
-@cache
-def _lot_prefixes() -> dict[str, str]:
-    """A short manufacturer-style prefix for each product's lot numbers (e.g. ``PFIZ``)."""
-    names = calibration.vaccines().set_index("code")["name"]
-    return {
-        code: ("".join(ch for ch in name.upper() if ch.isalpha())[:4] or "LOT").ljust(4, "X")
-        for code, name in names.items()
-    }
-
-
 def _lot_numbers(codes: pd.Series, day: date) -> pd.Series:
-    """One national lot per product per month (stock moves monthly): e.g. ``PFIZ-2108``."""
-    prefixes = _lot_prefixes()
-    suffix = f"-{day.year % 100:02d}{day.month:02d}"
-    return (codes.map(prefixes).astype("string") + suffix).astype(object)
+    """Each product's lot of the last scheduled national delivery on or before `day`
+    (e.g. ``PFIZ-210816``); a seeded dose's own lot comes from the stock model."""
+    return stock.scheduled_lot_numbers(codes, day)
 
 
 CITIZEN_COLUMNS = ["citizen_id", "full_name", "date_of_birth", "sex", "phone", "residence_province"]
@@ -600,6 +590,7 @@ class CampaignStep:
     def write(self, citizens: pd.DataFrame, doses: pd.DataFrame) -> None:
         """Queue the step's rows (with their injected errors) for the writer."""
         rng, rates = self.rng, self.c.rates
+        doses = doses.assign(lot_number=supply(self.c, doses, self.days))
         citizens = citizens.copy()
         typo, typo_mask = people.typo_names(rng, citizens["full_name"], rates.name_typo)
         self.c.pending_typos.append(
@@ -625,13 +616,6 @@ class CampaignStep:
         self.writes.append(Write("checkins", checkins))
         self.writes.append(Write("registrations", self.registrations_for(checkins)))
         self.writes.append(Write("doses", doses[DOSE_COLUMNS]))
-        self.c.month_usage.append(
-            doses.loc[~future]
-            .groupby(["site_id", "vaccine_code", "lot_number"])
-            .size()
-            .rename("doses")
-            .reset_index()
-        )
         self.corrections_and_voids()
         self.c.recent.append(doses[["dose_id", "version", "status", "lot_number", "vaccine_code"]])
         self.fix_due_typos()
@@ -730,107 +714,33 @@ def month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def stock_movements(
-    usage: pd.DataFrame,
-    sites: pd.DataFrame,
-    vaccines: pd.DataFrame,
-    month: date,
-    until: date,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    """A month of stock movements that supplied `usage` (doses per site, product and lot).
-
-    National receives each lot before the month, with a 10 % buffer; provinces receive what
-    their sites use plus wastage on the 1st; sites receive theirs the same morning; at the
-    month's end each site records what it administered and wasted (open vials, by vial
-    size). The national buffer of a lot expires six months after receipt, if that is
-    within the seeded period.
-    """
-    if usage.empty:
-        return pd.DataFrame()
-    first = _day_start(month.replace(day=1))
-    last = _day_start(month_end(month))
-    by_site = usage.groupby(["site_id", "vaccine_code", "lot_number"], as_index=False)[
-        "doses"
-    ].sum()
-    by_site["province_code"] = by_site["site_id"].map(sites.set_index("site_id")["province_code"])
-    vial = by_site["vaccine_code"].map(vaccines.set_index("code")["vial_doses"]).fillna(10)
-    rate = np.clip(0.5 / vial.to_numpy(dtype=float), 0.0, 0.1)
-    by_site["wasted"] = rng.binomial(by_site["doses"].to_numpy(), rate)
-    by_site["supplied"] = by_site["doses"] + by_site["wasted"]
-    by_province = by_site.groupby(["province_code", "vaccine_code", "lot_number"], as_index=False)[
-        "supplied"
-    ].sum()
-    by_lot = by_province.groupby(["vaccine_code", "lot_number"], as_index=False)["supplied"].sum()
-    by_lot["received"] = np.ceil(by_lot["supplied"] * 1.1).astype("int64")
-    expiry = month.replace(day=1) + timedelta(days=183)
-
-    def rows(frame: pd.DataFrame, kind: str, level: str, quantity: pd.Series, at: pd.Timestamp,
-             province: Any = None, site: Any = None, transfer: Any = None) -> pd.DataFrame:  # fmt: skip
-        return pd.DataFrame(
-            {
-                "kind": kind,
-                "level": level,
-                "province_code": province,
-                "site_id": site,
-                "vaccine_code": frame["vaccine_code"].to_numpy(),
-                "lot_number": frame["lot_number"].to_numpy(),
-                "expiry_date": pd.Timestamp(expiry),
-                "quantity": quantity.to_numpy(dtype="int64"),
-                "moved_at": at,
-                "transfer_id": transfer,
-            }
-        )
-
-    province_transfer = np.arange(len(by_province))
-    site_transfer = np.arange(len(by_site)) + len(by_province)
-    parts = [
-        rows(by_lot, "received", "national", by_lot["received"], first - pd.Timedelta(hours=12)),
-        rows(by_province, "transferred", "national", -by_province["supplied"], first + pd.Timedelta(hours=4),
-             transfer=province_transfer),
-        rows(by_province, "transferred", "province", by_province["supplied"], first + pd.Timedelta(hours=4),
-             province=by_province["province_code"].to_numpy(), transfer=province_transfer),
-        rows(by_site, "transferred", "province", -by_site["supplied"], first + pd.Timedelta(hours=5),
-             province=by_site["province_code"].to_numpy(), transfer=site_transfer),
-        rows(by_site, "transferred", "site", by_site["supplied"], first + pd.Timedelta(hours=5),
-             province=by_site["province_code"].to_numpy(), site=by_site["site_id"].to_numpy(),
-             transfer=site_transfer),
-        rows(by_site, "administered", "site", -by_site["doses"], last + pd.Timedelta(hours=21),
-             province=by_site["province_code"].to_numpy(), site=by_site["site_id"].to_numpy()),
-    ]  # fmt: skip
-    wasted = by_site.loc[by_site["wasted"] > 0]
-    parts.append(
-        rows(wasted, "wasted", "site", -wasted["wasted"], last + pd.Timedelta(hours=21),
-             province=wasted["province_code"].to_numpy(), site=wasted["site_id"].to_numpy())
-    )  # fmt: skip
-    leftover = by_lot.loc[by_lot["received"] > by_lot["supplied"]]
-    if expiry <= until:
-        parts.append(
-            rows(leftover, "expired", "national", -(leftover["received"] - leftover["supplied"]),
-                 _day_start(expiry))
-        )  # fmt: skip
-    return pd.concat(parts, ignore_index=True)
+def supply(campaign: Campaign, doses: pd.DataFrame, days: list[date]) -> pd.Series:
+    """Play the step's `days` in the stock model (`registry.stock`) with the doses given
+    (a dose recorded twice was given once), keep its movement rows for `flush_stock`, and
+    return each dose's lot: a site's doses of a product on a day take, in time order, the
+    lots it used that day, first expiry first."""
+    if campaign.stock_model is None:
+        campaign.stock_model = stock.StockState(campaign.sites, campaign.vaccines)
+    given = doses.loc[~doses.duplicated(["citizen_id", "dose_number", "administered_at"])]
+    usage = given.groupby(["site_id", "vaccine_code", "day"], as_index=False).size()
+    movements, administered = campaign.stock_model.run_days(
+        usage.rename(columns={"size": "doses"}), days
+    )
+    campaign.stock_rows.append(movements)
+    lots = stock.assign_lots(given, administered)
+    # a copy of a dose has its original's lot
+    keys = [doses["citizen_id"], doses["dose_number"], doses["administered_at"]]
+    return lots.reindex(doses.index).groupby(keys, sort=False).transform("first")
 
 
-def flush_stock(campaign: Campaign, month: date, until: date) -> list[Write]:
-    """The month's stock movements, from the doses the month used."""
-    if not campaign.month_usage:
-        return []
-    usage = pd.concat(campaign.month_usage, ignore_index=True)
-    campaign.month_usage = []
-    movements = stock_movements(
-        usage, campaign.sites, campaign.vaccines, month, until, campaign.rng
+def flush_stock(campaign: Campaign) -> list[Write]:
+    """The stock movements made since the last flush, numbered."""
+    frames, campaign.stock_rows = campaign.stock_rows, []
+    movements, campaign.movement_serial, campaign.transfer_serial = stock.number_rows(
+        frames, campaign.movement_serial, campaign.transfer_serial
     )
     if movements.empty:
         return []
-    movements["transfer_id"] = movements["transfer_id"].astype("Int64") + campaign.transfer_serial
-    campaign.transfer_serial = int(movements["transfer_id"].max()) + 1
-    movements.insert(
-        0,
-        "movement_id",
-        np.arange(campaign.movement_serial, campaign.movement_serial + len(movements)),
-    )
-    campaign.movement_serial += len(movements)
     return [Write("stock_movements", movements)]
 
 
@@ -943,6 +853,9 @@ def seed(
         vaccines=calibration.vaccines(),
     )
     targets = calibration.daily_targets(options.scale, options.until)
+    campaign.stock_model = stock.StockState(
+        campaign.sites, campaign.vaccines, forecast=stock.plan_forecast(targets)
+    )
     counts: dict[str, int] = {}
     shortfall = 0
     doses = 0
@@ -968,8 +881,7 @@ def seed(
                 reader.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
                 writes = generator.writes
                 month_done = days[-1] == month_end(days[-1]) or days[-1] == options.until
-                if month_done:
-                    writes += flush_stock(campaign, days[-1], options.until)
+                writes += flush_stock(campaign)
                 _merge(counts, apply_writes(connection, writes))
                 if month_done and connection.dialect.name == "postgresql":
                     # fresh statistics keep the queue reads on the primary key: planned on
