@@ -727,10 +727,8 @@ def supply(campaign: Campaign, doses: pd.DataFrame, days: list[date]) -> pd.Seri
         usage.rename(columns={"size": "doses"}), days
     )
     campaign.stock_rows.append(movements)
-    lots = stock.assign_lots(given, administered)
-    # a copy of a dose has its original's lot
-    keys = [doses["citizen_id"], doses["dose_number"], doses["administered_at"]]
-    return lots.reindex(doses.index).groupby(keys, sort=False).transform("first")
+    # a copy of a dose has its original's lot (`with_duplicates` puts it right after it)
+    return stock.assign_lots(given, administered).reindex(doses.index).ffill()
 
 
 def flush_stock(campaign: Campaign) -> list[Write]:

@@ -150,7 +150,8 @@ def scheduled_lot_numbers(codes: pd.Series, day: date) -> pd.Series:
     """The lot each product would have from the last scheduled delivery on or before `day`
     (a lot name of the model's scheme, e.g. for a correction naming another lot)."""
     suffix = f"-{delivery_day(day):%y%m%d}"
-    return (codes.map(_prefix).astype("string") + suffix).astype(object)
+    prefixes = {code: _prefix(code) for code in codes.unique()}
+    return (codes.map(prefixes).astype("string") + suffix).astype(object)
 
 
 def plan_forecast(targets: pd.DataFrame, horizon: int = NATIONAL_COVER_DAYS) -> Forecast:
