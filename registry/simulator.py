@@ -50,9 +50,9 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from registry import calibration, people, stock
 from registry.bulk import BulkWriter
-from registry.sites import make_sites
 from registry.models import Base, Dose
 from registry.sample import record_sample, seeded_description
+from registry.sites import make_sites
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from warehouse.migrate import migrate
 
 if TYPE_CHECKING:
     from etl.worker import EtlWorker
+    from registry.live import LiveWorker
     from vaxviet.settings import Settings
 
 log = logging.getLogger("vaxviet")
@@ -49,6 +50,25 @@ def start_worker(settings: Settings, warehouse: Warehouse) -> EtlWorker | None:
     return EtlWorker(warehouse, engine, settings.pseudonym_key).start()
 
 
+def start_live(settings: Settings) -> LiveWorker | None:
+    """The live feed into a simulated registry (VAX_LIVE: auto = only in embedded mode, on,
+    off). Never on a real registry: one without a simulated sample fraction."""
+    if settings.live == "off" or (settings.live == "auto" and not settings.embedded):
+        return None
+    from registry.db import make_engine
+    from registry.live import LiveWorker
+    from registry.sample import read_sample
+
+    engine = make_engine(settings.source_dsn)
+    with engine.connect() as connection:
+        sample = read_sample(connection)
+    if not sample.simulated:
+        log.info("live feed off: the registry is not a simulated sample")
+        return None
+    log.info("live feed recording a %.4g sample of a busy day into the registry", sample.fraction)
+    return LiveWorker(engine, interval=settings.live_interval).start()
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure(settings.log_level)
@@ -67,7 +87,10 @@ def serve(args: argparse.Namespace) -> int:
         ", ".join(report.applied) or "none",
     )
     worker = start_worker(settings, warehouse)
-    server = create_server(Services(settings=settings, warehouse=warehouse, worker=worker))
+    live = start_live(settings)
+    server = create_server(
+        Services(settings=settings, warehouse=warehouse, worker=worker, live=live)
+    )
     from portal.warm import CacheWarmer
 
     warmer = CacheWarmer(server).start()  # renders the home page on every new data version
@@ -103,6 +126,8 @@ def serve(args: argparse.Namespace) -> int:
         internal.stop()
         if compactor is not None:
             compactor.stop()
+        if live is not None:
+            live.stop()
         if worker is not None:
             worker.stop()
         warehouse.close()

@@ -21,6 +21,14 @@ def healthz() -> flask.Response:
             document["reason"] = "the ETL worker " + (
                 f"is failing: {worker['last_error']}" if worker["last_error"] else "has stopped"
             )
+    if services.live is not None:
+        live = services.live.document()
+        document["live_feed"] = live
+        if document["status"] == "ok" and (not live["running"] or live["last_error"]):
+            document["status"] = "degraded"
+            document["reason"] = "the live feed " + (
+                f"is failing: {live['last_error']}" if live["last_error"] else "has stopped"
+            )
     response = flask.jsonify(document)
     response.status_code = 200 if document["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"

@@ -19,6 +19,7 @@ from warehouse.status import warehouse_status
 
 if TYPE_CHECKING:
     from etl.worker import EtlWorker
+    from registry.live import LiveWorker
 
 EXTENSION_KEY = "vaxviet"
 
@@ -29,6 +30,7 @@ class Services:
     warehouse: Warehouse | None
     warehouse_error: str = ""
     worker: EtlWorker | None = None  # the embedded registry stream, when this process runs it
+    live: LiveWorker | None = None  # the live feed into a simulated registry, when it runs here
     _health: Coalesced[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -51,6 +51,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "auto",
         "stream the registry inside the web process: auto (only with embedded chDB), on, off",
     ),
+    "VAX_LIVE": (
+        "auto",
+        "record a live vaccination day into the registry inside the web process: auto (only "
+        "in embedded mode on a simulated sample registry), on (a simulated registry in any "
+        "mode), off",
+    ),
+    "VAX_LIVE_INTERVAL": ("5", "seconds between the live feed's recordings"),
     "VAX_CACHE_URL": ("simple://", "flask-caching backend: simple:// (in-process) or redis://…"),
     "VAX_HOST": ("127.0.0.1", "address the web server binds"),
     "VAX_PORT": ("8050", "port the web server binds"),
@@ -167,6 +174,8 @@ class Settings:
     sms_gateway_timeout_seconds: float = 10.0
     sms_gateway_total_seconds: float = 30.0
     sms_workers: int = 32
+    live: Literal["auto", "on", "off"] = "auto"
+    live_interval: int = 5
 
     @property
     def embedded(self) -> bool:
@@ -218,6 +227,10 @@ class Settings:
         if etl_worker not in ("auto", "on", "off"):
             raise SettingsError(f"VAX_ETL_WORKER must be auto, on or off, not {etl_worker!r}")
 
+        live = get("VAX_LIVE", "auto").lower()
+        if live not in ("auto", "on", "off"):
+            raise SettingsError(f"VAX_LIVE must be auto, on or off, not {live!r}")
+
         return cls(
             mode=mode,  # type: ignore[arg-type]
             var_dir=var_dir,
@@ -256,6 +269,8 @@ class Settings:
                 get("VAX_SMS_GATEWAY_TOTAL_SECONDS", "30"), "VAX_SMS_GATEWAY_TOTAL_SECONDS"
             ),
             sms_workers=_positive(get("VAX_SMS_WORKERS", "32"), "VAX_SMS_WORKERS"),
+            live=live,  # type: ignore[arg-type]
+            live_interval=_positive(get("VAX_LIVE_INTERVAL", "5"), "VAX_LIVE_INTERVAL"),
         )
 
 

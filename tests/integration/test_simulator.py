@@ -140,15 +140,15 @@ def test_province_shares_of_first_doses_on_2021_08_04(clean_sqlite: Engine) -> N
 
 
 def test_sites_per_province(clean_sqlite: Engine) -> None:
+    """Sites scale with the sample: the real count per province × the scale, at least one."""
     sites = frame(clean_sqlite, "SELECT province_code, count(*) AS n FROM sites GROUP BY 1")
     counts = sites.set_index("province_code")["n"]
-    expected = pd.Series(
-        calibration.simulated_sites_per_province(), index=calibration.province_codes()
-    )
+    real = calibration.simulated_sites_per_province()
+    expected = pd.Series(np.maximum(np.rint(real * SCALE), 1), index=calibration.province_codes())
     assert counts.sort_index().to_dict() == expected.sort_index().to_dict()
     snapshot = calibration.sites_per_province()
-    real = snapshot > calibration.UNFILLED_SITE_COUNT
-    assert (expected.to_numpy()[real] == snapshot[real]).all()
+    known = snapshot > calibration.UNFILLED_SITE_COUNT
+    assert (real[known] == snapshot[known]).all()
 
 
 # -- people and doses ---------------------------------------------------------------------------
