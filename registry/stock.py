@@ -663,8 +663,10 @@ class StockState:
         rest = doses - from_open
         new_vials = -(-rest // vial)
         need = new_vials * vial
-        self._restock(self.day, need, scheduled=False, national_at=first_at.min(),
-                      province_at=self._province_min(first_at), site_at=first_at)  # fmt: skip
+        closed = self.on_hand_by_product()[self.first_site :] - self.open_left
+        if (closed < need).any():
+            self._restock(self.day, need, scheduled=False, national_at=first_at.min(),
+                          province_at=self._province_min(first_at), site_at=first_at)  # fmt: skip
         for k in np.flatnonzero(doses.sum(axis=0) > 0):
             sites = np.flatnonzero(doses[:, k] > 0)
             columns = self._fefo_columns(int(k))
@@ -793,15 +795,22 @@ def assign_lots(doses: pd.DataFrame, administered: pd.DataFrame) -> pd.Series:
     (``administered``: ``site_id, vaccine_code, day, lot_number, doses`` in first-expiry-
     first order) in that order. The counts must match."""
     keys = ["site_id", "vaccine_code", "day"]
-    order = doses.reset_index(drop=True).assign(_row=np.arange(len(doses)))
-    order = order.sort_values([*keys, "administered_at", "_row"], kind="stable")
-    given = administered.assign(_seq=np.arange(len(administered)))
-    given = given.sort_values([*keys, "_seq"], kind="stable")
-    lots = np.repeat(given["lot_number"].to_numpy(dtype=object), given["doses"].to_numpy(np.int64))
-    if len(lots) != len(order):
-        raise ValueError(f"{len(order)} doses but {len(lots)} administered")
+    # one integer per (site, product, day) on both sides, sorted on it
+    both = pd.concat([doses[keys], administered[keys]], ignore_index=True)
+    group = both.groupby(keys, sort=True).ngroup().to_numpy()
+    dose_group, given_group = group[: len(doses)], group[len(doses) :]
+    times = pd.to_datetime(doses["administered_at"]).to_numpy()
+    order = np.lexsort((np.arange(len(doses)), times, dose_group))
+    given = np.argsort(given_group, kind="stable")  # first expiry first within a group
+    counts = administered["doses"].to_numpy(np.int64)[given]
+    lots = np.repeat(administered["lot_number"].to_numpy(dtype=object)[given], counts)
+    if (
+        len(lots) != len(doses)
+        or (np.repeat(given_group[given], counts) != dose_group[order]).any()
+    ):
+        raise ValueError(f"{len(doses)} doses but {len(lots)} administered, or not alike")
     result = np.empty(len(doses), dtype=object)
-    result[order["_row"].to_numpy()] = lots
+    result[order] = lots
     return pd.Series(result, index=doses.index, name="lot_number")
 
 
