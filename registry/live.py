@@ -59,6 +59,7 @@ from registry.simulator import (
     later_products,
     series_lengths,
 )
+from registry.sites import day_products, site_product_or
 from registry.stock import LiveStock
 
 log = logging.getLogger(__name__)
@@ -335,14 +336,8 @@ class LiveFeed:
         return pd.DatetimeIndex(start + pd.to_timedelta(offsets, unit="s"))
 
     def site_products(self, site_index: npt.NDArray[np.int64], day: date) -> npt.NDArray[Any]:
-        """The product each site gives on `day` (one a day, as real sites mostly ran one
-        product's session: a vial opened is a vial used up): drawn from the day's mix by a
-        generator seeded by the day, the same all day."""
-        codes, shares = calibration.vaccine_mix(day)
-        daily = np.random.default_rng(day.toordinal()).choice(
-            np.array(codes, dtype=object), len(self.sites), p=shares
-        )
-        return np.asarray(daily[site_index], dtype=object)
+        """The product of the day of each site in `site_index` (`sites.day_products`)."""
+        return np.asarray(day_products(len(self.sites), day)[site_index], dtype=object)
 
     # -- one interval ---------------------------------------------------------------------------
     def record(
@@ -412,19 +407,14 @@ class LiveFeed:
         products = self.site_products(site_index, today)
         later_rows = np.flatnonzero(keep & ~is_first)
         if len(later_rows):
-            # a later dose takes the site's product of the day when it may (same series
-            # length within a primary series, a shorter series for a booster), else the
-            # product the seed would choose
-            own = previous[later_rows]
-            series = np.array([self.lengths[code] for code in own])
-            site_series = np.array([self.lengths[code] for code in products[later_rows]])
-            primary = number[later_rows] <= series
-            fits = np.where(primary, site_series == series, site_series < number[later_rows])
+            # a later dose takes the site's product of the day when it may
             chosen = later_products(
                 rng, pd.Series([today] * len(later_rows), dtype=object),
-                pd.Series(own), pd.Series(number[later_rows]), self.lengths,
+                pd.Series(previous[later_rows]), pd.Series(number[later_rows]), self.lengths,
             )  # fmt: skip
-            products[later_rows] = np.where(fits, products[later_rows], chosen)
+            products[later_rows] = site_product_or(
+                products[later_rows], previous[later_rows], number[later_rows], self.lengths, chosen
+            )
         times = self._times(site_index, start, end).floor("s")  # the registry keeps seconds
         delay = pd.to_timedelta(rng.integers(60, 20 * 60, n), unit="s")
         recorded = pd.Series(times + delay).clip(upper=now.tz_convert(TZ).floor("s"))

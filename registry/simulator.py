@@ -52,7 +52,7 @@ from registry import calibration, people, stock
 from registry.bulk import BulkWriter
 from registry.models import Base, Dose
 from registry.sample import record_sample, seeded_description
-from registry.sites import make_sites
+from registry.sites import day_products, make_sites, site_product_or
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,12 @@ class Campaign:
     stock_model: stock.StockState | None = None
     stock_rows: list[pd.DataFrame] = field(default_factory=list)
     issuer: people.CccdIssuer = field(default_factory=people.CccdIssuer)
+    #: the sample's population and the first doses given so far, per province
+    #: (``calibration.province_codes()`` order)
+    population: np.ndarray = field(default_factory=lambda: np.ones(1))
+    first_given: np.ndarray = field(
+        default_factory=lambda: np.zeros(len(calibration.province_codes()), dtype=np.int64)
+    )
 
 
 @dataclass
@@ -478,9 +484,23 @@ class CampaignStep:
         found = bisect_right(ends, day, key=lambda end: end[0])
         return ends[found - 1][1] if found else ""
 
+    def first_dose_weights(self, day: date) -> np.ndarray:
+        """Each province's share of the day's first doses: the calibrated share
+        (`calibration.province_weights`), after the snapshot day scaled by the share of the
+        province's people not yet vaccinated, so a province ahead of the others (Hồ Chí
+        Minh City, Bắc Ninh, vaccinated first in the 2021 outbreak) gets fewer of the later
+        first doses and coverage ends nearly even across provinces, as it really did."""
+        weights = calibration.province_weights(day, "first")
+        if day <= calibration.SNAPSHOT_DAY:
+            return weights
+        room = np.maximum(self.c.population - self.c.first_given, 0) / self.c.population
+        adjusted = weights * room
+        return adjusted / adjusted.sum() if adjusted.sum() > 0 else weights
+
     def new_people(self, day: date, count: int) -> pd.DataFrame:
         codes = np.array(calibration.province_codes())
-        per_province = calibration.allocate(count, calibration.province_weights(day, "first"))
+        per_province = calibration.allocate(count, self.first_dose_weights(day))
+        self.c.first_given += per_province
         provinces = np.repeat(codes, per_province)
         bands = _age_bands(day)
         per_band = calibration.allocate(count, np.array([share for _, _, share in bands]))
@@ -505,6 +525,16 @@ class CampaignStep:
 
     def sites_for(self, provinces: np.ndarray) -> pd.DataFrame:
         return sites_for(self.rng, self.c.sites, provinces)
+
+    def site_products(self, site_ids: pd.Series, days: pd.Series) -> np.ndarray:
+        """Each row's site's product of its day (`sites.day_products`)."""
+        position = pd.Index(self.c.sites["site_id"]).get_indexer(site_ids)
+        out = np.empty(len(site_ids), dtype=object)
+        day_values = days.to_numpy(dtype=object)
+        for day in pd.unique(day_values):
+            rows = day_values == day
+            out[rows] = day_products(len(self.c.sites), day)[position[rows]]
+        return out
 
     # -- the step ------------------------------------------------------------------------------
     def run(self, targets: list[tuple[int, int, int]]) -> tuple[int, int]:
@@ -538,16 +568,19 @@ class CampaignStep:
         return len(doses), shortfall
 
     def compose_doses(self, citizens: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+        """The step's doses: first doses at a site of the person's province, later doses
+        mostly back at their site; each site gives its product of the day
+        (`sites.day_products`) to everyone it may (`sites.site_product_or`)."""
         rng = self.rng
         first = pd.DataFrame(
             {
                 "citizen_id": citizens["citizen_id"],
                 "site_id": self.sites_for(citizens["residence_province"].to_numpy())["site_id"],
-                "vaccine_code": products_for(rng, citizens["day"], self.lengths),
                 "dose_number": 1,
                 "day": citizens["day"],
             }
         )
+        first["vaccine_code"] = self.site_products(first["site_id"], first["day"])
         if len(later):
             # most return to the same site; some move to another site of the same province
             moved = rng.random(len(later)) < 0.2
@@ -556,8 +589,15 @@ class CampaignStep:
             if moved.any():
                 later.loc[moved, "site_id"] = self.sites_for(provinces[moved])["site_id"].to_numpy()
             # boosters and a share of primary doses use the day's products (mixed schedules)
-            later["vaccine_code"] = later_products(
+            chosen = later_products(
                 rng, later["day"], later["vaccine_code"], later["dose_number"], self.lengths
+            )
+            later["vaccine_code"] = site_product_or(
+                self.site_products(later["site_id"], later["day"]),
+                later["vaccine_code"].to_numpy(dtype=object),
+                later["dose_number"].to_numpy(dtype=np.int64),
+                self.lengths,
+                chosen,
             )
         columns = ["citizen_id", "site_id", "vaccine_code", "dose_number", "day"]
         doses = pd.concat([first, later[columns]], ignore_index=True)
@@ -848,6 +888,10 @@ def seed(
         rng=rng,
         rates=ErrorRates.scaled(options.error_rate),
         sites=make_sites(rng, options.scale),
+        population=np.maximum(
+            calibration.provinces()["population_2019"].to_numpy(dtype=np.float64) * options.scale,
+            1.0,
+        ),
         vaccines=calibration.vaccines(),
     )
     targets = calibration.daily_targets(options.scale, options.until)

@@ -26,7 +26,10 @@ public per-site capacity data exists for Vietnam.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -119,3 +122,32 @@ def open_at(sites: pd.DataFrame, minute: int) -> npt.NDArray[np.bool_]:
     opens = sites["opens_minute"].to_numpy()
     closes = sites["closes_minute"].to_numpy()
     return np.asarray((opens <= minute) & (minute < closes))
+
+
+def day_products(n_sites: int, day: date) -> npt.NDArray[Any]:
+    """The product each of `n_sites` sites (in register order) gives on `day`: one a day,
+    as real sites mostly ran one product's sessions (an opened vial is used up by the same
+    session, so mixing products multiplies the open-vial loss). Drawn from the day's mix
+    (`calibration.vaccine_mix`) by a generator seeded by the day: the same for the seed and
+    the live feed, all day."""
+    codes, shares = calibration.vaccine_mix(day)
+    rng = np.random.default_rng(day.toordinal())
+    return np.asarray(rng.choice(np.array(codes, dtype=object), n_sites, p=shares), dtype=object)
+
+
+def site_product_or(
+    site_product: npt.NDArray[Any],
+    previous: npt.NDArray[Any],
+    dose_number: npt.NDArray[np.int64],
+    lengths: Mapping[str, int],
+    otherwise: npt.NDArray[Any],
+) -> npt.NDArray[Any]:
+    """The site's product of the day for each later dose where it may be given — within a
+    primary series, a product with the series' length (so the series ends where the
+    certificate rules say); as a booster, a product whose series is shorter than the dose
+    number — else `otherwise` (the product chosen by `simulator.later_products`)."""
+    series = np.array([lengths[code] for code in previous], dtype=np.int64)
+    offered = np.array([lengths[code] for code in site_product], dtype=np.int64)
+    primary = dose_number <= series
+    fits = np.where(primary, offered == series, offered < dose_number)
+    return np.where(fits, site_product, otherwise)
