@@ -520,10 +520,16 @@ class LiveFeed:
         self.recent = [dose for dose in self.recent if dose not in done]
 
     # -- catching up ----------------------------------------------------------------------------
-    def backfill(self, now: pd.Timestamp, progress: Callable[[int], None] | None = None) -> int:
+    def backfill(
+        self,
+        now: pd.Timestamp,
+        progress: Callable[[int], None] | None = None,
+        since: pd.Timestamp | None = None,
+    ) -> int:
         """Record what the sites would have recorded since the feed last ran (at most the
-        last `BACKFILL`), up to `now`; returns the doses recorded."""
-        start = now - BACKFILL
+        last `BACKFILL`; not before `since` when given), up to `now`; returns the doses
+        recorded."""
+        start = now - BACKFILL if since is None else max(now - BACKFILL, since)
         if self.last_recorded is not None:
             last = _instants(pd.Series([self.last_recorded])).iloc[0]
             start = max(start, last)

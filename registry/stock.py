@@ -570,7 +570,11 @@ class StockState:
         n_sites = len(self.site_ids)
         vial = self.vial[None, :]
         need = np.zeros(self.open_left.shape, dtype=np.int64) if need is None else need
+        # a site with no consumption in its last days (a product new to it, the first day
+        # of a live feed) takes the day's need as its daily use: its first delivery holds
+        # days of it, not just the sessions of the day, which would leave it at zero
         use = self._daily_use()
+        use = np.where(use > 0, use, need)
         held = self.on_hand_by_product()
         site_held = held[self.first_site :] - self.open_left
         in_use = ((day.toordinal() - self.last_use) <= IN_USE_DAYS) | (need > 0)

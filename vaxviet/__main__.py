@@ -56,10 +56,13 @@ def start_live(settings: Settings) -> LiveWorker | None:
     if settings.live == "off" or (settings.live == "auto" and not settings.embedded):
         return None
     from registry.db import make_engine
+    from registry.db import migrate as migrate_registry
     from registry.live import LiveWorker
     from registry.sample import read_sample
 
     engine = make_engine(settings.source_dsn)
+    if settings.embedded:
+        migrate_registry(engine)  # our own demo registry (an empty one has no sample)
     with engine.connect() as connection:
         sample = read_sample(connection)
     if not sample.simulated:
