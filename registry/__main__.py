@@ -1,7 +1,7 @@
 """``python -m registry migrate | seed | live`` — the operational registry and its simulator.
 
     python -m registry seed --scale 0.01 [--until 2021-08-04] [--seed 1] [--error-rate 0.005]
-    python -m registry live --rate 50 [--duration 60]
+    python -m registry live [--rate 50] [--duration 60]
 
 The database is ``VAX_SOURCE_DSN`` (default: a SQLite file under ``var/``). Each command
 ends with a one-line JSON summary on stdout; progress goes to stderr.
@@ -54,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
                       help="do nothing if the registry already holds doses")  # fmt: skip
     seed.add_argument("--no-progress", action="store_true", help="no progress bar")
     live = commands.add_parser("live", help="keep recording new doses in real time")
-    live.add_argument("--rate", type=_positive, required=True, help="doses per second")
+    live.add_argument("--rate", type=_positive, default=None,
+                      help="a flat number of doses per second (default: the sample's share "
+                           "of a real busy day, after catching up on the last 24 h)")  # fmt: skip
     live.add_argument("--duration", type=_positive, default=None, help="stop after N seconds")
     live.add_argument("--seed", type=int, default=None, help="random seed")
     return root
