@@ -71,10 +71,12 @@ def serve_process(
     directory: Path, settings: dict[str, str] | None = None
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """`python -m vaxviet serve` as `make run` starts it, on a free port, with its var/ in
-    `directory` (which may already hold a registry) and any extra `settings`; its output is
+    `directory` (which may already hold a registry) and any extra `settings` (the live feed
+    is off unless they set VAX_LIVE); its output is
     appended to `directory`/serve.log. Yields (base URL, environment)."""
     port = free_port()
     env = {
+        "VAX_LIVE": "off",  # a test that wants the live feed asks for it
         **os.environ,
         **(settings or {}),
         "VAX_VAR_DIR": str(directory / "var"),
