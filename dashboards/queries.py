@@ -22,6 +22,7 @@ from typing import Final
 
 import pandas as pd
 
+from dashboards import stock
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
@@ -272,8 +273,11 @@ STOCK_OUTS: Final = Query(
 
 
 def stock_outs(warehouse: Warehouse, province: str, first: date, days: int) -> pd.DataFrame:
-    """Stock-out days per site and product over `days` days from `first` (sites with any)."""
-    return STOCK_OUTS.run(warehouse, province=province, first=first, days=days)
+    """Stock-out days per site and product in use over `days` days from `first` (sites with
+    any; in use: moved in the `stock.IN_USE_DAYS` up to the window's end)."""
+    return STOCK_OUTS.run(
+        warehouse, province=province, first=first, days=days, in_use=stock.IN_USE_DAYS
+    )
 
 
 STOCK_WASTAGE: Final = Query(

@@ -18,7 +18,8 @@ package; each is written out in :data:`DEFINITIONS` (shown on the page):
 * **wastage rate** — doses lost ÷ (doses administered + doses lost), split into open-vial
   (``wasted``) and closed-vial (``expired``) wastage, which add up to it;
 * **stock-out days** — days in the last 30 whose closing balance of a product at a site was
-  zero or less, counted from the site's first movement of that product;
+  zero or less, counted from the site's first movement of that product, for the products
+  the site still uses (moved in the last 90 days);
 * **expiring lots** — lots with stock whose expiry date falls within 30 days (or has passed).
 """
 
@@ -37,6 +38,8 @@ SUPPLY_WINDOW_DAYS: Final = 7
 EXPIRY_WINDOW_DAYS: Final = 30
 STOCK_OUT_WINDOW_DAYS: Final = 30
 LOW_COVER_DAYS: Final = 3.0
+#: A site uses a product it moved in this many days (stock-outs count only such products).
+IN_USE_DAYS: Final = 90
 
 DEFINITIONS: Final[dict[str, tuple[str, str]]] = {
     "on_hand": (
@@ -65,9 +68,11 @@ DEFINITIONS: Final[dict[str, tuple[str, str]]] = {
     ),
     "stock_out": (
         "Ngày hết hàng: số ngày trong 30 ngày qua mà tồn cuối ngày của một loại vắc xin tại "
-        "điểm tiêm bằng 0 hoặc âm, tính từ lần nhận đầu tiên.",
+        "điểm tiêm bằng 0 hoặc âm, tính từ lần nhận đầu tiên, với các loại vắc xin điểm tiêm "
+        "còn dùng (có nhập hoặc xuất trong 90 ngày qua).",
         "Stock-out days: days in the last 30 whose closing balance of a product at a site was "
-        "zero or less, counted from the site's first movement of that product.",
+        "zero or less, counted from the site's first movement of that product, for the "
+        "products the site still uses (moved in the last 90 days).",
     ),
     "expiring": (
         "Lô sắp hết hạn: lô còn tồn có hạn dùng trong vòng 30 ngày tới (hoặc đã quá hạn).",
@@ -211,7 +216,12 @@ def stock_out_days(
     started = (wide != 0).cumsum() > 0  # from the first movement on
     out = (balance <= 0) & started
     last_days = out.index >= _day(as_of) - pd.Timedelta(days=window - 1)
+    # in use: moved in the last IN_USE_DAYS (a product the site stopped giving long ago is
+    # not out of stock there; an ongoing stock-out still is)
+    recent = sites[pd.to_datetime(sites["day"]) > _day(as_of) - pd.Timedelta(days=IN_USE_DAYS)]
+    in_use = pd.MultiIndex.from_frame(recent[keys].drop_duplicates())
     counts = out[last_days].sum()
+    counts = counts[counts.index.isin(in_use)]
     result = pd.DataFrame({"stock_out_days": counts, "on_hand": balance.iloc[-1]}).reset_index()
     result = result.rename(
         columns={"level_0": "province_code", "level_1": "site_id", "level_2": "vaccine_code"}

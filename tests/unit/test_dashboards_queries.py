@@ -68,7 +68,7 @@ def test_a_shared_opening_comes_first_and_both_parts_count_for_the_parameters() 
 
 def test_wrong_parameters_are_refused_before_any_query() -> None:
     unused = cast(Warehouse, None)  # never reached: the check comes first
-    with pytest.raises(TypeError, match=r"takes \['days', 'first', 'province'\]"):
+    with pytest.raises(TypeError, match=r"takes \['days', 'first', 'in_use', 'province'\]"):
         queries.STOCK_OUTS.run(unused, province="01", first="2021-08-01")
     with pytest.raises(TypeError, match="was given"):
         queries.SITES.run(unused, province="01", start="2021-08-01")

@@ -12,7 +12,7 @@ The ledger (product P, lots L1 expiring 20 Aug 2021 and L2 expiring 31 Dec 2021)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -133,3 +133,14 @@ def test_stock_out_days_count_empty_closing_balances() -> None:
     assert stock.stock_out_days(ledger(), date(2021, 8, 8))["stock_out_days"].tolist() == [2]
     assert stock.stock_out_days(ledger(), AS_OF, window=2)["stock_out_days"].tolist() == [2]
     assert stock.stock_out_days(ledger(), date(2021, 8, 6)).empty
+
+
+def test_a_product_the_site_stopped_using_is_not_out_of_stock() -> None:
+    """S2 ran out on 7 Aug and got nothing since: an ongoing stock-out, listed on 10 Aug and
+    still 80 days later; long after (more than `IN_USE_DAYS` without a movement) S2 no
+    longer uses the product, and an empty shelf there is not a stock-out."""
+    assert stock.stock_out_days(ledger(), AS_OF)["site_id"].tolist() == ["S2"]
+    later = AS_OF + timedelta(days=80)
+    assert stock.stock_out_days(ledger(), later)["site_id"].tolist() == ["S2"]
+    gone = AS_OF + timedelta(days=stock.IN_USE_DAYS + 5)
+    assert stock.stock_out_days(ledger(), gone).empty
