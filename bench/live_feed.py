@@ -5,7 +5,8 @@
 Seeds a registry at `--scale` (SQLite; or reuses `--registry`, a seeded SQLite file, copied
 first so it is left as it was), then, as the serve process's feed does (`registry.live`):
 
-* the start-up catch-up: the last 24 h recorded in 30-minute transactions;
+* the start-up catch-up: the last 24 h recorded in 30-minute transactions (on a simulated
+  clock two days ahead, so a registry the demo has been recording into gets a full day);
 * an hour of the busiest time of day (09:00–10:00) and an hour of the night (03:00–04:00)
   recorded as the running feed records them, one interval of `--interval` seconds at a time,
   on a simulated clock (so the hour takes as long as its CPU, not an hour).
@@ -72,13 +73,14 @@ def main() -> None:
         feed = LiveFeed(engine, seed=2)
         load_cpu = time.thread_time() - cpu
         load_wall = time.monotonic() - started
-        now = today + pd.Timedelta(hours=9)
+        # two days ahead: after anything a live registry holds, so the catch-up is a full day
+        now = today + pd.Timedelta(days=2, hours=9)
         cpu = time.thread_time()
         wall = time.monotonic()
         backfilled = feed.backfill(now)
         backfill_cpu, backfill_wall = time.thread_time() - cpu, time.monotonic() - wall
         busy = hour(feed, now, args.interval)
-        night = hour(feed, today + pd.Timedelta(days=1, hours=3), args.interval)
+        night = hour(feed, today + pd.Timedelta(days=3, hours=3), args.interval)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [
