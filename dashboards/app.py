@@ -41,7 +41,7 @@ from dashboards.i18n import text
 from dashboards.names import province_names
 from dashboards.pages import quality, stock, throughput
 from dashboards.throughput import reference_time
-from dashboards.view import Context, Page, page_href, stamp
+from dashboards.view import Context, Page, page_href, sample_notice, stamp
 from portal.cache import (
     DataUnavailableError,
     data_version,
@@ -285,7 +285,13 @@ def render(
         )
         main = [*crumbs, html.H1(title), preparing]
     else:
-        main = [*crumbs, html.H1(title), stamp(context, data.latest_hour()), *parts]
+        main = [
+            *crumbs,
+            html.H1(title),
+            *sample_notice(data.sample(), lang),
+            stamp(context, data.latest_hour()),
+            *parts,
+        ]
     return [
         header,
         html.Main(

@@ -38,6 +38,12 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Tài khoản của bạn chỉ xem được số liệu của tỉnh mình.",
         "Your account can only see its own province.",
     ),
+    "sample.simulated": (
+        "Dữ liệu mô phỏng: một mẫu {share} của cả nước. Điểm tiêm, kho và số liều là của mẫu; "
+        "mỗi điểm tiêm có quy mô như một điểm tiêm thật.",
+        "Simulated data: a {share} sample of the country. Sites, stock and doses are the "
+        "sample's; each site is the size of a real site.",
+    ),
     "stamp.as_of": ("Số liệu đến", "Data as of"),
     "stamp.updated": ("ETL ghi lần cuối lúc", "last ETL commit at"),
     "stamp.replay": (

@@ -20,8 +20,9 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards.i18n import text
-from portal.i18n import Lang, day, moment, number, percent
+from portal.i18n import Lang, day, moment, number, percent, share
 from portal.layout import attrs
+from warehouse.sample import Sample
 
 SHOWN_ROWS: Final = 50
 EXPORT_PATH: Final = "/internal/export"
@@ -169,6 +170,22 @@ def graph(figure_id: str, figure: dict[str, Any]) -> dcc.Graph:
         config={"displaylogo": False, "responsive": True},
         className="figure-block",
     )
+
+
+def sample_notice(sample: Sample, lang: Lang) -> list[html.P]:
+    """The plain statement that the data is a simulated sample, and of what fraction (no
+    element for a real registry)."""
+    if not sample.simulated:
+        return []
+    return [
+        html.P(
+            text("sample.simulated", lang, share=share(sample.fraction, lang)),
+            className="banner sample-notice",
+            role="note",
+            id="dash-sample-notice",
+            **attrs(data_fraction=repr(sample.fraction)),
+        )
+    ]
 
 
 def stamp(context: Context, latest: datetime | None) -> html.P:

@@ -101,3 +101,14 @@ def test_funnel_and_backlog_shares() -> None:
     assert pd.isna(got["checked_in_share"].iloc[1])
     backlog = pd.DataFrame({"upcoming": [300], "daily_capacity": [100]})
     assert throughput.backlog_days(backlog)["days_of_backlog"].iloc[0] == pytest.approx(3.0)
+
+
+def test_internal_pages_say_when_the_data_is_a_simulated_sample() -> None:
+    from dashboards.view import sample_notice
+    from warehouse.sample import Sample
+
+    (notice,) = sample_notice(Sample(0.01, True, "seeded"), "en")
+    assert notice.children.startswith("Simulated data: a 1% sample of the country.")
+    (notice,) = sample_notice(Sample(0.0003, True, "seeded"), "vi")
+    assert "0,03%" in notice.children
+    assert sample_notice(Sample(), "en") == []  # a real registry: nothing to say
