@@ -92,9 +92,18 @@ def test_health_checks_arriving_together_share_one_warehouse_read(server: flask.
 
 def test_status_page_shows_the_warehouse(server: flask.Flask) -> None:
     client = server.test_client()
-    page = client.get("/")
-    assert page.status_code == 200 and b"_dash-renderer" not in page.data[:0]
-    assert b"<script" in page.data and b"https://" not in page.data  # served locally
+    page = client.get("/status")
+    assert page.status_code == 200
+    assert b'<script id="_dash-renderer"' in page.data  # the Dash app, not an error page
+    assert b"https://" not in page.data  # scripts and styles are served locally
+    html = page.data.decode()
+    assert "<title>VaxViet — trạng thái / status</title>" in html
+    # the first paint already holds the status table and the warehouse's row counts
+    assert '<th scope="row">Trạng thái / Status</th><td>ok</td>' in html
+    engine = client.get("/healthz").get_json()["engine"]
+    assert f'<th scope="row">Máy kho dữ liệu / Warehouse engine</th><td>{engine}</td>' in html
+    assert '<td>dose_ledger</td><td class="number">0</td>' in html
+    assert f'<td>schema_migrations</td><td class="number">{latest_version()}</td>' in html
     from portal.pages import status
 
     with server.app_context():
