@@ -571,24 +571,48 @@ def test_a_replay_the_engine_drops_as_written_is_healed_from_the_ledger(
 
 def test_statements_from_threads_overlap(warehouse: Warehouse) -> None:
     """Two threads' statements run at the same time (the pool's clients), not one after the
-    other: each reports when the engine started it, and the two starts are close together
-    although each statement lasts 2.5 s (one at a time, they would start 2.5 s apart)."""
+    other: while one thread's long statement runs, a statement from another thread sees it in
+    system.processes, then ends it (one at a time, the second would wait for the first)."""
     import threading
+    import time
+    import uuid
 
-    started: list[float] = []
+    marker = f"overlap-{uuid.uuid4().hex}"
+    ended: list[BaseException | None] = []
 
-    def run() -> None:
-        (row,) = warehouse.rows(
-            "SELECT sleep(2.5), toUnixTimestamp64Micro(now64(6))"  # now64: the start
+    def hold() -> None:  # about 20 s unless ended
+        try:
+            warehouse.rows(
+                f"SELECT sleepEachRow(0.5), '{marker}' FROM numbers(40) SETTINGS max_block_size = 1"
+            )
+            ended.append(None)
+        except Exception as error:  # the KILL below
+            ended.append(error)
+
+    def running() -> int:
+        return int(
+            warehouse.scalar(
+                "SELECT count() FROM system.processes "
+                "WHERE position(query, {m:String}) > 0 AND position(query, 'processes') = 0",
+                {"m": marker},
+            )
         )
-        started.append(row[1] / 1e6)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(started) == 2 and abs(started[0] - started[1]) < 1.5
+    thread = threading.Thread(target=hold)
+    thread.start()
+    deadline = time.monotonic() + 15
+    seen = running()
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen = running()
+    warehouse.command(
+        "KILL QUERY WHERE position(query, {m:String}) > 0 AND position(query, 'KILL') = 0 SYNC",
+        {"m": marker},
+    )
+    thread.join(timeout=30)
+    assert seen == 1, "the other thread's statement was not running alongside this one"
+    assert not thread.is_alive() and len(ended) == 1
+    assert ended[0] is not None, "ended by KILL QUERY, not run to its end"
 
 
 def test_reads_stay_right_while_another_thread_writes(warehouse: Warehouse) -> None:
@@ -636,22 +660,38 @@ def test_reads_stay_right_while_another_thread_writes(warehouse: Warehouse) -> N
 
 
 def test_statements_are_observed_only_within_the_block(warehouse: Warehouse) -> None:
+    """Each statement in the block is reported once with the time it took: no more than the
+    caller waited for it, and all of the engine's work (a 0.3-s sleep takes 0.3 s or more)."""
+    import time
+    from collections.abc import Callable
+
     from warehouse.client import observe_statements
 
     seen: list[tuple[str, float]] = []
+    waited: list[float] = []
+
+    def timed(call: Callable[[], object]) -> object:
+        began = time.perf_counter()
+        try:
+            return call()
+        finally:
+            waited.append(time.perf_counter() - began)
+
     warehouse.rows("SELECT 1")
     with observe_statements(lambda statement, seconds: seen.append((statement, seconds))):
-        warehouse.rows("SELECT 2")
-        assert warehouse.scalar("SELECT 3") == 3  # one statement, not two
-        warehouse.command("SELECT 4")
-        warehouse.frame("SELECT 5 AS five")
+        timed(lambda: warehouse.rows("SELECT 2"))
+        assert timed(lambda: warehouse.scalar("SELECT 3")) == 3  # one statement, not two
+        timed(lambda: warehouse.command("SELECT sleep(0.3)"))
+        timed(lambda: warehouse.frame("SELECT 5 AS five"))
         with pytest.raises(Exception, match=r"UNKNOWN_IDENTIFIER|Unknown expression"):
-            warehouse.rows("SELECT no_such_column")
+            timed(lambda: warehouse.rows("SELECT no_such_column"))
     warehouse.rows("SELECT 6")
     assert [statement for statement, _ in seen] == [
-        "SELECT 2", "SELECT 3", "SELECT 4", "SELECT 5 AS five", "SELECT no_such_column",
+        "SELECT 2", "SELECT 3", "SELECT sleep(0.3)", "SELECT 5 AS five", "SELECT no_such_column",
     ]  # fmt: skip
-    assert all(seconds >= 0 for _, seconds in seen)
+    for (statement, seconds), wall in zip(seen, waited, strict=True):
+        assert 0 < seconds <= wall, (statement, seconds, wall)
+    assert seen[2][1] >= 0.3, seen[2]
 
 
 def test_compaction_merges_the_citizen_index_and_changes_no_answer(warehouse: Warehouse) -> None:
