@@ -167,7 +167,7 @@ def registry_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One headless Chromium with a desktop-sized window for a whole browser-test module
     (tests/integration/test_browser.py has its own phone-sized one per test)."""
-    from tests.integration.test_browser import start_chromium
+    from tests.integration.browser import start_chromium
 
     driver: object = start_chromium(tmp_path_factory.mktemp("chromium"), size="1280,1000")
     yield driver

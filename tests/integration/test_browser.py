@@ -3,60 +3,15 @@ origin. The portal's own pages have their browser tests in test_portal_browser.p
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import require
+from tests.integration.browser import open_mounted, requested_urls, start_chromium
+from tests.integration.browser import wait_for as wait_for  # test_live_demo_browser imports it
 
 pytestmark = pytest.mark.integration
-
-
-def start_chromium(profile: Path, size: str = "390,844", downloads: Path | None = None) -> object:
-    """Headless Chromium through chromedriver (never fetched: SE_OFFLINE), logging every
-    network request; `size` is the window (default: a phone); files the page downloads go
-    to `downloads` when given."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    require(bool(chromium and driver_path), "Chromium and chromedriver (make test installs them)")
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let selenium fetch a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        f"--window-size={size}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    if downloads is not None:
-        options.add_experimental_option(
-            "prefs",
-            {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-        )
-    driver = webdriver.Chrome(service=Service(executable_path=str(driver_path)), options=options)
-    if downloads is not None:
-        driver.execute_cdp_cmd(
-            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-        )
-    driver.set_page_load_timeout(60)
-    return driver
 
 
 @pytest.fixture
@@ -64,42 +19,6 @@ def browser(tmp_path: Path) -> Iterator[object]:
     driver = start_chromium(tmp_path / "chromium")
     yield driver
     driver.quit()  # type: ignore[attr-defined]
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except Exception:  # the element may not exist yet
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail("the page did not reach the expected state in time")
-
-
-#: true once Dash has rendered the page itself and prerendered.js has removed the server's copy
-DASH_MOUNTED = """
-var content = document.querySelector('#react-entry-point #_pages_content');
-return !document.getElementById('portal-prerendered') && !!content && content.children.length > 0;
-"""
-
-
-def open_mounted(browser: Any, url: str, seconds: float = 60) -> None:
-    """Open a portal page and wait until Dash has taken it over. Until then the elements
-    found are the server-rendered copy's, which goes stale the moment Dash replaces it."""
-    browser.get(url)
-    wait_for(lambda: browser.execute_script(DASH_MOUNTED), seconds)
-
-
-def requested_urls(driver: object) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):  # type: ignore[attr-defined]
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
 
 
 def test_status_page_renders_and_stays_on_its_origin(

@@ -11,57 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import flask
-import pandas as pd
 import pytest
 
 from certificates import keys, lookup, qr, verify, web
-from etl.__main__ import reference_codes
-from etl.files import load_file, refresh_reference
-from tests.unit.test_certificates_pdf import _png as png_of
-from tests.unit.test_certificates_pdf import page_image
+from tests.certificates_helpers import page_image, png_of
+from tests.integration.helpers import (
+    CANARY_CCCD,
+    CANARY_NAME,
+    CANARY_PHONE,
+    DETAILS,
+    KEY_HEX,
+    canary_loaded,  # noqa: F401  (the fixture `loaded`)
+)
 from vaxviet.services import Services
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration
-
-KEY_HEX = bytes(range(32)).hex()
-CANARY_CCCD = "079090123456"
-CANARY_NAME = "Nguyễn Văn Canary"
-CANARY_PHONE = "0987654321"
-DETAILS = {
-    "citizen_id": CANARY_CCCD,
-    "full_name": CANARY_NAME,
-    "date_of_birth": "1990-05-01",
-    "phone": CANARY_PHONE,
-}
-
-
-@pytest.fixture
-def loaded(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
-    doses = [("EU/1/21/1529", "2021-07-01 08:00:00"), ("EU/1/20/1528", "2021-09-01 08:00:00")]
-    rows = [
-        {
-            "dose_id": f"D{n}",
-            "citizen_id": CANARY_CCCD,
-            "full_name": CANARY_NAME,
-            "date_of_birth": "1990-05-01",
-            "sex": "M",
-            "phone": CANARY_PHONE,
-            "province_code": "79",
-            "site_id": "79-0001",
-            "vaccine_code": code,
-            "lot_number": f"LOT{n}",
-            "dose_number": str(n),
-            "administered_at": at,
-        }
-        for n, (code, at) in enumerate(doses, start=1)
-    ]
-    path = tmp_path / "drop.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
-    refresh_reference(warehouse, *reference_codes())
-    assert load_file(warehouse, path, bytes.fromhex(KEY_HEX)).loaded == 2
-    return warehouse
 
 
 def make_app(warehouse: Warehouse, tmp_path: Path, **env: str) -> flask.Flask:

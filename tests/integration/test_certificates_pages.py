@@ -22,18 +22,17 @@ import pytest
 
 from certificates import issue, keys, qr, verify
 from certificates.trust import TrustList
+from tests.certificates_helpers import page_image, png_of
 from tests.conftest import ROOT
+from tests.integration.browser import open_mounted, requested_urls, start_chromium, wait_for
 from tests.integration.conftest import get, serve_process
-from tests.integration.test_browser import open_mounted, requested_urls, start_chromium, wait_for
-from tests.integration.test_certificates_lookup import (
+from tests.integration.helpers import (
     CANARY_CCCD,
     CANARY_NAME,
     CANARY_PHONE,
     DETAILS,
-    loaded,  # noqa: F401  (fixture)
+    canary_loaded,  # noqa: F401  (the fixture `loaded`)
 )
-from tests.unit.test_certificates_pdf import _png as png_of
-from tests.unit.test_certificates_pdf import page_image
 from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
@@ -48,7 +47,7 @@ def text_of(component: object) -> str:
 
 
 @pytest.fixture
-def server(loaded: Warehouse, tmp_path: Path) -> flask.Flask:  # noqa: F811
+def server(loaded: Warehouse, tmp_path: Path) -> flask.Flask:
     settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path / "var")})
     return create_server(Services(settings=settings, warehouse=loaded))
 

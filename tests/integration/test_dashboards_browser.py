@@ -19,8 +19,8 @@ from dashboards.app import PENDING_MS
 from dashboards.client_requests import render_body
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
+from tests.integration.browser import requested_urls, wait_for
 from tests.integration.conftest import free_port, serve_process
-from tests.integration.test_browser import requested_urls, wait_for
 
 pytestmark = pytest.mark.integration
 

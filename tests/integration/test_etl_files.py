@@ -24,50 +24,20 @@ from etl.files import (
     refresh_reference,
 )
 from tests.conftest import ROOT
+from tests.integration.helpers import (
+    BAD_ROWS,
+    CANARY_CCCD,
+    CANARY_PHONE,
+    GOOD,
+    KEY,
+    row,
+    write,
+)
 from warehouse.client import Warehouse
 from warehouse.migrate import migrate
 
 pytestmark = pytest.mark.integration
 
-KEY = bytes(range(32))
-CANARY_CCCD = "079090123456"  # born 1990 in HCMC, male (century/sex digit 0)
-CANARY_PHONE = "0987654321"
-GOOD = {
-    "dose_id": "VN-1",
-    "version": "1",
-    "status": "valid",
-    "citizen_id": CANARY_CCCD,
-    "full_name": "Trần Thị Canary",
-    "date_of_birth": "1990-05-01",
-    "sex": "M",
-    "phone": CANARY_PHONE,
-    "province_code": "79",
-    "site_id": "79-0001",
-    "vaccine_code": "EU/1/20/1528",
-    "lot_number": "PFIZ-2108",
-    "dose_number": "1",
-    "administered_at": "2021-08-04 23:59:59",
-}
-
-
-def row(dose_id: str, **changes: str) -> dict[str, str]:
-    return {**GOOD, "dose_id": dose_id, **changes}
-
-
-BAD_ROWS = {
-    "missing_field": row("B1", site_id=""),
-    "malformed_citizen_id": row("B2", citizen_id="07919012345X"),
-    "citizen_id_mismatch": row("B3", sex="F"),
-    "invalid_sex": row("B4", sex="X"),
-    "unparseable_date": row("B5", date_of_birth="1990-13-45"),
-    "unknown_province": row("B6", province_code="99"),
-    "dose_number_out_of_range": row("B7", dose_number="6"),
-    "unknown_vaccine": row("B8", vaccine_code="NOT-A-VACCINE"),
-    "unparseable_time": row("B9", administered_at="yesterday"),
-    "future_time": row("B10", administered_at="2099-01-01 08:00:00"),
-    "invalid_version": row("B11", version="0"),
-    "invalid_status": row("B12", status="deleted"),
-}
 CONFLICT = [row("C1", lot_number="A"), row("C1", lot_number="B")]
 
 
@@ -75,16 +45,6 @@ CONFLICT = [row("C1", lot_number="A"), row("C1", lot_number="B")]
 def loaded(warehouse: Warehouse) -> Warehouse:
     refresh_reference(warehouse, *reference_codes())
     return warehouse
-
-
-def write(frame: pd.DataFrame, path: Path) -> Path:
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_json(path, orient="records", lines=True, force_ascii=False)
-    return path
 
 
 def current(warehouse: Warehouse) -> list[tuple[str, int, str, str]]:

@@ -16,7 +16,7 @@ from etl.__main__ import reference_codes
 from etl.files import refresh_reference
 from etl.watch import ready_files, watch_once
 from tests.conftest import ROOT
-from tests.integration.test_etl_files import BAD_ROWS, KEY, row, write
+from tests.integration.helpers import BAD_ROWS, KEY, row, write
 from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.browser import open_mounted, requested_urls, wait_for
 from tests.integration.conftest import get, serve_process
-from tests.integration.test_browser import open_mounted, requested_urls, wait_for
 
 pytestmark = pytest.mark.integration
 

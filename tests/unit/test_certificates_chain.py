@@ -16,27 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from certificates import cose, hcert, keys, schema, verify
 from certificates.trust import Signer, TrustError, TrustList, kid_of
+from tests.certificates_helpers import DCC
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
-DCC: dict[str, Any] = {
-    "ver": "1.3.0",
-    "nam": {"fn": "Nguyễn", "fnt": "NGUYEN", "gn": "Văn An", "gnt": "VAN<AN"},
-    "dob": "1990-04-01",
-    "v": [
-        {
-            "tg": "840539006",
-            "vp": "1119349007",
-            "mp": "EU/1/20/1528",
-            "ma": "ORG-100030215",
-            "dn": 2,
-            "sd": 2,
-            "dt": "2021-09-01",
-            "co": "VN",
-            "is": "Ministry of Health of Viet Nam",
-            "ci": "URN:UVCI:01:VN:TEST1234#K",
-        }
-    ],
-}
 
 
 @pytest.fixture(scope="module")

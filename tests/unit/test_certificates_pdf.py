@@ -4,16 +4,14 @@ reads back to the certificate's text, and draws Vietnamese names with a real fon
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, PdfParser
 
 from certificates import pdf, qr
+from tests.certificates_helpers import DCC, page_image, png_of
 from tests.conftest import require
-from tests.unit.test_certificates_chain import DCC
 
 TEXT = "HC1:" + "6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP" * 8
 
@@ -27,27 +25,13 @@ def fonts_installed() -> bool:
     return True
 
 
-def page_image(document: bytes) -> Image.Image:
-    """The page's image, read back through a PDF parser (Pillow's), not our writer."""
-    parser = PdfParser.PdfParser(buf=document)
-    (page_ref,) = parser.pages
-    page = parser.read_indirect(page_ref)
-    width, height = page[b"MediaBox"][2], page[b"MediaBox"][3]
-    assert (round(width), round(height)) == (595, 842)  # A4 in points
-    stream = parser.read_indirect(page[b"Resources"][b"XObject"][b"Page"])
-    info = stream.dictionary
-    assert info[b"Filter"] == PdfParser.PdfName(b"FlateDecode")  # lossless
-    pixels = zlib.decompress(stream.buf[: info[b"Length"]])
-    return Image.frombytes("RGB", (info[b"Width"], info[b"Height"]), pixels)
-
-
 def test_page_parses_and_its_qr_reads_back() -> None:
     require(fonts_installed(), "DejaVu fonts (fonts-dejavu-core)")
     document = pdf.certificate_pdf(TEXT, DCC, "green", dt.datetime(2027, 11, 26, tzinfo=dt.UTC))
     assert document.startswith(b"%PDF-1.4") and document.rstrip().endswith(b"%%EOF")
     image = page_image(document)
     assert image.size == pdf.PAGE
-    assert qr.decode_qr(_png(image)) == TEXT
+    assert qr.decode_qr(png_of(image)) == TEXT
     green = np.asarray(image)[300, pdf.MARGIN + 5]
     assert tuple(green) == pdf.COLOURS["green"]  # the status band
 
@@ -78,11 +62,3 @@ def test_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path
             pdf.certificate_pdf(TEXT, DCC, "green", None)
     finally:
         pdf.font_path.cache_clear()
-
-
-def _png(image: Image.Image) -> bytes:
-    from io import BytesIO
-
-    buffer = BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
