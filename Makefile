@@ -58,6 +58,7 @@ run: install fonts
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install-dev
 	$(PY) -m mypy

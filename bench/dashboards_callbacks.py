@@ -108,11 +108,11 @@ def time_callbacks(
     from dashboards.client_requests import PATH, draw, log_in, version_body
     from dashboards.users import add_user, find_user
     from dashboards.warm import DashboardWarmer
-    from portal.cache import CACHE, VERSION_SECONDS
     from vaxviet.server import create_server
     from vaxviet.services import Services
     from vaxviet.settings import Settings
     from warehouse.status import data_version
+    from web.cache import CACHE, VERSION_SECONDS
 
     settings = Settings.from_env({"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off"})
     server = create_server(Services(settings=settings, warehouse=warehouse))

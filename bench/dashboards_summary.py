@@ -49,14 +49,14 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=20, help="calls after a dose commit")
     args = parser.parse_args()
 
-    import portal.cache
+    import web.cache
     from dashboards.client_requests import log_in
     from dashboards.users import add_user, find_user
-    from portal.cache import CACHE
     from vaxviet.server import create_server
     from vaxviet.services import Services
     from vaxviet.settings import Settings
     from warehouse.client import connect
+    from web.cache import CACHE
 
     settings = Settings.from_env({"VAX_VAR_DIR": str(args.var), "VAX_ETL_WORKER": "off"})
     warehouse = connect(settings.warehouse_dsn, "vax")
@@ -71,7 +71,7 @@ def main() -> None:
     clients = {"national": server.test_client(), "provincial (79)": server.test_client()}
     log_in(clients["national"], "bench-national", PASSWORD)
     log_in(clients["provincial (79)"], "bench-province", PASSWORD)
-    portal.cache.VERSION_SECONDS = 1  # type: ignore[misc]  # a commit is seen after 1 s, not 5
+    web.cache.VERSION_SECONDS = 1  # type: ignore[misc]  # a commit is seen after 1 s, not 5
 
     def call(client: Any) -> tuple[float, dict[str, Any]]:
         started = time.perf_counter()

@@ -135,10 +135,10 @@ class Callbacks:
 
 
 def time_callbacks(warehouse: Warehouse, var: Path, runs: int) -> dict[str, list[float]]:
-    from portal.cache import CACHE
     from vaxviet.server import create_server
     from vaxviet.services import Services
     from vaxviet.settings import Settings
+    from web.cache import CACHE
 
     settings = Settings.from_env({"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off"})
     server = create_server(Services(settings=settings, warehouse=warehouse))

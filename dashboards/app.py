@@ -7,7 +7,7 @@
   callback naming another province gets a refusal and no figures). National users drill
   down with ``?province=<code>``.
 * Auto-refresh: an interval asks for the data version (cached for a few seconds by
-  :func:`portal.cache.data_version`); when it has not changed the callback stops there
+  :func:`web.cache.data_version`); when it has not changed the callback stops there
   (``PreventUpdate``): no query, no redraw. When it changes, the page is drawn again from
   queries memoized on the new version.
 * Not a ``use_pages`` app: Dash's page registry is global to the process and belongs to
@@ -42,16 +42,16 @@ from dashboards.names import province_names
 from dashboards.pages import quality, stock, throughput
 from dashboards.throughput import reference_time
 from dashboards.view import Context, Page, page_href, sample_notice, stamp
-from portal.cache import (
+from vaxviet.services import current_services
+from web.cache import (
     DataUnavailableError,
     data_version,
     memoize_derived,
     peek_derived,
     use_audience,
 )
-from portal.i18n import Lang, lang_of
-from portal.layout import attrs
-from vaxviet.services import current_services
+from web.formatting import Lang, lang_of
+from web.layout import attrs
 
 ASSETS_DIR: Final = Path(__file__).resolve().parent / "assets"
 LOCAL_TIME: Final = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -69,7 +69,7 @@ BUILDS_KEY: Final = "vaxviet.dashboards.builds"
 PENDING_ID: Final = "dash-pending"
 PENDING_MS: Final = 300
 PREPARING_ID: Final = "dash-preparing"
-#: the cache audience of the dashboards (:func:`portal.cache.use_audience`): they see the
+#: the cache audience of the dashboards (:func:`web.cache.use_audience`): they see the
 #: data version their own warmer published (:mod:`dashboards.warm`)
 AUDIENCE: Final = "dashboards"
 
@@ -179,7 +179,7 @@ def context_for(query: dict[str, list[str]]) -> Context:
 def page_context(province: str, lang: Lang) -> Context:
     """The page context of a scope (already checked against the user) and a language, at
     the current minute."""
-    from portal.data import updated_at
+    from web.data import updated_at
 
     clock = local_now()
     now, live = reference_time(data.latest_hour(), clock)

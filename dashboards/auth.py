@@ -30,8 +30,8 @@ from werkzeug.wrappers import Response
 
 from dashboards import users
 from dashboards.i18n import text
-from portal.cache import CACHE
-from portal.i18n import Lang, lang_of
+from web.cache import CACHE
+from web.formatting import Lang, lang_of
 
 log = logging.getLogger("vaxviet.dashboards")
 

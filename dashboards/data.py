@@ -1,5 +1,5 @@
 """What the dashboard pages read: the queries of :mod:`dashboards.queries`, memoized on the
-data version with the portal's cache (:mod:`portal.cache`: same backend, same keys on the
+data version with the portal's cache (:mod:`web.cache`: same backend, same keys on the
 data version, same fallback when the warehouse is unreachable).
 
 Windows are whole local days (``day`` + ``days``), so a cache entry serves every request
@@ -23,12 +23,12 @@ from typing import Any, Final, TypeVar
 import pandas as pd
 
 from dashboards import queries
-from portal.cache import CACHE, DATA_SECONDS, is_stale, jittered, memoize_data
 from vaxviet.services import current_services
 from warehouse.client import Warehouse
 from warehouse.sample import Sample
 from warehouse.sample import sample as read_sample
 from warehouse.sqlfiles import sql_beside
+from web.cache import CACHE, DATA_SECONDS, is_stale, jittered, memoize_data
 
 R = TypeVar("R")
 
@@ -74,7 +74,7 @@ def tables_version(tables: frozenset[str]) -> str:
 def memoize_tables(*tables: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Memoize `function(warehouse, *args)` as ``f(*args)`` on the versions of the sources
     that write `tables` (:func:`tables_version`). A miss goes through
-    :func:`portal.cache.memoize_data` (same backend; the last value when the warehouse is
+    :func:`web.cache.memoize_data` (same backend; the last value when the warehouse is
     down, which is then not stored under the new key)."""
     read = frozenset(tables)
 

@@ -1,6 +1,6 @@
 """The dashboards' texts in Vietnamese (default) and English.
 
-Numbers, percentages and dates use the portal's locale formatting (:mod:`portal.i18n`); only
+Numbers, percentages and dates use the shared locale formatting (:mod:`web.formatting`); only
 the texts here are the dashboards' own. The language travels in the URL (``?lang=en``).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from portal.i18n import Lang, pick
+from web.formatting import Lang, pick
 
 TEXTS: Final[dict[str, tuple[str, str]]] = {
     # key: (Vietnamese, English)

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from portal.i18n import Lang
+from web.formatting import Lang
 
 
 @lru_cache(maxsize=2)

@@ -18,7 +18,7 @@ own tools (a script, a spreadsheet, a wall screen) with the headline figures of 
   ``as_of`` and the site × product pairs active in the last 30 days and out of stock
   (:func:`site_products` is the reference for the latter's SQL).
 * **Cost**: the document is memoized per data version, scope and minute
-  (:func:`portal.cache.memoize_derived`), and its reads are the pages' cached ones, so a
+  (:func:`web.cache.memoize_derived`), and its reads are the pages' cached ones, so a
   repeated call costs a cache lookup.
 
 Definitions and an example are in ``docs/dashboards.md`` ("The summary for officials' tools").
@@ -35,8 +35,8 @@ import pandas as pd
 
 from dashboards import auth, data, stock, throughput
 from dashboards.names import province_names
-from portal.cache import DataUnavailableError, is_stale, memoize_derived
 from vaxviet.services import current_services
+from web.cache import DataUnavailableError, is_stale, memoize_derived
 
 PATH: Final = f"{auth.API_PREFIX}/v1/summary"
 LOCAL_TIME: Final = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -20,9 +20,9 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards.i18n import text
-from portal.i18n import Lang, day, moment, number, percent, share
-from portal.layout import attrs
 from warehouse.sample import Sample
+from web.formatting import Lang, day, moment, number, percent, share
+from web.layout import attrs
 
 SHOWN_ROWS: Final = 50
 EXPORT_PATH: Final = "/internal/export"

@@ -8,7 +8,7 @@ run the page's queries and build it (docs/benchmarks.md, "Internal dashboards").
 `interval` seconds and, when it has changed (at most once every :data:`MIN_PERIOD_SECONDS`),
 builds every page, scope and language an official drew within the last
 :data:`RECENT_SECONDS` (at most :data:`MAX_SCOPES` of them, the most recent first) and then
-**publishes** that version to the dashboards (:func:`portal.cache.publish`): officials go on
+**publishes** that version to the dashboards (:func:`web.cache.publish`): officials go on
 seeing the version before until its pages are built, so the pages someone is watching are
 never drawn cold. Nobody watching, no work. After a dose commit the stock figures and the
 site register come from the cache (:func:`dashboards.data.memoize_tables`), so warming costs
@@ -28,9 +28,9 @@ import flask
 
 from dashboards.app import AUDIENCE, RECENT_KEY, body, page_context
 from dashboards.auth import PREFIX
-from portal.cache import newest_data_version, newest_version, use_audience
-from portal.i18n import Lang
-from portal.warm import VersionWarmer
+from web.cache import newest_data_version, newest_version, use_audience
+from web.formatting import Lang
+from web.warm import VersionWarmer
 
 log = logging.getLogger("vaxviet.dashboards")
 

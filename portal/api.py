@@ -32,9 +32,9 @@ import pandas as pd
 from werkzeug.exceptions import HTTPException
 
 from portal import data, metrics
-from portal.cache import CACHE, DataUnavailableError, data_version, jittered
 from portal.metrics import DENOMINATORS, LEVELS, Denominator, Level
 from warehouse.sample import Sample
+from web.cache import CACHE, DataUnavailableError, data_version, jittered
 
 log = logging.getLogger("vaxviet.api")
 

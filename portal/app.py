@@ -21,10 +21,11 @@ import flask
 from dash import Input, Output, dcc, html
 
 from portal import layout, prerender
-from portal.cache import DataUnavailableError, data_version, is_stale, memoize_derived
 from portal.compress import Compressor
-from portal.i18n import Lang, text
-from portal.layout import attrs
+from portal.i18n import text
+from web.cache import DataUnavailableError, data_version, is_stale, memoize_derived
+from web.formatting import Lang
+from web.layout import attrs
 
 log = logging.getLogger("vaxviet.portal")
 

@@ -1,29 +1,28 @@
 """What the pages and the API read: the queries of :mod:`portal.queries`, memoized on the
-data version (:mod:`portal.cache`), and the metrics derived from them.
+data version (:mod:`web.cache`), and the metrics derived from them.
 
 Every denominator uses the data's sample fraction (:func:`sample`, streamed from the registry
 with the data, so it is keyed on the same data version as the figures it scales).
 
 Call these inside a request (or app context) of a server built by
-``vaxviet.server.create_server``; they raise :class:`portal.cache.DataUnavailableError` when the
+``vaxviet.server.create_server``; they raise :class:`web.cache.DataUnavailableError` when the
 warehouse cannot be reached and nothing is cached.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 
 from portal import metrics, queries
-from portal.cache import memoize_data, memoize_derived
 from portal.metrics import Denominator, Level
 from warehouse.client import Warehouse
 from warehouse.sample import Sample
 from warehouse.sample import sample as read_sample
+from web.cache import memoize_data, memoize_derived
 
 province_daily = memoize_data(queries.province_daily)
-last_commit = memoize_data(queries.last_commit)
 
 
 @memoize_data
@@ -89,7 +88,3 @@ def timeseries(
 
 def recent_doses(as_of: date) -> dict[str, float]:
     return metrics.recent_doses(province_daily(), as_of)
-
-
-def updated_at() -> datetime | None:
-    return last_commit()

@@ -15,8 +15,9 @@ from typing import Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 
-from portal.i18n import Lang, number, percent, text
+from portal.i18n import text
 from portal.metrics import Metric
+from web.formatting import Lang, number, percent
 
 COLOURSCALE: Final = "Cividis"
 #: Vietnam's centre and a zoom showing all of it (including the islands) in ~600 px

@@ -4,7 +4,7 @@ The frame (built once in :mod:`portal.app`): a skip link, the header with the na
 and the language link, the stale-data banner, ``<main>`` holding the page, the footer
 with the licence. A page only reads its language from the query (:func:`lang_from`),
 builds its links with :func:`href` and its texts with :func:`portal.i18n.text` (or its own
-``(vi, en)`` pairs with :func:`portal.i18n.pick`). Page modules keep their component IDs as
+``(vi, en)`` pairs with :func:`web.formatting.pick`). Page modules keep their component IDs as
 constants and prefix them with the page name.
 """
 
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from dash import html
 
 from portal import data, metrics
-from portal.cache import DataUnavailableError
-from portal.i18n import Lang, day, lang_of, moment, number, plain, share, text
+from portal.i18n import text
 from warehouse.sample import Sample
+from web.cache import DataUnavailableError
+from web.formatting import Lang, day, lang_of, moment, number, plain, share
+from web.layout import attrs
 
 URL_ID = "url"
 LANG_LINK_ID = "lang-link"
@@ -38,12 +39,6 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/api", "nav.api"),
     ("/status", "nav.status"),
 )
-
-
-def attrs(**values: object) -> dict[str, Any]:
-    """HTML attributes Dash takes only as keywords with dashes: ``attrs(aria_label="…")``
-    gives ``{"aria-label": "…"}``, for ``html.X(..., **attrs(...))``."""
-    return {name.replace("_", "-"): value for name, value in values.items()}
 
 
 def lang_from(query: Mapping[str, object]) -> Lang:

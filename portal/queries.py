@@ -4,13 +4,13 @@ their results by the pure functions in :mod:`portal.metrics`.
 
 Every function takes the :class:`~warehouse.client.Warehouse` it reads and returns a
 DataFrame with the columns it documents; caching is the caller's business
-(:mod:`portal.cache`).
+(:mod:`web.cache`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 
 import pandas as pd
@@ -72,14 +72,6 @@ def site_counts(warehouse: Warehouse, as_of: date, provinces: Sequence[str] = ()
         sql_beside(__file__, "site_counts.sql"), {"as_of": as_of, "provinces": list(provinces)}
     )
     return _typed(frame, ("province_code", "sites"), ("sites",))
-
-
-def last_commit(warehouse: Warehouse) -> datetime | None:
-    """When the ETL last committed a batch (local time), or None when it never has."""
-    committed, commits = warehouse.rows(sql_beside(__file__, "last_commit.sql"))[0]
-    if not commits:
-        return None
-    return pd.Timestamp(committed).to_pydatetime()
 
 
 def _typed(frame: pd.DataFrame, columns: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:

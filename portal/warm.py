@@ -1,13 +1,13 @@
 """Warm the portal's cache when the data changes, so that no visitor pays the cold queries.
 
-Every memoized value is keyed on the data version (:mod:`portal.cache`): after each ETL
+Every memoized value is keyed on the data version (:mod:`web.cache`): after each ETL
 commit the first request for a page would read doses per province and day again (about
 0.6 s at 50 M doses) and build the page. :class:`CacheWarmer` is a thread that checks the
 data version as often as the cache re-reads it and, when it has changed (and once at
 start-up), renders the pages most visitors open first — the server-rendered home page in
 both languages — which fills the data functions every other page and the open-data API
 read too, and then publishes that version: visitors see a new version only once it is warm
-(:func:`portal.cache.publish`); once, after the first warm-up, it also has the script bundles compressed
+(:func:`web.cache.publish`); once, after the first warm-up, it also has the script bundles compressed
 (:func:`warm_bundles`). ``python -m vaxviet serve`` starts it; tests that build a server themselves do
 not, so they keep full control of the cache.
 """
@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from typing import Final, Self
+from typing import Final
 
 import flask
 
-from portal.cache import (
-    PORTAL_AUDIENCE,
-    VERSION_SECONDS,
-    newest_data_version,
-    newest_version,
-    publish,
-)
+from web.cache import VERSION_SECONDS, newest_data_version, newest_version
+from web.warm import VersionWarmer
 
 log = logging.getLogger("vaxviet.portal")
 
@@ -68,79 +62,12 @@ def warm(server: flask.Flask) -> str:
     return version
 
 
-class VersionWarmer:
-    """A daemon thread that, whenever the newest data version changes (and once at
-    start-up), calls :meth:`warm` to fill `server`'s cache, then, on every pass, publishes
-    the version warmed to its :attr:`audience` (:meth:`after_pass`): that audience moves to
-    a version once its pages are built. The portal's and the internal dashboards' warmers
-    are this loop with their own pages and audiences."""
-
-    label = "cache"  # in the log lines: "<label> warm for data version …"
-    log = log
-    #: whose publication (:func:`portal.cache.publish`) the warmed version becomes
-    audience: str = PORTAL_AUDIENCE
-
-    #: at least this many seconds between the starts of two warm passes (0: none), so a
-    #: source committing every second does not keep a core busy warming
-    min_period: float = 0.0
-
-    def __init__(self, server: flask.Flask, interval: float = VERSION_SECONDS):
-        self.server = server
-        self.interval = interval
-        self.warmed = ""  # the data version last warmed
-        self._last_started = -float("inf")
-        self._stop = threading.Event()
-        name = f"{self.label.replace(' ', '-')}-warmer"
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> Self:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def current_version(self) -> str:
-        """The version to warm: the newest (its audience sees it once published)."""
-        with self.server.app_context():
-            return newest_data_version()
-
-    def warm(self) -> str:
-        """Fill the cache for the current version; returns the version warmed."""
-        raise NotImplementedError
-
-    def after_pass(self) -> None:
-        """After each pass, warm or not: publish the version warmed to :attr:`audience`
-        (renewed every pass, so the publication lapses only if the warmer stops)."""
-        if self.warmed:
-            with self.server.app_context():
-                publish(self.warmed, to=self.audience)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                due = time.monotonic() - self._last_started >= self.min_period
-                if due and self.current_version() != self.warmed:
-                    started = self._last_started = time.monotonic()
-                    self.warmed = self.warm()
-                    self.log.info(
-                        "%s warm for data version %s in %.0f ms",
-                        self.label,
-                        self.warmed,
-                        (time.monotonic() - started) * 1000,
-                    )
-                self.after_pass()
-            except Exception as error:  # the warehouse may be away: try again later
-                self.log.warning("%s warming failed: %s", self.label, error)
-            self._stop.wait(self.interval)
-
-
 class CacheWarmer(VersionWarmer):
     """The portal's warmer: the home page at the newest version, then that version
     published to visitors; the script bundles compressed once."""
 
     label = "portal cache"
+    log = log
 
     def __init__(self, server: flask.Flask, interval: float = VERSION_SECONDS):
         super().__init__(server, interval)

@@ -50,7 +50,7 @@ def create_server(services: Services) -> flask.Flask:
     from dashboards.app import create_dashboards
     from portal.api import api  # Dash import is heavy; keep module import light
     from portal.app import create_portal
-    from portal.cache import init_cache
+    from web.cache import init_cache
 
     server = flask.Flask("vaxviet")
     trust_proxies(server, services.settings.trusted_proxies)

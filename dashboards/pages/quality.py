@@ -16,7 +16,7 @@ from dashboards import data
 from dashboards.i18n import text
 from dashboards.names import with_names
 from dashboards.view import Column, Context, Page, Table, card, graph, table_block
-from portal.i18n import number
+from web.formatting import number
 
 NAME: Final = "quality"
 PATH: Final = "/internal/quality"

@@ -14,7 +14,7 @@ from dashboards import data, stock, throughput
 from dashboards.i18n import text
 from dashboards.names import with_names
 from dashboards.view import Column, Context, Page, Table, card, definitions, table_block
-from portal.i18n import Lang, number, percent, pick
+from web.formatting import Lang, number, percent, pick
 
 NAME: Final = "stock"
 PATH: Final = "/internal/stock"

@@ -14,7 +14,7 @@ from dashboards import data, throughput
 from dashboards.i18n import text
 from dashboards.names import with_names
 from dashboards.view import Column, Context, Page, Table, card, definitions, graph, table_block
-from portal.i18n import number
+from web.formatting import number
 
 NAME: Final = "throughput"
 PATH: Final = "/internal/"

@@ -21,20 +21,14 @@ from dash.exceptions import PreventUpdate
 
 from geo.provinces import provinces_2025_geojson, provinces_geojson
 from portal import data, figures
-from portal.cache import DataUnavailableError
-from portal.i18n import Lang, day, lang_of, number, percent, text
-from portal.layout import (
-    URL_ID,
-    attrs,
-    data_notes,
-    href,
-    lang_from,
-    sample_notice,
-    stamp,
-    unavailable,
-)
+from portal.i18n import text
+from portal.layout import URL_ID, data_notes, href, lang_from, sample_notice, stamp, unavailable
 from portal.metrics import DENOMINATORS, METRICS, SNAPSHOT_DAY, Denominator, Level, Metric
 from warehouse.sample import WHOLE, Sample
+from web.cache import DataUnavailableError
+from web.data import updated_at
+from web.formatting import Lang, day, lang_of, number, percent
+from web.layout import attrs
 
 dash.register_page(__name__, path="/", title="VaxViet — tiêm chủng COVID-19", name="Home")
 
@@ -275,7 +269,7 @@ def layout(**query: str) -> html.Div:
     lang = lang_from(query)
     try:
         days = data.span()
-        updated = data.updated_at()
+        updated = updated_at()
     except DataUnavailableError:
         return html.Div([html.H1(text("home.title", lang)), unavailable(lang)])
     first, last = days if days else (SNAPSHOT_DAY, SNAPSHOT_DAY)

@@ -8,9 +8,10 @@ from typing import Final
 import dash
 from dash import dcc, html
 
-from portal.i18n import Lang, pick, text
+from portal.i18n import text
 from portal.layout import data_notes, lang_from, sample_notice
 from portal.openapi import document
+from web.formatting import Lang, pick
 
 dash.register_page(__name__, path="/api", title="VaxViet — dữ liệu mở / open data", name="API")
 

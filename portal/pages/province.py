@@ -11,10 +11,12 @@ from dash import dcc, html
 
 from geo.provinces import load_provinces
 from portal import data, figures
-from portal.cache import DataUnavailableError
-from portal.i18n import Lang, day, number, percent, text
+from portal.i18n import text
 from portal.layout import data_notes, href, lang_from, sample_notice, stamp, unavailable
 from portal.metrics import SNAPSHOT_DAY, area_of, region_code
+from web.cache import DataUnavailableError
+from web.data import updated_at
+from web.formatting import Lang, day, number, percent
 
 dash.register_page(
     __name__,
@@ -111,7 +113,7 @@ def province_view(code: str, lang: Lang) -> html.Div:
             html.P(dcc.Link(text("province.back", lang), href=href("/", lang))),
             html.H1(f"{name}"),
             *sample_notice(lang),
-            stamp(days[1] if days else None, data.updated_at(), lang),
+            stamp(days[1] if days else None, updated_at(), lang),
             facts,
             html.H2(text("province.compare", lang)),
             html.Div(

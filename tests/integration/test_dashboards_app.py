@@ -26,12 +26,11 @@ import pandas as pd
 import pytest
 
 import dashboards.app
-import portal.cache
+import web.cache
 from dashboards import users
 from dashboards.app import PREPARING_ID
 from dashboards.client_requests import PATH, draw, drawn, log_in, render_body, version_body
 from dashboards.warm import RECENT_SECONDS, DashboardWarmer, scopes, warm
-from portal.cache import CACHE, VERSION_SECONDS
 from tests.conftest import ROOT
 from tests.dashboards_data import DAY, PASSWORD, VACCINE, csrf_of, fill
 from tests.doses import dose, states
@@ -41,6 +40,7 @@ from vaxviet.settings import Settings
 from warehouse.client import Warehouse, observe_statements
 from warehouse.ledger import write_states
 from warehouse.status import data_version
+from web.cache import CACHE, VERSION_SECONDS
 
 pytestmark = pytest.mark.integration
 
@@ -503,7 +503,7 @@ def test_stock_figures_follow_the_stock_source_not_every_commit(
 ) -> None:
     """Stock figures are cached on the versions of the sources that write stock_movements:
     a dose commit keeps them, a stock commit renews them."""
-    monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
+    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
 
@@ -560,7 +560,7 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
     monkeypatch: pytest.MonkeyPatch,
     counting_queries: Callable[[], list[str]],
 ) -> None:
-    monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
+    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     national, hanoi = server.test_client(), server.test_client()
     log_in(national, "nat-official", PASSWORD)
     log_in(hanoi, "hanoi-official", PASSWORD)
@@ -641,7 +641,7 @@ def test_officials_see_the_version_the_dashboards_warmer_published(
     monkeypatch: pytest.MonkeyPatch,
     counting_queries: Callable[[], list[str]],
 ) -> None:
-    monkeypatch.setattr(portal.cache, "VERSION_SECONDS", 1)
+    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
     assert drawn(draw(client, "/internal/")[0])
@@ -660,8 +660,8 @@ def test_officials_see_the_version_the_dashboards_warmer_published(
     assert drawn(response) and queries == []  # the published page, from the cache
     assert client.post(PATH, json=version_body(before)).status_code == 204  # no redraw yet
     with server.app_context():
-        portal.cache.use_audience("portal")
-        assert portal.cache.data_version() != before  # the portal has no warmer here: newest
+        web.cache.use_audience("portal")
+        assert web.cache.data_version() != before  # the portal has no warmer here: newest
     warmer.warmed = warm(server)  # the new version's pages, then published
     warmer.after_pass()
     assert warmer.warmed == data_version(warehouse)

@@ -36,7 +36,6 @@ import dashboards.summary
 from dashboards import queries, users
 from dashboards.client_requests import log_in, render_body
 from dashboards.summary import site_products
-from portal.cache import CACHE
 from tests.dashboards_data import PASSWORD, VACCINE, csrf_of, fill
 from tests.doses import dose, states
 from vaxviet.server import create_server
@@ -44,6 +43,7 @@ from vaxviet.services import Services
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse, observe_statements
 from warehouse.ledger import write_states
+from web.cache import CACHE
 
 pytestmark = pytest.mark.integration
 

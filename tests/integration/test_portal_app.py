@@ -20,7 +20,7 @@ import plotly.utils
 import pytest
 from dash.exceptions import PreventUpdate
 
-from portal import cache, data
+from portal import data
 from portal.app import frame_for
 from tests.portal_data import campaign
 from vaxviet.server import create_server
@@ -28,6 +28,7 @@ from vaxviet.services import Services
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse
 from warehouse.ledger import write_states
+from web import cache
 
 pytestmark = pytest.mark.integration
 
@@ -220,7 +221,7 @@ def test_unreachable_warehouse_serves_cached_figures_with_a_banner(
 
 
 def test_page_html_carries_the_page_before_any_script(filled: Warehouse, tmp_path: Path) -> None:
-    from portal.i18n import day
+    from web.formatting import day
 
     client = build(filled, tmp_path).test_client()
     dose1, last = filled.rows(

@@ -16,6 +16,7 @@ from tests.doses import dose, states
 from tests.portal_data import campaign
 from warehouse.client import Warehouse
 from warehouse.ledger import write_states
+from web.data import last_commit
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +142,7 @@ def test_vaccine_mix_and_sites_match_doses_current(filled: Warehouse) -> None:
 def test_empty_warehouse_gives_empty_typed_frames(warehouse: Warehouse) -> None:
     daily = queries.province_daily(warehouse)
     assert daily.empty and list(daily.columns) == list(queries.DAILY_COLUMNS)
-    assert queries.last_commit(warehouse) is None
+    assert last_commit(warehouse) is None
     assert metrics.data_span(daily) is None
     assert metrics.totals_as_of(daily, date(2021, 8, 4))["doses"].sum() == 0
     assert metrics.timeseries(daily, "national").empty

@@ -27,7 +27,6 @@ from dashboards.client_requests import log_in
 from etl.__main__ import reference_codes
 from etl.files import refresh_reference
 from etl.stream import stream_once
-from portal.cache import CACHE
 from registry import calibration
 from registry.db import make_engine, migrate
 from registry.live import TZ, LiveFeed
@@ -37,6 +36,7 @@ from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse
+from web.cache import CACHE
 
 pytestmark = pytest.mark.integration
 

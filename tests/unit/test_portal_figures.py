@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from geo.provinces import provinces_geojson
 from portal import figures, i18n, metrics
+from web import formatting
 
 
 def table(dose1_01: int = 1_000_000) -> pd.DataFrame:
@@ -21,20 +22,22 @@ def table(dose1_01: int = 1_000_000) -> pd.DataFrame:
 
 
 def test_numbers_and_dates_follow_the_locale() -> None:
-    assert i18n.number(1234567, "vi") == "1.234.567"
-    assert i18n.number(1234567, "en") == "1,234,567"
-    assert i18n.percent(56.34, "vi") == "56,3%"
-    assert i18n.percent(56.34, "en") == "56.3%"
-    assert "2021" in i18n.day(date(2021, 8, 4), "vi") and "Aug" in i18n.day(date(2021, 8, 4), "en")
-    assert i18n.lang_of("en") == "en" and i18n.lang_of("xx") == "vi"
+    assert formatting.number(1234567, "vi") == "1.234.567"
+    assert formatting.number(1234567, "en") == "1,234,567"
+    assert formatting.percent(56.34, "vi") == "56,3%"
+    assert formatting.percent(56.34, "en") == "56.3%"
+    assert "2021" in formatting.day(date(2021, 8, 4), "vi") and "Aug" in formatting.day(
+        date(2021, 8, 4), "en"
+    )
+    assert formatting.lang_of("en") == "en" and formatting.lang_of("xx") == "vi"
     assert all(len(pair) == 2 and all(pair) for pair in i18n.TEXTS.values())
 
 
 def test_sample_fractions_are_written_with_the_decimals_they_need() -> None:
-    assert i18n.share(0.01, "vi") == "1%" and i18n.share(0.01, "en") == "1%"
-    assert i18n.share(0.0003, "vi") == "0,03%" and i18n.share(0.0003, "en") == "0.03%"
-    assert i18n.share(0.125, "en") == "12.5%" and i18n.share(1.0, "en") == "100%"
-    assert i18n.plain(0.0003, "vi") == "0,0003" and i18n.plain(0.01, "en") == "0.01"
+    assert formatting.share(0.01, "vi") == "1%" and formatting.share(0.01, "en") == "1%"
+    assert formatting.share(0.0003, "vi") == "0,03%" and formatting.share(0.0003, "en") == "0.03%"
+    assert formatting.share(0.125, "en") == "12.5%" and formatting.share(1.0, "en") == "100%"
+    assert formatting.plain(0.0003, "vi") == "0,0003" and formatting.plain(0.01, "en") == "0.01"
 
 
 def test_map_colours_carry_values_names_and_the_cap_note() -> None:
@@ -43,7 +46,7 @@ def test_map_colours_carry_values_names_and_the_cap_note() -> None:
     by_code = dict(zip(colours["locations"], colours["customdata"], strict=True))
     hanoi = dict(zip(colours["locations"], colours["z"], strict=True))["01"]
     assert hanoi == round(1_000_000 * 100 / 8_053_663, 4)
-    assert by_code["01"][0] == "Hà Nội" and by_code["01"][1] == i18n.percent(hanoi, "vi")
+    assert by_code["01"][0] == "Hà Nội" and by_code["01"][1] == formatting.percent(hanoi, "vi")
     assert by_code["95"][0] == "Bạc Liêu" and "⚠" in by_code["95"][2]  # 2 M > its population
     assert "⚠" not in by_code["01"][2]
     assert colours["zmax"] == 100.0
@@ -83,9 +86,9 @@ def test_bars_print_locale_values() -> None:
 def test_fast_number_formatting_agrees_with_babel() -> None:
     from babel.numbers import format_decimal
 
-    for lang, locale in i18n.LOCALES.items():
+    for lang, locale in formatting.LOCALES.items():
         for value in (0, 7, 999, 1000, 1234567.891, 96_208_984, 0.456, 12.5, 99.95):
             for decimals in (0, 1, 2):
                 pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
                 expected = format_decimal(value, format=pattern, locale=locale)
-                assert i18n.number(value, lang, decimals) == expected, (lang, value, decimals)
+                assert formatting.number(value, lang, decimals) == expected, (lang, value, decimals)

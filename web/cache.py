@@ -1,14 +1,15 @@
-"""The portal's cache: data functions memoized on the data version, with jittered expiry.
+"""The web cache both apps share: data functions memoized on the data version, with jittered
+expiry (the public portal's figures, the internal dashboards' figures and login throttle).
 
 * Backend from ``VAX_CACHE_URL``: ``simple://`` (in-process, the default) or ``redis://…``
-  (shared by every worker in production). Keys are prefixed ``vaxviet:portal:``.
+  (shared by every worker in production). Keys are prefixed ``vaxviet:``.
 * Every memoized value is keyed on the warehouse it came from and the **data version** (the
   latest ETL commit, :func:`warehouse.status.data_version`), so a new load makes every old
   entry unreachable at once; expiry only bounds memory and is jittered (+0–20 %) so entries
   written together do not all expire together.
 * The data version itself is cached for :data:`VERSION_SECONDS`, so a page view costs no
   warehouse query at all when its figures are cached.
-* With a warmer running (:mod:`portal.warm`, started by ``python -m vaxviet serve``), visitors
+* With a warmer running (:class:`web.warm.VersionWarmer`: :mod:`portal.warm`, :mod:`dashboards.warm`, started by ``python -m vaxviet serve``), visitors
   get the **published** version: the newest one whose pages the warmer has finished
   rendering. A new ETL commit reaches visitors only once its home page is built, so no
   visitor pays the cold queries. The warmer re-publishes every few seconds; if it stops,
@@ -40,14 +41,14 @@ from vaxviet.services import current_services
 from warehouse.client import Warehouse
 from warehouse.status import data_version as read_data_version
 
-log = logging.getLogger("vaxviet.portal")
+log = logging.getLogger("vaxviet.web")
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 #: the one cache object; bound to each Flask server by :func:`init_cache`
 CACHE: Final = Cache()
-KEY_PREFIX: Final = "vaxviet:portal:"
+KEY_PREFIX: Final = "vaxviet:"
 #: how long a memoized value lives (before jitter); the data version invalidates sooner
 DATA_SECONDS: Final = 3600
 JITTER: Final = 0.2
