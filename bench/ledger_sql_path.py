@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import write_section
+from geo.calendar import TIME_ZONE
 from warehouse.client import Warehouse, connect
 from warehouse.ledger import write_staged, write_states
 from warehouse.migrate import migrate
@@ -55,7 +56,7 @@ FROM file('{path}', Parquet)
 def records(count: int) -> pd.DataFrame:
     rng = np.random.default_rng(11)
     ids = np.arange(count)
-    when = pd.Timestamp("2021-08-01", tz="Asia/Ho_Chi_Minh") + pd.to_timedelta(
+    when = pd.Timestamp("2021-08-01", tz=TIME_ZONE) + pd.to_timedelta(
         rng.integers(0, 90 * 86400, count), unit="s"
     )
     return pd.DataFrame(

@@ -29,8 +29,9 @@ import pandas as pd
 from sqlalchemy import text
 
 from bench.report import write_section
+from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
-from registry.live import TZ, LiveFeed
+from registry.live import LiveFeed
 from registry.simulator import SeedOptions, seed
 
 
@@ -67,7 +68,7 @@ def main() -> None:
             print(f"seeded {report.doses:,} doses in {time.monotonic() - started:.0f} s")
         with engine.connect() as connection:
             sites = int(connection.execute(text("SELECT count(*) FROM sites")).scalar_one())
-        today = pd.Timestamp.now(tz=TZ).normalize()
+        today = pd.Timestamp.now(tz=TIME_ZONE).normalize()
         started = time.monotonic()
         cpu = time.thread_time()
         feed = LiveFeed(engine, seed=2)

@@ -44,6 +44,7 @@ import numpy as np
 import plotly.utils
 
 from bench.report import write_section
+from geo.calendar import CAMPAIGN_END, CAMPAIGN_START
 from geo.provinces import load_provinces
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
@@ -51,7 +52,7 @@ from warehouse.sqlfiles import sql_beside
 
 ROOT = Path(__file__).resolve().parent.parent
 VACCINES = ["EU/1/21/1529", "BBIBP-CorV", "EU/1/20/1528", "EU/1/20/1507", "EU/1/20/1525"]
-CAMPAIGN_DAYS = 845  # 2021-03-08 … 2023-06-30
+CAMPAIGN_DAYS = (CAMPAIGN_END - CAMPAIGN_START).days + 1  # 845
 FILL_BATCH = 5_000_000
 FILL_SETTINGS = (
     " SETTINGS parallel_view_processing = 1, min_insert_block_size_rows = 4000000,"
@@ -149,7 +150,7 @@ def time_callbacks(warehouse: Warehouse, var: Path, runs: int) -> dict[str, list
     with server.test_request_context("/"):
         last = home.data.latest_day()
     assert last is not None
-    first = date(2021, 3, 8)
+    first = CAMPAIGN_START
     span = (last - first).days
     rng = random.Random(11)
     times: dict[str, list[float]] = {

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import write_section
+from geo.calendar import CAMPAIGN_START, TIME_ZONE
 from warehouse import ledger
 from warehouse.citizens import citizen_doses
 from warehouse.client import Warehouse, connect
@@ -34,9 +35,7 @@ VACCINES = ["EU/1/21/1529", "BBIBP-CorV", "EU/1/20/1528", "EU/1/20/1507"]
 def synthetic_states(start: int, count: int, rng: np.random.Generator) -> pd.DataFrame:
     ids = np.arange(start, start + count)
     seconds = rng.integers(0, 600 * 86400, count)
-    administered = pd.Timestamp("2021-03-08", tz="Asia/Ho_Chi_Minh") + pd.to_timedelta(
-        seconds, unit="s"
-    )
+    administered = pd.Timestamp(CAMPAIGN_START, tz=TIME_ZONE) + pd.to_timedelta(seconds, unit="s")
     citizens = ids // 2
     return pd.DataFrame(
         {

@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from certificates import cose, hcert, rules
 from certificates.keys import ISSUER_COUNTRY, SigningKey
+from geo.calendar import LOCAL_ZONE
 from warehouse import pseudonyms
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
@@ -39,7 +39,6 @@ DCC_VERSION = "1.3.0"
 DISEASE_COVID19 = "840539006"
 ISSUER_NAME = "Ministry of Health of Viet Nam"
 VALIDITY = dt.timedelta(days=365)
-LOCAL_ZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 _NAME_MAX = 80
 
 

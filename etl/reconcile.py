@@ -36,9 +36,10 @@ from sqlalchemy import Date, Engine, bindparam, text
 
 from etl.files import FILE_COLUMNS, commit_checkpoint, last_position, load_batch, pseudonym_parts
 from etl.stream import SOURCE
+from geo.calendar import TIME_ZONE
 from registry.models import UtcDateTime
 from warehouse.client import Warehouse
-from warehouse.ledger import STATE_COLUMNS, TIMEZONE, write_states
+from warehouse.ledger import STATE_COLUMNS, write_states
 from warehouse.sqlfiles import sql_beside
 
 REPAIRS = "repair:registry"
@@ -126,7 +127,7 @@ def _chunks(values: list[Any]) -> list[list[Any]]:
 
 def _local_day(values: pd.Series) -> pd.Series:
     """UTC instants (aware datetimes) as local days, YYYY-MM-DD."""
-    return pd.to_datetime(values, utc=True).dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m-%d")
+    return pd.to_datetime(values, utc=True).dt.tz_convert(TIME_ZONE).dt.strftime("%Y-%m-%d")
 
 
 def compare(
@@ -316,7 +317,7 @@ def repair(warehouse: Warehouse, engine: Engine, key: bytes, found: Reconciliati
         voids["version"] = voids["version"].astype("int64") + 1
         voids["status"] = "void"
         voids["source"] = report.source
-        voids["recorded_at"] = pd.Timestamp.now(tz=TIMEZONE)
+        voids["recorded_at"] = pd.Timestamp.now(tz=TIME_ZONE)
         write_states(warehouse, voids[STATE_COLUMNS], batch=f"{report.source}:void")
         report.voided = len(voids)
 

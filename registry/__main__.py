@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _seed(engine: Any, args: argparse.Namespace) -> int:
-    from registry.simulator import CAMPAIGN_END, SeedOptions, registry_doses, seed
+    from geo.calendar import CAMPAIGN_END
+    from registry.simulator import SeedOptions, registry_doses, seed
 
     try:
         options = SeedOptions(

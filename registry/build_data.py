@@ -33,7 +33,7 @@ import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +41,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY
+from geo.provinces import N_PROVINCES
 from registry.calibration import DOSE_KINDS, allocate
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_SOURCE", "BuildError", "BuildResult", "build", "main"]
@@ -62,15 +64,11 @@ SOURCES: Final[Mapping[str, str]] = {
     "valuesets_licence": "dcc-schema/valuesets/LICENSE",
 }
 
-FIRST_DAY: Final = date(2021, 3, 8)
-LAST_DAY: Final = date(2023, 6, 30)
-N_PROVINCES: Final = 63
 CENSUS_2019_TOTAL: Final = 96_208_984
 ADULT_18PLUS_TOTAL: Final = 68_969_931
 SNAPSHOT_SITES_TOTAL: Final = 8_182
 SNAPSHOT_DOSE1_TOTAL: Final = 5_839_306
 SNAPSHOT_DOSE2_TOTAL: Final = 642_376
-SNAPSHOT_DAY: Final = "2021-08-04"
 
 #: OWID's reported cumulative columns, shipped in ``national_daily.csv`` under these names
 #: (blank on the days OWID has no value).
@@ -452,7 +450,8 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     dates = pd.to_datetime(owid["date"], format="%Y-%m-%d")
     _require((dates.diff().dropna() == pd.Timedelta(days=1)).all(), "OWID: days not consecutive")
     _require(
-        dates.iloc[0].date() == date(2021, 3, 7) and dates.iloc[-1].date() == LAST_DAY,
+        dates.iloc[0].date() == CAMPAIGN_START - timedelta(days=1)
+        and dates.iloc[-1].date() == CAMPAIGN_END,
         f"OWID: covers {dates.iloc[0].date()} … {dates.iloc[-1].date()}",
     )
     raw = {column: owid[column].astype(np.float64) for column in REPORTED_COLUMNS.values()}
@@ -519,7 +518,10 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     for name, column in REPORTED_COLUMNS.items():
         table[name] = ["" if pd.isna(value) else str(int(value)) for value in owid[column]]
     table = table.iloc[1:].reset_index(drop=True)
-    _require(table["date"].iloc[0] == FIRST_DAY.isoformat(), "national table must start 2021-03-08")
+    _require(
+        table["date"].iloc[0] == CAMPAIGN_START.isoformat(),
+        f"national table must start {CAMPAIGN_START}",
+    )
     _require(bool((table[list(DOSE_KINDS)].sum(axis=1) == table["doses"]).all()), "split != doses")
     running = table[list(DOSE_KINDS)].cumsum()
     _require(bool((running["second"] <= running["first"]).all()), "second doses overtake first")
@@ -750,7 +752,10 @@ def _vaccine_mix(codes: set[str]) -> pd.DataFrame:
             _require(code in codes, f"vaccine mix {from_date}: unknown code {code}")
             _require(share > 0, f"vaccine mix {from_date}: zero share for {code}")
             rows.append({"from_date": from_date, "code": code, "share": f"{share / 1000:.3f}"})
-    _require(VACCINE_MIX[0][0] == FIRST_DAY.isoformat(), "vaccine mix must start on 2021-03-08")
+    _require(
+        VACCINE_MIX[0][0] == CAMPAIGN_START.isoformat(),
+        f"vaccine mix must start on {CAMPAIGN_START}",
+    )
     return pd.DataFrame(rows)
 
 
@@ -819,10 +824,10 @@ class BuildResult:
 
 def _snapshot_check(table: pd.DataFrame, owid: pd.DataFrame) -> dict[str, Any]:
     """Cumulative national figures on the snapshot day against the snapshot's own totals."""
-    upto = table[table["date"] <= SNAPSHOT_DAY]
-    row = owid[owid["date"] == SNAPSHOT_DAY].iloc[0]
+    upto = table[table["date"] <= SNAPSHOT_DAY.isoformat()]
+    row = owid[owid["date"] == SNAPSHOT_DAY.isoformat()].iloc[0]
     return {
-        "day": SNAPSHOT_DAY,
+        "day": SNAPSHOT_DAY.isoformat(),
         "national_daily_cumulative": {
             "doses": int(upto["doses"].sum()),
             "first": int(upto["first"].sum()),
@@ -1077,7 +1082,7 @@ figures OWID reported that day, blank when it reported none: `reported_total`
   running minimum) before anything else. In this source no reported `total_vaccinations`,
   `people_vaccinated` or `people_fully_vaccinated` goes down
   ({_revision_note(revisions)}); the booster difference does, once: the last report
-  ({LAST_DAY.isoformat()}) raises `people_vaccinated` by more than the total rose since the
+  ({CAMPAIGN_END.isoformat()}) raises `people_vaccinated` by more than the total rose since the
   report before, so boosters on {_day_list(revisions["booster_days"])} are capped at the final
   value (by up to {_n(revisions["booster_max_lowered"])}), and the doses this takes from
   boosters are counted as first doses on those days: the kinds still add up to the total,

@@ -30,11 +30,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geo.calendar import SNAPSHOT_DAY
+from geo.provinces import N_PROVINCES
+
 __all__ = [
     "BLEND_DAYS",
     "DATA_DIR",
     "DOSE_KINDS",
-    "SNAPSHOT_DAY",
     "allocate",
     "daily_targets",
     "live_day",
@@ -66,12 +68,8 @@ REPORTED_COLUMNS: Final[tuple[str, str, str]] = (
     "reported_people",
     "reported_fully",
 )
-#: Day of the only per-province snapshot (MoH vaccination portal).
-SNAPSHOT_DAY: Final = date(2021, 8, 4)
 #: Days over which the provincial distribution moves from the snapshot to the 18+ population.
 BLEND_DAYS: Final = 60
-#: Number of provinces (pre-July-2025 boundaries).
-N_PROVINCES: Final = 63
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

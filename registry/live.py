@@ -44,6 +44,7 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from geo.calendar import TIME_ZONE
 from registry import calibration, people
 from registry.bulk import BulkWriter
 from registry.sample import read_sample
@@ -51,7 +52,6 @@ from registry.simulator import (
     CHECKIN_LEAD,
     NO_SHOW_SHARE,
     REGISTERED_SHARE,
-    TZ,
     ErrorRates,
     _age_bands,
     _lot_numbers,
@@ -102,7 +102,7 @@ def day_share(opens: npt.NDArray[np.int64], closes: npt.NDArray[np.int64],
 
 
 def _local(moment: datetime) -> pd.Timestamp:
-    return pd.Timestamp(moment).tz_convert(TZ)
+    return pd.Timestamp(moment).tz_convert(TIME_ZONE)
 
 
 def _next_serial(connection: Connection, sql: str, offset: int = 0) -> int:
@@ -118,7 +118,7 @@ def _frame(connection: Connection, sql: str, columns: list[str], **parameters: A
 
 def _instants(values: pd.Series) -> pd.Series:
     """Registry instants (SQLite: UTC text; PostgreSQL: aware datetimes) as local times."""
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TZ)
+    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -417,7 +417,7 @@ class LiveFeed:
             )
         times = self._times(site_index, start, end).floor("s")  # the registry keeps seconds
         delay = pd.to_timedelta(rng.integers(60, 20 * 60, n), unit="s")
-        recorded = pd.Series(times + delay).clip(upper=now.tz_convert(TZ).floor("s"))
+        recorded = pd.Series(times + delay).clip(upper=now.tz_convert(TIME_ZONE).floor("s"))
         doses = pd.DataFrame(
             {
                 "citizen_id": citizen,
@@ -551,7 +551,7 @@ def _sample_fraction(connection: Connection) -> float:
 
 
 def _now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz=TZ)
+    return pd.Timestamp.now(tz=TIME_ZONE)
 
 
 def run_live(

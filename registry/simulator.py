@@ -48,6 +48,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, ForeignKeyConstraint, Index, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
+from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY, TIME_ZONE
 from registry import calibration, people, stock
 from registry.bulk import BulkWriter
 from registry.models import Base, Dose
@@ -56,9 +57,6 @@ from registry.sites import day_products, make_sites, site_product_or
 
 log = logging.getLogger(__name__)
 
-TZ = "Asia/Ho_Chi_Minh"
-CAMPAIGN_START = date(2021, 3, 8)
-CAMPAIGN_END = date(2023, 6, 30)
 FOURTH_DOSES_FROM = date(2022, 6, 1)
 FOURTH_DOSE_SHARE = 0.3
 #: Boosters go to the oldest second doses first (FIFO), so most wait months; the floor is
@@ -196,7 +194,7 @@ def write_reference_data(writer: BulkWriter, sites: pd.DataFrame) -> None:
 
 
 def _day_start(day: date) -> pd.Timestamp:
-    return pd.Timestamp(day).tz_localize(TZ)
+    return pd.Timestamp(day).tz_localize(TIME_ZONE)
 
 
 def _times_at_sites(
@@ -209,7 +207,7 @@ def _times_at_sites(
     shape = rng.beta(1.6, 2.2, len(site_rows))
     minutes = opens + shape * (closes - opens - 1)
     seconds = (minutes * 60 + rng.integers(0, 60, len(site_rows))).astype("int64")
-    starts = pd.to_datetime(days.to_numpy()).tz_localize(TZ)
+    starts = pd.to_datetime(days.to_numpy()).tz_localize(TIME_ZONE)
     return pd.Series(starts + pd.to_timedelta(seconds, unit="s"), index=days.index)
 
 
@@ -491,7 +489,7 @@ class CampaignStep:
         Minh City, Bắc Ninh, vaccinated first in the 2021 outbreak) gets fewer of the later
         first doses and coverage ends nearly even across provinces, as it really did."""
         weights = calibration.province_weights(day, "first")
-        if day <= calibration.SNAPSHOT_DAY:
+        if day <= SNAPSHOT_DAY:
             return weights
         room = np.maximum(self.c.population - self.c.first_given, 0) / self.c.population
         adjusted = weights * room

@@ -67,9 +67,9 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import text
 
+from geo.calendar import CAMPAIGN_START, TIME_ZONE
 from registry import calibration
 
-TZ = "Asia/Ho_Chi_Minh"
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 #: Expected doses a day per product code from a day on (a plan), or None.
@@ -91,7 +91,7 @@ DEFAULT_SHELF_LIFE_DAYS = 180
 #: Scheduled national deliveries: every this many days from the anchor (a Monday, the
 #: campaign's first day).
 DELIVERY_EVERY_DAYS = 14
-DELIVERY_ANCHOR = date(2021, 3, 8)
+DELIVERY_ANCHOR = CAMPAIGN_START
 NATIONAL_COVER_DAYS = 28
 NATIONAL_SAFETY_DAYS = 7
 PROVINCE_MIN_DAYS, PROVINCE_MAX_DAYS = 7, 21
@@ -326,7 +326,7 @@ class StockState:
             column = np.searchsorted(state.columns, lots[known])
             np.add.at(state.stock, (place[known], column), balances["quantity"].to_numpy()[known])
         if last_moved_at is not None and not pd.isna(last_moved_at):
-            state.day = pd.Timestamp(last_moved_at).tz_convert(TZ).date()
+            state.day = pd.Timestamp(last_moved_at).tz_convert(TIME_ZONE).date()
             if len(recent_use):
                 days = _local(recent_use["moved_at"]).dt.date
                 sites_at = recent_use["site_id"].map(state.site_index)
@@ -480,7 +480,7 @@ class StockState:
             np.array(self.lot_expiry, dtype="datetime64[D]")[lots]
         )
         frame["quantity"] = np.concatenate(rows.quantity)
-        frame["moved_at"] = pd.DatetimeIndex(np.concatenate(rows.at)).tz_localize(TZ)
+        frame["moved_at"] = pd.DatetimeIndex(np.concatenate(rows.at)).tz_localize(TIME_ZONE)
         transfer = np.concatenate(rows.transfer)
         frame["transfer_id"] = pd.array(np.where(transfer >= 0, transfer, 0), dtype="Int64")
         frame.loc[transfer < 0, "transfer_id"] = pd.NA
@@ -775,7 +775,7 @@ class StockState:
                 np.maximum.at(last, site, times)
                 self._use(doses, first, last)
         if until is not None:
-            local = pd.Timestamp(until).tz_convert(TZ)
+            local = pd.Timestamp(until).tz_convert(TIME_ZONE)
             self._roll_to(
                 local.date(), morning=np.full(3, np.datetime64(local.tz_localize(None), "ns"))
             )
@@ -789,8 +789,8 @@ class StockState:
 def _local(values: pd.Series) -> pd.Series:
     """Instants (aware, or UTC text from SQLite) as local times."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(TZ)
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TZ)
+        return values.dt.tz_convert(TIME_ZONE)
+    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
 
 
 def assign_lots(doses: pd.DataFrame, administered: pd.DataFrame) -> pd.Series:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo.calendar import TIME_ZONE
 from tests.doses import dose, states
 from warehouse.client import Warehouse
 from warehouse.ledger import write_states
@@ -31,7 +32,6 @@ from warehouse.ledger import write_states
 DAY = date(2021, 8, 4)
 PASSWORD = "correct horse battery"
 VACCINE = "EU/1/21/1529"
-TZ = "Asia/Ho_Chi_Minh"
 
 
 def _insert(warehouse: Warehouse, table: str, rows: list[dict[str, Any]], token: str) -> None:
@@ -39,7 +39,7 @@ def _insert(warehouse: Warehouse, table: str, rows: list[dict[str, Any]], token:
 
 
 def _at(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text, tz=TZ)
+    return pd.Timestamp(text, tz=TIME_ZONE)
 
 
 def fill(warehouse: Warehouse) -> None:

@@ -23,15 +23,14 @@ import datetime as dt
 import logging
 import threading
 import time
-import zoneinfo
 from collections.abc import Callable
 from typing import Self
 
+from geo.calendar import LOCAL_ZONE
 from warehouse.client import Warehouse
 
 log = logging.getLogger(__name__)
 
-LOCAL_ZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 #: (table, statement suffix): the MergeTree index is merged whole, RocksDB compacted
 TABLES = (("citizen_doses", " FINAL"), ("identity_kv", ""), ("dose_state_kv", ""))
 

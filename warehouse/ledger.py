@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.calendar import TIME_ZONE
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
 #: What `recover_pending` recomputes after an unclean stop, in this order (the ledger first:
 #: the views are computed from it, and rows it adds reach every view; citizen_doses before
 #: dose_visits, which finds doses by it; dose_state_kv last, so the batch's states are the
@@ -96,18 +96,18 @@ def to_local_time(values: pd.Series) -> pd.Series:
     """Times as Asia/Ho_Chi_Minh (millisecond precision): values without an offset are local
     times, values with one are converted. Accepts datetimes or ISO 8601 text, even mixed."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(TIMEZONE).dt.as_unit("ms")
+        return values.dt.tz_convert(TIME_ZONE).dt.as_unit("ms")
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return values.dt.tz_localize(TIMEZONE).dt.as_unit("ms")
+        return values.dt.tz_localize(TIME_ZONE).dt.as_unit("ms")
     text = values.astype("string").str.strip()
     has_offset = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
-    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ms, {TIMEZONE}]")
+    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ms, {TIME_ZONE}]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], utc=True, format="ISO8601")
-        result[has_offset] = aware.dt.tz_convert(TIMEZONE).dt.as_unit("ms")
+        result[has_offset] = aware.dt.tz_convert(TIME_ZONE).dt.as_unit("ms")
     if (~has_offset).any():
         naive = pd.to_datetime(text[~has_offset], format="ISO8601")
-        result[~has_offset] = naive.dt.tz_localize(TIMEZONE).dt.as_unit("ms")
+        result[~has_offset] = naive.dt.tz_localize(TIME_ZONE).dt.as_unit("ms")
     return result
 
 

@@ -36,6 +36,7 @@ import dashboards.summary
 from dashboards import queries, users
 from dashboards.client_requests import log_in, render_body
 from dashboards.summary import site_products
+from geo.calendar import TIME_ZONE
 from tests.dashboards_data import PASSWORD, VACCINE, csrf_of, fill
 from tests.doses import dose, states
 from vaxviet.server import create_server
@@ -49,7 +50,6 @@ pytestmark = pytest.mark.integration
 
 SUMMARY = "/internal/api/v1/summary"
 OTHER = "EU/1/20/1528"
-TZ = "Asia/Ho_Chi_Minh"
 #: the 24 h up to "now" (10:59, the whole minute)
 WINDOW = (datetime(2021, 8, 3, 11, 0), datetime(2021, 8, 4, 11, 0))
 FIELDS = {
@@ -100,7 +100,7 @@ def more(warehouse: Warehouse) -> None:
     ]
     warehouse.insert_frame("stock_movements", pd.DataFrame([
         {"movement_id": 100 + n, "kind": kind, "level": level, "province_code": p, "site_id": s, "vaccine_code": v,
-         "lot_number": "LOT-X", "expiry_date": far, "quantity": q, "moved_at": pd.Timestamp(t, tz=TZ),
+         "lot_number": "LOT-X", "expiry_date": far, "quantity": q, "moved_at": pd.Timestamp(t, tz=TIME_ZONE),
          "transfer_id": 0, "change_seq": 100 + n}
         for n, (kind, level, p, s, v, q, t) in enumerate(movements)
     ]), dedup_token="summary-stock")  # fmt: skip

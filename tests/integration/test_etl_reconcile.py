@@ -25,11 +25,12 @@ from etl.__main__ import reference_codes
 from etl.files import refresh_reference
 from etl.reconcile import compare, plan_repair, run
 from etl.stream import stream_once
+from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed
 from tests.conftest import ROOT
 from warehouse.client import Warehouse
-from warehouse.ledger import STATE_COLUMNS, TIMEZONE, write_states
+from warehouse.ledger import STATE_COLUMNS, write_states
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ def registry_cells(warehouse: Warehouse, engine: Engine) -> dict[tuple[str, str,
     }
     doses = doses.loc[(doses["status"] == "valid") & ~doses["seq"].isin(refused)]
     at = pd.to_datetime(doses["at"].astype(str), utc=True, format="mixed")
-    days = at.dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m-%d")
+    days = at.dt.tz_convert(TIME_ZONE).dt.strftime("%Y-%m-%d")
     counts = doses.assign(day=days).groupby(["province", "day", "vaccine"]).size()
     return {key: int(n) for key, n in counts.items()}
 

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from geo.calendar import TIME_ZONE
 from registry import calibration
-from registry.live import TZ, LiveFeed
+from registry.live import LiveFeed
 from tests.integration.conftest import get, serve_process
 from tests.integration.test_browser import open_mounted, wait_for
 
@@ -65,8 +66,8 @@ def registry_counts(engine: Engine) -> tuple[int, int]:
             {"since": (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=2)).strftime("%Y-%m-%d")},
         )]  # fmt: skip
     local = pd.to_datetime(pd.Series(times, dtype=object), utc=True, format="mixed")
-    today = pd.Timestamp.now(tz=TZ).date()
-    return int(first), int((local.dt.tz_convert(TZ).dt.date == today).sum())
+    today = pd.Timestamp.now(tz=TIME_ZONE).date()
+    return int(first), int((local.dt.tz_convert(TIME_ZONE).dt.date == today).sum())
 
 
 def caught_up(base: str, engine: Engine) -> bool:
@@ -102,7 +103,7 @@ def test_the_home_page_shows_the_samples_truth_and_today_ticks(
     # a site records more doses now (a separate writer, as a site's system is): the page's
     # "today" follows once the platform has streamed them
     feed = LiveFeed(engine, rate=20.0, seed=9)
-    now = pd.Timestamp.now(tz=TZ)
+    now = pd.Timestamp.now(tz=TIME_ZONE)
     added = feed.record(now - pd.Timedelta(seconds=2), now)
     assert added > 0
 

@@ -11,14 +11,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
-from registry.live import BACKFILL, DUE_AFTER_DAYS, TZ, LiveFeed
+from registry.live import BACKFILL, DUE_AFTER_DAYS, LiveFeed
 from registry.simulator import CHECKIN_LEAD, SeedOptions, seed
 
 pytestmark = pytest.mark.integration
 
 SCALE = 0.0005
-NOW = pd.Timestamp("2026-12-07 15:20:00", tz=TZ)
+NOW = pd.Timestamp("2026-12-07 15:20:00", tz=TIME_ZONE)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def frame(engine: Engine, sql: str) -> pd.DataFrame:
 
 
 def local(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TZ)
+    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
 
 
 def live_doses(engine: Engine) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from certificates import rules
+from geo.calendar import TIME_ZONE
 from portal.queries import series_lengths
 from registry import calibration, people
 from registry.db import make_engine, migrate
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.integration
 
 SCALE = 0.001
 UNTIL = date(2021, 9, 15)
-TZ = "Asia/Ho_Chi_Minh"
 #: A longer, smaller campaign: Abdala from late September 2021, the first boosters in December.
 ABDALA_SCALE = 0.0001
 ABDALA_UNTIL = date(2021, 12, 15)
@@ -51,7 +51,7 @@ def frame(engine: Engine, sql: str) -> pd.DataFrame:
 
 def local_days(values: pd.Series) -> pd.Series:
     times = pd.to_datetime(values, utc=True, format="mixed")
-    return times.dt.tz_convert(TZ).dt.date
+    return times.dt.tz_convert(TIME_ZONE).dt.date
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from geo.calendar import TIME_ZONE
 from registry import calibration
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed
-from registry.stock import TZ, check_ledger, open_vial_loss
+from registry.stock import check_ledger, open_vial_loss
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def frame(engine: Engine, sql: str) -> pd.DataFrame:
 
 
 def local(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TZ)
+    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.D
     )
     doses["administered_at"] = local(doses["administered_at"])
     # a time in the future is a typo ten years ahead: the dose was given at the real time
-    ahead = doses["administered_at"] > pd.Timestamp("2030-01-01", tz=TZ)
+    ahead = doses["administered_at"] > pd.Timestamp("2030-01-01", tz=TIME_ZONE)
     doses.loc[ahead, "administered_at"] -= pd.DateOffset(years=10)
     doses["day"] = doses["administered_at"].dt.date
     return movements, doses

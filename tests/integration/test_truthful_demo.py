@@ -11,7 +11,6 @@ census of 96,208,984 (94.06 %) and 266,492,149 doses (277 per 100).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,10 @@ from dashboards.client_requests import log_in
 from etl.__main__ import reference_codes
 from etl.files import refresh_reference
 from etl.stream import stream_once
+from geo.calendar import CAMPAIGN_END, TIME_ZONE
 from registry import calibration
 from registry.db import make_engine, migrate
-from registry.live import TZ, LiveFeed
+from registry.live import LiveFeed
 from registry.simulator import SeedOptions, seed
 from tests.dashboards_data import PASSWORD
 from vaxviet.server import create_server
@@ -45,7 +45,6 @@ KEY = bytes(range(32))
 #: live day (at 0.0005 every province's one site would give 12 a day, and a 10-dose vial
 #: opened for them loses a third)
 SCALE = 0.002
-LAST_DAY = date(2023, 6, 30)
 
 
 def census() -> int:
@@ -88,7 +87,7 @@ def registry_daily(engine: Engine) -> pd.Series:
             text("SELECT administered_at FROM doses WHERE status = 'valid'")
         ).fetchall()
     days = pd.to_datetime(pd.Series([r[0] for r in rows]), utc=True, format="mixed")
-    return days.dt.tz_convert(TZ).dt.date.value_counts().sort_index()
+    return days.dt.tz_convert(TIME_ZONE).dt.date.value_counts().sort_index()
 
 
 def test_the_demo_tells_the_truth(demo: tuple[Engine, Warehouse, flask.Flask]) -> None:
@@ -106,14 +105,14 @@ def campaign_reads_as_the_country(engine: Engine, warehouse: Warehouse, app: fla
     assert 93.5 < real_pct < 94.5 and 276 < real_per100 < 278  # the shipped facts
 
     # the portal's national figure, through the open-data API, on the last day
-    document = api(app, f"date={LAST_DAY}")
+    document = api(app, f"date={CAMPAIGN_END}")
     (row,) = document["data"]
     assert document["meta"]["sample_fraction"] == SCALE
     assert abs(row["pct_dose1"] - real_pct) <= 1.5, row
     assert abs(row["per100"] - real_per100) <= 0.03 * real_per100, row
 
     # every province between 60 % and 100 % (the raw figure, before capping, too)
-    provinces = api(app, f"level=province&date={LAST_DAY}")["data"]
+    provinces = api(app, f"level=province&date={CAMPAIGN_END}")["data"]
     assert len(provinces) == 63
     raw = [100 * p["dose1"] / p["population"] for p in provinces]  # before capping
     assert min(raw) >= 60 and max(raw) <= 100, (min(raw), max(raw))
@@ -151,7 +150,7 @@ def live_day_looks_like_a_real_day(engine: Engine, warehouse: Warehouse, app: fl
     """The feed, started most of a day ago and running since, at this sample's share of a real
     busy day: the summary counts its doses as they arrive; open-vial loss and stock-outs are
     what a real programme sees; open sites are rarely silent."""
-    now = pd.Timestamp.now(tz=TZ).floor("s")
+    now = pd.Timestamp.now(tz=TIME_ZONE).floor("s")
     feed = LiveFeed(engine, seed=4)
     # started 23 h ago: the catch-up to an hour ago holds every site's closing (where the
     # day's open-vial loss is counted) at any hour of the test, and nothing of it leaves the
@@ -176,7 +175,7 @@ def live_day_looks_like_a_real_day(engine: Engine, warehouse: Warehouse, app: fl
         times = [row[0] for row in connection.execute(
             text("SELECT administered_at FROM doses WHERE status = 'valid'")
         )]  # fmt: skip
-    local = pd.to_datetime(pd.Series(times), utc=True, format="mixed").dt.tz_convert(TZ)
+    local = pd.to_datetime(pd.Series(times), utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
     window = (local >= end - pd.Timedelta(hours=24)) & (local < end)
     assert 0.99 * int(window.sum()) <= after["doses_last_24h"] <= int(window.sum())
     assert 0.01 <= after["wastage_rate_30d"] <= 0.15, after

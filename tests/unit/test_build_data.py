@@ -7,13 +7,14 @@ Synthetic OWID frames only (no shared source folder); the shipped result is chec
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from registry import build_data
+from geo.calendar import CAMPAIGN_END, CAMPAIGN_START
 from registry.build_data import BuildError, _national_daily, _revised, _split_day, render_readme
 
 DATA = Path(__file__).resolve().parents[2] / "registry" / "data"
@@ -25,7 +26,7 @@ def owid_frame(every: int = 3) -> pd.DataFrame:
     first doses for 60 days, then first doses a falling share of the rise, completed series
     30 days after 90 % of first doses, the rest beyond the primary series. Reported every
     `every` days (and the last), the people columns only on alternate reports."""
-    days = pd.date_range("2021-03-07", build_data.LAST_DAY.isoformat(), freq="D")
+    days = pd.date_range(CAMPAIGN_START - timedelta(days=1), CAMPAIGN_END, freq="D")
     n = len(days)
     t = np.arange(n, dtype=float)
     total = np.floor(1000.0 * t + 40.0 * t**2)

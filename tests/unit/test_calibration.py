@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY
 from registry import calibration
 from registry.calibration import (
     BLEND_DAYS,
-    SNAPSHOT_DAY,
     allocate,
     daily_targets,
     national_daily,
@@ -62,8 +62,8 @@ def test_national_daily_is_the_real_series_at_scale_one() -> None:
     frame = national_daily()
     assert list(frame.columns) == ["date", "doses", *KINDS]
     assert len(frame) == 845
-    assert frame["date"].iloc[0] == pd.Timestamp("2021-03-08")
-    assert frame["date"].iloc[-1] == pd.Timestamp("2023-06-30")
+    assert frame["date"].iloc[0] == pd.Timestamp(CAMPAIGN_START)
+    assert frame["date"].iloc[-1] == pd.Timestamp(CAMPAIGN_END)
     assert (frame["date"].diff().dropna() == pd.Timedelta(days=1)).all()
     assert int(frame["doses"].sum()) == TOTAL_DOSES
     assert (frame[KINDS].sum(axis=1) == frame["doses"]).all()
@@ -248,7 +248,7 @@ def test_province_weights_follow_the_snapshot_then_the_adults(
     snapshot /= snapshot.sum()
     adults = shipped_provinces["population_18plus"].to_numpy(dtype=float)
     adults /= adults.sum()
-    for day in (date(2021, 3, 8), SNAPSHOT_DAY):
+    for day in (CAMPAIGN_START, SNAPSHOT_DAY):
         assert np.abs(province_weights(day, kind) - snapshot).max() < 1e-12
     halfway = province_weights(SNAPSHOT_DAY + timedelta(days=BLEND_DAYS // 2), kind)
     assert np.abs(halfway - (snapshot + adults) / 2).max() < 1e-12
@@ -300,7 +300,7 @@ def test_vaccine_mix_periods() -> None:
     mix = pd.read_csv(DATA / "vaccine_mix.csv", dtype={"from_date": str})
     known = set(vaccines()["code"])
     starts = sorted(set(mix["from_date"]))
-    assert starts[0] == "2021-03-08"
+    assert starts[0] == CAMPAIGN_START.isoformat()
     for start in starts:
         day = date.fromisoformat(start)
         for probe in (day, day + timedelta(days=1)):
@@ -309,7 +309,7 @@ def test_vaccine_mix_periods() -> None:
             assert len(codes) == len(set(codes)) == len(shares)
             assert shares.sum() == pytest.approx(1.0, abs=1e-9)
             assert (shares > 0).all()
-    assert vaccine_mix(date(2021, 3, 8)) == (["EU/1/21/1529"], pytest.approx(np.array([1.0])))
+    assert vaccine_mix(CAMPAIGN_START) == (["EU/1/21/1529"], pytest.approx(np.array([1.0])))
     assert "EU/1/20/1528" in vaccine_mix(date(2022, 6, 1))[0]
     with pytest.raises(ValueError):
         vaccine_mix(date(2021, 3, 7))

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from warehouse.compaction import LOCAL_ZONE, Compactor, next_run
+from geo.calendar import LOCAL_ZONE
+from warehouse.compaction import Compactor, next_run
 
 
 def local(*args: int) -> dt.datetime:

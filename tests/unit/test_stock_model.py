@@ -5,16 +5,17 @@ follows the vial and session sizes, and the live path restocks from nothing."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from geo.calendar import CAMPAIGN_START, TIME_ZONE
 from registry import stock
 from registry.stock import StockState, assign_lots, check_ledger, number_rows, open_vial_loss
 
-START = date(2021, 3, 8)
+START = CAMPAIGN_START  # the stock's delivery anchor
 SITES = pd.DataFrame(
     {
         "site_id": ["01-0001", "01-0002", "02-0001", "03-0001"],
@@ -124,7 +125,7 @@ def test_lots_go_first_expiry_first_out() -> None:
             held("province", "01", None, "EARLY", "2021-04-30", 100),
         ]
     )
-    last = pd.Timestamp("2021-03-07 17:00", tz=stock.TZ)
+    last = pd.Timestamp("2021-03-07 17:00", tz=TIME_ZONE)
     state = StockState.restore(balances, balances.iloc[:0], last, SITES, VACCINES)
     usage = pd.DataFrame(
         {"site_id": ["01-0001"], "vaccine_code": ["ONE"], "day": [START], "doses": [25]}
@@ -244,7 +245,7 @@ def test_a_live_day_years_later_gets_fresh_stock() -> None:
     state = StockState(SITES, VACCINES)
     history, _ = state.run_days(usage, [START + timedelta(days=d) for d in range(40)])
     live = StockState.from_movements(history, SITES, VACCINES)
-    now = pd.Timestamp("2026-12-07 09:00", tz=stock.TZ)
+    now = pd.Timestamp("2026-12-07 09:00", tz=TIME_ZONE)
     rows = pd.DataFrame(
         {"site_id": ["01-0001", "01-0001", "03-0001"], "vaccine_code": ["TEN", "TEN", "SIX"],
          "doses": [1, 1, 1], "at": [now, now + pd.Timedelta(minutes=3), now]}
