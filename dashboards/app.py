@@ -27,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 import dash
 import flask
@@ -42,6 +41,7 @@ from dashboards.names import province_names
 from dashboards.pages import quality, stock, throughput
 from dashboards.throughput import reference_time
 from dashboards.view import Context, Page, page_href, sample_notice, stamp
+from geo.calendar import LOCAL_ZONE
 from vaxviet.services import current_services
 from web.cache import (
     DataUnavailableError,
@@ -54,7 +54,6 @@ from web.formatting import Lang, lang_of
 from web.layout import attrs
 
 ASSETS_DIR: Final = Path(__file__).resolve().parent / "assets"
-LOCAL_TIME: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 REFRESH_MS: Final = 30_000
 
 URL_ID: Final = "dash-url"
@@ -92,7 +91,7 @@ class ScopeDeniedError(Exception):
 
 def local_now() -> datetime:
     """The local wall clock to the minute (pages are memoized per minute of it)."""
-    return datetime.now(LOCAL_TIME).replace(tzinfo=None, second=0, microsecond=0)
+    return datetime.now(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
 
 
 @memoize_derived

@@ -23,10 +23,10 @@ from typing import Final
 import pandas as pd
 
 from dashboards import stock
+from geo.calendar import TIME_ZONE
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
-LOCAL_ZONE = "Asia/Ho_Chi_Minh"
 #: columns that hold codes and ids: text, also when every value looks like a number
 TEXT_COLUMNS: Final = ("province_code", "site_id", "vaccine_code", "lot_number", "level", "kind")
 
@@ -102,7 +102,7 @@ def local_naive(values: pd.Series) -> pd.Series:
     stamps = pd.to_datetime(values)
     if getattr(stamps.dt, "tz", None) is None:
         stamps = stamps.dt.tz_localize("UTC")
-    return stamps.dt.tz_convert(LOCAL_ZONE).dt.tz_localize(None).astype("datetime64[s]")
+    return stamps.dt.tz_convert(TIME_ZONE).dt.tz_localize(None).astype("datetime64[s]")
 
 
 def latest_hour(warehouse: Warehouse) -> datetime | None:

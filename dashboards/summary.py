@@ -28,18 +28,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import flask
 import pandas as pd
 
 from dashboards import auth, data, stock, throughput
 from dashboards.names import province_names
+from geo.calendar import LOCAL_ZONE
 from vaxviet.services import current_services
 from web.cache import DataUnavailableError, is_stale, memoize_derived
 
 PATH: Final = f"{auth.API_PREFIX}/v1/summary"
-LOCAL_TIME: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 #: doses are counted over this span up to "now"
 DOSES_SPAN: Final = timedelta(hours=24)
 #: wastage and active site × product pairs: this many local days ending with "now"'s day
@@ -57,7 +56,7 @@ class SummaryError(Exception):
 
 def clock() -> datetime:
     """The local wall clock to the minute, naive (as the pages' ``local_now``)."""
-    return datetime.now(LOCAL_TIME).replace(tzinfo=None, second=0, microsecond=0)
+    return datetime.now(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def site_products(daily: pd.DataFrame, as_of: date, days: int = STOCK_DAYS) -> tuple[int, int]:
@@ -113,7 +112,7 @@ def summary(province: str, wall_clock: datetime, silent_hours: int) -> dict[str,
     now, live = throughput.reference_time(data.latest_hour(), wall_clock)
     sample = data.sample()
     return {
-        "as_of": now.replace(tzinfo=LOCAL_TIME).isoformat(),
+        "as_of": now.replace(tzinfo=LOCAL_ZONE).isoformat(),
         "live": live,
         "scope": province or "national",
         **cached_figures(province, now, silent_hours),

@@ -35,6 +35,7 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
+from geo.calendar import SNAPSHOT_DAY as SNAPSHOT_DAY
 from geo.provinces import load_provinces, load_provinces_2025
 
 Level = Literal["national", "region", "province", "province2025"]
@@ -54,7 +55,6 @@ METRIC_COUNTS: Final[dict[Metric, str]] = {
 COUNTS: Final = ("dose1", "dose2", "boosters", "full", "doses")
 NATIONAL_CODE: Final = "VN"
 #: the day the Ministry published the per-province snapshot kept in the shared data
-SNAPSHOT_DAY: Final = date(2021, 8, 4)
 
 AREA_COLUMNS: Final = (
     "area_code",

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import flask
 import pandas as pd
 
 from geo.calendar import TIME_ZONE
@@ -165,3 +167,18 @@ if __name__ == "__main__":
     import sys
 
     main(sys.argv[1:])
+
+
+def build(warehouse: Warehouse, tmp_path: Path, **env: str) -> flask.Flask:
+    """The platform on `warehouse` with a national and a Hà Nội official (PASSWORD)."""
+    from dashboards import users
+    from vaxviet.server import create_server
+    from vaxviet.services import Services
+    from vaxviet.settings import Settings
+
+    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path), **env})
+    server = create_server(Services(settings=settings, warehouse=warehouse))
+    engine = server.extensions["vaxviet.dashboards.users"]
+    users.add_user(engine, "nat-official", PASSWORD, "national")
+    users.add_user(engine, "hanoi-official", PASSWORD, "province", "01")
+    return server

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.integration.browser import open_mounted, requested_urls, start_chromium
-from tests.integration.browser import wait_for as wait_for  # test_live_demo_browser imports it
 
 pytestmark = pytest.mark.integration
 

@@ -32,7 +32,7 @@ from dashboards.app import PREPARING_ID
 from dashboards.client_requests import PATH, draw, drawn, log_in, render_body, version_body
 from dashboards.warm import RECENT_SECONDS, DashboardWarmer, scopes, warm
 from tests.conftest import ROOT
-from tests.dashboards_data import DAY, PASSWORD, VACCINE, csrf_of, fill
+from tests.dashboards_data import DAY, PASSWORD, VACCINE, build, csrf_of, fill
 from tests.doses import dose, states
 from vaxviet.server import create_server
 from vaxviet.services import Services
@@ -43,15 +43,6 @@ from warehouse.status import data_version
 from web.cache import CACHE, VERSION_SECONDS
 
 pytestmark = pytest.mark.integration
-
-
-def build(warehouse: Warehouse, tmp_path: Path, **env: str) -> flask.Flask:
-    settings = Settings.from_env({"VAX_VAR_DIR": str(tmp_path), **env})
-    server = create_server(Services(settings=settings, warehouse=warehouse))
-    engine = server.extensions["vaxviet.dashboards.users"]
-    users.add_user(engine, "nat-official", PASSWORD, "national")
-    users.add_user(engine, "hanoi-official", PASSWORD, "province", "01")
-    return server
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
     from werkzeug.serving import make_server
 
     import dashboards.app
-    from tests.integration.test_dashboards_app import build, fill
+    from tests.dashboards_data import build, fill
 
     monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)
     fill(warehouse)

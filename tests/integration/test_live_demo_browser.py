@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 from geo.calendar import TIME_ZONE
 from registry import calibration
 from registry.live import LiveFeed
+from tests.integration.browser import open_mounted, wait_for
 from tests.integration.conftest import get, serve_process
-from tests.integration.test_browser import open_mounted, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -20,12 +20,7 @@ from tests.conftest import ROOT
 
 SKIPPED_DIRS = {".venv", "var", "node_modules", "__pycache__", ".git"}
 #: Definitions still to be switched to ``geo.calendar`` (modules being restructured).
-PENDING = {
-    "dashboards/app.py",
-    "dashboards/queries.py",
-    "dashboards/summary.py",
-    "portal/metrics.py",
-}
+PENDING: set[str] = set()
 #: A quoted name with a slash, like ``'Asia/Ho_Chi_Minh'``.
 QUOTED_ZONE = re.compile(r"""["']([A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+)["']""")
 DATES = {CAMPAIGN_START, CAMPAIGN_END, SNAPSHOT_DAY}
