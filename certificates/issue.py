@@ -154,7 +154,7 @@ def issue(
 def citizen_key(pseudonym_key: bytes, citizen_id: str, phone: str = "") -> tuple[str, str]:
     """(citizen key, phone hash) of a CCCD and phone, as the ETL makes them (in Python:
     `warehouse.pseudonyms`, equal to the ETL's SQL)."""
-    from etl.files import pseudonym_parts
+    from warehouse.pseudonyms import pseudonym_parts
 
     k0, k1 = pseudonym_parts(pseudonym_key)
     return pseudonyms.citizen_key(k0, k1, citizen_id), pseudonyms.phone_hash(k0, k1, phone)

@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 from warehouse.client import Warehouse
 from warehouse.ledger import write_staged
+from warehouse.pseudonyms import pseudonym_parts as pseudonym_parts
 from warehouse.sqlfiles import sql_beside
 
 log = logging.getLogger(__name__)
@@ -183,13 +184,6 @@ def _records_table(records: list[dict[str, Any]]) -> pa.Table:
         for name in FILE_COLUMNS
     }
     return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
-
-
-def pseudonym_parts(key: bytes) -> tuple[int, int]:
-    """The two 64-bit halves of the SipHash-128 key, from the first 16 key bytes."""
-    if len(key) < 16:
-        raise ValueError("the pseudonym key needs at least 16 bytes")
-    return int.from_bytes(key[:8], "little"), int.from_bytes(key[8:16], "little")
 
 
 def refresh_reference(warehouse: Warehouse, provinces: list[str], vaccines: list[str]) -> None:

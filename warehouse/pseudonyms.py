@@ -19,6 +19,15 @@ from __future__ import annotations
 _MASK = (1 << 64) - 1
 
 
+def pseudonym_parts(key: bytes) -> tuple[int, int]:
+    """The two 64-bit halves of the SipHash-128 key, from the first 16 key bytes (the ETL
+    passes them to the warehouse's ``sipHash128Keyed``; the certificate lookup to
+    `citizen_key`)."""
+    if len(key) < 16:
+        raise ValueError("the pseudonym key needs at least 16 bytes")
+    return int.from_bytes(key[:8], "little"), int.from_bytes(key[8:16], "little")
+
+
 def _rotl(value: int, bits: int) -> int:
     return ((value << bits) | (value >> (64 - bits))) & _MASK
 
