@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any, ClassVar
 
@@ -60,7 +60,7 @@ from registry.simulator import (
     series_lengths,
 )
 from registry.sites import day_products, site_product_or
-from registry.stock import LiveStock
+from registry.stock import LiveStock, local_times
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,6 @@ POOL_SIZE = 20_000
 LAST_DUE_NUMBER = 3
 #: Days after a dose before the next one is due (the shortest interval of any product).
 DUE_AFTER_DAYS = 28
-#: Corrections and voids a day, as a share of the day's doses (the seed's error rates).
 DOSE_COLUMNS = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
                 "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
 CITIZEN_COLUMNS = ["citizen_id", "full_name", "date_of_birth", "sex", "phone", "residence_province"]
@@ -101,10 +100,6 @@ def day_share(opens: npt.NDArray[np.int64], closes: npt.NDArray[np.int64],
     return np.asarray(np.interp(high, x, cdf) - np.interp(low, x, cdf), dtype=np.float64)
 
 
-def _local(moment: datetime) -> pd.Timestamp:
-    return pd.Timestamp(moment).tz_convert(TIME_ZONE)
-
-
 def _next_serial(connection: Connection, sql: str, offset: int = 0) -> int:
     value = connection.execute(text(sql)).scalar()
     if value is None:
@@ -114,11 +109,6 @@ def _next_serial(connection: Connection, sql: str, offset: int = 0) -> int:
 
 def _frame(connection: Connection, sql: str, columns: list[str], **parameters: Any) -> pd.DataFrame:
     return pd.DataFrame(connection.execute(text(sql), parameters).fetchall(), columns=columns)
-
-
-def _instants(values: pd.Series) -> pd.Series:
-    """Registry instants (SQLite: UTC text; PostgreSQL: aware datetimes) as local times."""
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -227,7 +217,6 @@ class LiveStatus:
     running: bool = False
     doses: int = 0
     first_doses: int = 0
-    intervals: int = 0
     backfilled_doses: int = 0
     recorded_until: str = ""
     cpu_seconds: float = 0.0
@@ -252,14 +241,15 @@ class LiveFeed:
     """Records intervals of a live vaccination day into the registry."""
 
     def __init__(self, engine: Engine, *, rate: float | None = None, seed: int | None = None,
-                 error_rate: float = 0.005, day: LiveDay | None = None) -> None:  # fmt: skip
+                 error_rate: float = 0.005, day: LiveDay | None = None,
+                 status: LiveStatus | None = None) -> None:  # fmt: skip
         self.engine = engine
         self.rate = rate
         self.rng = np.random.default_rng(seed)
         self.rates = ErrorRates.scaled(error_rate)
         self.day = day or LiveDay.real()
         self.lengths = series_lengths(calibration.vaccines())
-        self.status = LiveStatus()
+        self.status = LiveStatus() if status is None else status
         self.recent: list[str] = []
         with engine.connect() as connection:
             self.sites = _frame(
@@ -290,7 +280,6 @@ class LiveFeed:
                       for kind in DuePool.KINDS}  # fmt: skip
         capacity = self.sites["daily_capacity"].to_numpy(dtype=np.float64)
         self.site_daily = self.fraction * self.day.doses * capacity / capacity.sum()
-        self.site_province = self.sites.set_index("site_id")["province_code"]
         self.stock = LiveStock.load(engine, self.sites)
 
     # -- how many, where ----------------------------------------------------------------------
@@ -347,7 +336,8 @@ class LiveFeed:
         they are written (records are never dated after it). Returns the doses recorded."""
         now = end if now is None else now
         cpu = time.thread_time()
-        counts = self.rng.poisson(self.expected(start, end))
+        expected = self.expected(start, end)
+        counts = self.rng.poisson(expected)
         site_index = np.repeat(np.arange(len(self.sites)), counts)
         site_index = site_index[self.rng.permutation(len(site_index))]
         with self.engine.begin() as connection:
@@ -356,14 +346,13 @@ class LiveFeed:
             if len(site_index):
                 newcomers, doses = self._compose(connection, site_index, start, end, now)
                 self._write(writer, newcomers, doses)
-            self._correct(writer, start, end, now)
+            self._correct(writer, float(expected.sum()), now)
             for movements in self.stock.movements(doses, start, end):
                 writer.insert("stock_movements", writer.stamp(movements))
         for table, rows in writer.counts.items():
             self.status.rows[table] = self.status.rows.get(table, 0) + rows
         recorded = 0 if doses is None else len(doses)
         self.status.doses += recorded
-        self.status.intervals += 1
         self.status.recorded_until = end.isoformat()
         self.status.cpu_seconds += time.thread_time() - cpu
         return recorded
@@ -493,14 +482,13 @@ class LiveFeed:
         writer.insert("doses", writer.stamp(doses[DOSE_COLUMNS]))
         self.recent = (self.recent + list(doses["dose_id"]))[-POOL_SIZE:]
 
-    def _correct(self, writer: BulkWriter, start: pd.Timestamp, end: pd.Timestamp,
-                 now: pd.Timestamp) -> None:  # fmt: skip
+    def _correct(self, writer: BulkWriter, doses_expected: float, now: pd.Timestamp) -> None:
         """A few recent doses get a correction (another lot) or are voided: the seed's rates
-        of the doses given in the interval."""
+        of the doses expected in the interval."""
         if not self.recent:
             return
         share = self.rates.correction + self.rates.void
-        expected = share * float(self.expected(start, end).sum())
+        expected = share * doses_expected
         count = min(int(self.rng.poisson(expected)), len(self.recent))
         if not count:
             return
@@ -531,7 +519,7 @@ class LiveFeed:
         recorded."""
         start = now - BACKFILL if since is None else max(now - BACKFILL, since)
         if self.last_recorded is not None:
-            last = _instants(pd.Series([self.last_recorded])).iloc[0]
+            last = local_times(pd.Series([self.last_recorded])).iloc[0]
             start = max(start, last)
         total = 0
         cursor = start
@@ -618,18 +606,15 @@ class LiveWorker:
         self.status.running = False
 
     def document(self) -> dict[str, Any]:
-        status = self.feed.status if self.feed is not None else self.status
-        status.running = self.status.running
-        status.last_error = self.status.last_error or status.last_error
-        status.wall_seconds = time.monotonic() - self._started if self._started else 0.0
-        return status.document()
+        self.status.wall_seconds = time.monotonic() - self._started if self._started else 0.0
+        return self.status.document()
 
     def _run(self) -> None:
         pause = self.interval
         while not self._stop.is_set():
             try:
                 if self.feed is None:
-                    self.feed = LiveFeed(self.engine, seed=self.seed)
+                    self.feed = LiveFeed(self.engine, seed=self.seed, status=self.status)
                     doses = self.feed.backfill(_now())
                     log.info("live feed: recorded %d doses of the last 24 h", doses)
                     self._last = _now()

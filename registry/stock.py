@@ -282,7 +282,7 @@ class StockState:
         province_code, site_id, vaccine_code, lot_number, expiry_date, quantity, moved_at``)
         leave: on hand per place, product and lot (negative balances read as empty), each
         site's consumption of its last days, and the day of the last movement."""
-        moved = _local(movements["moved_at"]) if len(movements) else pd.Series(dtype=object)
+        moved = local_times(movements["moved_at"]) if len(movements) else pd.Series(dtype=object)
         keys = ["level", "province_code", "site_id", "vaccine_code", "lot_number", "expiry_date"]
         frame = movements.assign(province_code=movements["province_code"].fillna(""),
                                  site_id=movements["site_id"].fillna(""))  # fmt: skip
@@ -328,7 +328,7 @@ class StockState:
         if last_moved_at is not None and not pd.isna(last_moved_at):
             state.day = pd.Timestamp(last_moved_at).tz_convert(TIME_ZONE).date()
             if len(recent_use):
-                days = _local(recent_use["moved_at"]).dt.date
+                days = local_times(recent_use["moved_at"]).dt.date
                 sites_at = recent_use["site_id"].map(state.site_index)
                 products = recent_use["vaccine_code"].map(state.code_index)
                 ok = sites_at.notna() & products.notna()
@@ -761,7 +761,7 @@ class StockState:
         sessions whose site has closed, expiries and the morning restock of a new day).
         Returns what `run_days` returns."""
         if len(usage):
-            at = _local(usage["at"])
+            at = local_times(usage["at"])
             local_days = at.dt.date
             for day in sorted(local_days.unique()):
                 part = usage.loc[local_days == day]
@@ -786,7 +786,7 @@ class StockState:
         return self.drain(), self._drain_administered()
 
 
-def _local(values: pd.Series) -> pd.Series:
+def local_times(values: pd.Series) -> pd.Series:
     """Instants (aware, or UTC text from SQLite) as local times."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert(TIME_ZONE)
@@ -848,7 +848,7 @@ def check_ledger(movements: pd.DataFrame) -> list[str]:
     site administers only what it has received, each transfer's two rows cancel."""
     problems: list[str] = []
     frame = movements.assign(
-        moved_at=_local(movements["moved_at"]),
+        moved_at=local_times(movements["moved_at"]),
         province_code=movements["province_code"].fillna(""),
         site_id=movements["site_id"].fillna(""),
     )
@@ -902,7 +902,7 @@ class LiveStock:
             recent = pd.DataFrame(columns=["site_id", "vaccine_code", "quantity", "moved_at"])
             last_at = None
             if last is not None:
-                last_at = _local(pd.Series([last])).iloc[0]
+                last_at = local_times(pd.Series([last])).iloc[0]
                 since = (last_at - pd.Timedelta(days=IN_USE_DAYS + 1)).tz_convert("UTC")
                 bound: object = (
                     since.strftime("%Y-%m-%d %H:%M:%S")
@@ -927,7 +927,7 @@ class LiveStock:
         self.pending.append(moved)
         out = pd.Series(fallback if fallback is not None else None, index=doses.index, dtype=object)
         if len(mine):
-            days = _local(mine["administered_at"]).dt.date
+            days = local_times(mine["administered_at"]).dt.date
             if before is not None:  # doses dated before the state's day are booked on it
                 days = days.where(days >= before, before)
             out.loc[known] = assign_lots(mine.assign(day=days), given)

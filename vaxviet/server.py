@@ -5,30 +5,31 @@ health endpoint (``/healthz``) and, as later parts land, the internal dashboards
 
 from __future__ import annotations
 
+from typing import Any
+
 import flask
 
 from vaxviet.services import Services, current_services
+
+
+def _worker_health(document: dict[str, Any], key: str, name: str, state: dict[str, Any]) -> None:
+    """Add a background worker's `state` under `key`; a stopped or failing worker degrades
+    an otherwise healthy platform."""
+    document[key] = state
+    if document["status"] == "ok" and (not state["running"] or state["last_error"]):
+        document["status"] = "degraded"
+        document["reason"] = f"the {name} " + (
+            f"is failing: {state['last_error']}" if state["last_error"] else "has stopped"
+        )
 
 
 def healthz() -> flask.Response:
     services = current_services()
     document = services.warehouse_health()
     if services.worker is not None:
-        worker = services.worker.status()
-        document["etl_worker"] = worker
-        if document["status"] == "ok" and (not worker["running"] or worker["last_error"]):
-            document["status"] = "degraded"
-            document["reason"] = "the ETL worker " + (
-                f"is failing: {worker['last_error']}" if worker["last_error"] else "has stopped"
-            )
+        _worker_health(document, "etl_worker", "ETL worker", services.worker.status())
     if services.live is not None:
-        live = services.live.document()
-        document["live_feed"] = live
-        if document["status"] == "ok" and (not live["running"] or live["last_error"]):
-            document["status"] = "degraded"
-            document["reason"] = "the live feed " + (
-                f"is failing: {live['last_error']}" if live["last_error"] else "has stopped"
-            )
+        _worker_health(document, "live_feed", "live feed", services.live.document())
     response = flask.jsonify(document)
     response.status_code = 200 if document["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
