@@ -9,7 +9,8 @@ Two destinations, because they serve different readers:
   project's examples and schema test cases.
 
 Files are copied byte for byte; nothing in the project reads the shared folder when it runs
-or tests. ``build(check=True)`` compares instead of writing and lists every difference.
+or tests. ``build(check=True)`` compares instead of writing and lists every difference. The
+step stands on the shared build harness, :mod:`geo.buildstep`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from geo.buildstep import BuildError, require, write_files
+
+__all__ = ["DEFAULT_SOURCE", "BuildError", "build"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = PROJECT_ROOT.parent / "shared" / "data"
 SCHEMA_OUT = Path(__file__).resolve().parent / "data" / "dcc-schema"
 TESTDATA_OUT = PROJECT_ROOT / "tests" / "data" / "dcc"
-
-
-class BuildError(Exception):
-    """The shared sources are missing or not what this build expects."""
 
 
 def _pairs(source: Path, schema_out: Path, testdata_out: Path) -> Iterator[tuple[Path, Path]]:
@@ -33,8 +34,9 @@ def _pairs(source: Path, schema_out: Path, testdata_out: Path) -> Iterator[tuple
     vectors = source / "dcc-testdata"
     schema = source / "dcc-schema"
     manifest_path = vectors / "MANIFEST.json"
-    if not manifest_path.is_file():
-        raise BuildError(f"{manifest_path} not found: is --source the shared data folder?")
+    require(
+        manifest_path.is_file(), f"{manifest_path} not found: is --source the shared data folder?"
+    )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     for name in ("MANIFEST.json", "README.md", "LICENSE", "NOTICE"):
         yield vectors / name, testdata_out / "testdata" / name
@@ -60,18 +62,11 @@ def build(
     check: bool = False,
 ) -> dict[str, int | list[str]]:
     """Copy (or, with `check`, compare) every file; returns counts and any differences."""
-    copied = 0
-    differences: list[str] = []
+    files = {}
     for origin, target in _pairs(source, schema_out, testdata_out):
-        if not origin.is_file():
-            raise BuildError(f"{origin} not found")
-        content = origin.read_bytes()
-        if check:
-            if not target.is_file() or target.read_bytes() != content:
-                differences.append(str(target))
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.read_bytes() != content:
-            target.write_bytes(content)
-            copied += 1
-    return {"written": copied, "differences": differences}
+        require(origin.is_file(), f"{origin} not found")
+        files[target] = origin.read_bytes()
+    changed = write_files(files, check=check)
+    if check:
+        return {"written": 0, "differences": [str(path) for path in changed]}
+    return {"written": len(changed), "differences": []}

@@ -1,7 +1,7 @@
 """Certificate status from a citizen's doses: none, yellow or green, and boosters.
 
-The primary series length per product lives in ``certificates/data/products.csv`` (with
-the value-set codes a certificate carries for it). The rules, for the live doses of one
+The primary series length per product lives in the platform's one table of products,
+``geo/products.csv`` (with the value-set codes a certificate carries for it). The rules, for the live doses of one
 citizen in order of administration:
 
 * no dose: **none**;
@@ -18,20 +18,18 @@ two-dose series and ``2/1`` after a single-dose product. `dcc_status` reads them
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-PRODUCTS_PATH = Path(__file__).resolve().parent / "data" / "products.csv"
+from geo.products import all_products
 
 Status = Literal["none", "yellow", "green"]
 
 
 class UnknownProductError(KeyError):
-    """A dose names a product that has no rule in products.csv."""
+    """A dose names a product that has no rule in geo/products.csv."""
 
 
 @dataclass(frozen=True)
@@ -44,22 +42,19 @@ class Product:
 
 
 @cache
-def products(path: Path = PRODUCTS_PATH) -> Mapping[str, Product]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    catalogue = {
-        row["code"]: Product(
-            code=row["code"],
-            display=row["display"],
-            series_doses=int(row["series_doses"]),
-            manufacturer=row["manufacturer"],
-            prophylaxis=row["prophylaxis"],
+def products() -> Mapping[str, Product]:
+    """Every product with a rule, by code (the table's codes are unique)."""
+    table = all_products()
+    return {
+        str(row.code): Product(
+            code=str(row.code),
+            display=str(row.certificate_name),
+            series_doses=int(row.primary_doses),
+            manufacturer=str(row.manufacturer),
+            prophylaxis=str(row.prophylaxis),
         )
-        for row in rows
+        for row in table.itertuples(index=False)
     }
-    if len(catalogue) != len(rows):
-        raise ValueError(f"{path}: a product code is listed twice")
-    return catalogue
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ The build is deterministic (same sources, same library versions → same bytes) 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -38,6 +37,16 @@ from shapely.geometry import mapping, shape
 
 from geo import names
 from geo._readme import render_readme
+from geo.buildstep import (
+    BuildError,
+    csv_bytes,
+    file_entries,
+    json_bytes,
+    read_sources,
+    require,
+    sha256,
+    write_files,
+)
 from geo.provinces import (
     ALIAS_COLUMNS,
     ALIASES_FILE,
@@ -125,10 +134,6 @@ _M_PER_DEG_LAT: Final = 110_574.0
 _M_PER_DEG_LON: Final = 111_320.0
 
 
-class BuildError(RuntimeError):
-    """A source file is missing or breaks an expectation; nothing doubtful is written."""
-
-
 @dataclass(frozen=True)
 class BuildResult:
     """What a build wrote: file name → (size in bytes, sha256), and the manifest it wrote."""
@@ -160,18 +165,8 @@ def _noop(_: str) -> None:
     """Default progress sink."""
 
 
-def _require(condition: bool, message: str) -> None:
-    """Raise :class:`BuildError` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise BuildError(message)
-
-
 def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,8 +179,8 @@ def _by_code(rows: Sequence[dict[str, str]], column: str, what: str) -> dict[str
     result: dict[str, dict[str, str]] = {}
     for row in rows:
         code = row[column]
-        _require(len(code) == 2 and code.isdigit(), f"{what}: malformed code {code!r}")
-        _require(code not in result, f"{what}: duplicate code {code}")
+        require(len(code) == 2 and code.isdigit(), f"{what}: malformed code {code!r}")
+        require(code not in result, f"{what}: duplicate code {code}")
         result[code] = row
     return result
 
@@ -201,21 +196,21 @@ def _province_rows(
     key: Mapping[str, dict[str, str]], population: Mapping[str, dict[str, str]]
 ) -> list[dict[str, str | int]]:
     """Join key and population (checking they agree) into the rows of ``provinces.csv``."""
-    _require(len(key) == N_PROVINCES, f"key: {len(key)} provinces, expected {N_PROVINCES}")
-    _require(set(key) == set(population), "key and population files have different codes")
+    require(len(key) == N_PROVINCES, f"key: {len(key)} provinces, expected {N_PROVINCES}")
+    require(set(key) == set(population), "key and population files have different codes")
     rows: list[dict[str, str | int]] = []
     for code in sorted(key):
         k, p = key[code], population[code]
         for column in _SHARED_COLUMNS:
-            _require(k[column] == p[column], f"{code}: {column} {k[column]!r} != {p[column]!r}")
+            require(k[column] == p[column], f"{code}: {column} {k[column]!r} != {p[column]!r}")
         row: dict[str, str | int] = {c: k[c] for c in PROVINCE_COLUMNS if c in k}
         row["population_2019"] = _int(p["population_2019"], f"{code} population_2019")
         row["population_18plus"] = _int(p["population_18plus"], f"{code} population_18plus")
         rows.append({c: row[c] for c in PROVINCE_COLUMNS})
     total = sum(int(r["population_2019"]) for r in rows)
     adults = sum(int(r["population_18plus"]) for r in rows)
-    _require(total == CENSUS_2019_TOTAL, f"population_2019 sums to {total}")
-    _require(adults == ADULT_18PLUS_TOTAL, f"population_18plus sums to {adults}")
+    require(total == CENSUS_2019_TOTAL, f"population_2019 sums to {total}")
+    require(adults == ADULT_18PLUS_TOTAL, f"population_18plus sums to {adults}")
     return rows
 
 
@@ -226,25 +221,25 @@ def _provinces_2025_rows(
 ) -> list[dict[str, str | int]]:
     """Roll the 63 provinces up to the 34 of 1 July 2025, checking both admin_2025 tables."""
     by_code = {str(p["gso_code"]): p for p in provinces}
-    _require(set(mapping_rows) == set(by_code), "63→34 mapping does not cover the 63 codes")
-    _require(len(new_rows) == N_PROVINCES_2025, f"{len(new_rows)} new provinces, expected 34")
+    require(set(mapping_rows) == set(by_code), "63→34 mapping does not cover the 63 codes")
+    require(len(new_rows) == N_PROVINCES_2025, f"{len(new_rows)} new provinces, expected 34")
     members: dict[str, list[str]] = defaultdict(list)
     for code, m in sorted(mapping_rows.items()):
         p = by_code[code]
-        _require(m["merge_type"] == "full", f"{code}: merge_type {m['merge_type']!r}")
-        _require(m["new_gso_code"] == p["new_2025_gso_code"], f"{code}: successor disagrees")
-        _require(m["new_name_vi"] == p["new_2025_name_vi"], f"{code}: successor name disagrees")
-        _require(m["old_name_vi"] == p["name_vi"], f"{code}: old name disagrees")
+        require(m["merge_type"] == "full", f"{code}: merge_type {m['merge_type']!r}")
+        require(m["new_gso_code"] == p["new_2025_gso_code"], f"{code}: successor disagrees")
+        require(m["new_name_vi"] == p["new_2025_name_vi"], f"{code}: successor name disagrees")
+        require(m["old_name_vi"] == p["name_vi"], f"{code}: old name disagrees")
         members[m["new_gso_code"]].append(code)
-    _require(set(members) == set(new_rows), "mapping and 34-province table disagree on codes")
+    require(set(members) == set(new_rows), "mapping and 34-province table disagree on codes")
     rows: list[dict[str, str | int]] = []
     for new_code in sorted(new_rows):
         n = new_rows[new_code]
         olds = sorted(members[new_code])
-        _require(n["old_gso_codes"].split(";") == olds, f"{new_code}: constituents disagree")
+        require(n["old_gso_codes"].split(";") == olds, f"{new_code}: constituents disagree")
         pop = sum(int(by_code[c]["population_2019"]) for c in olds)
         adults = sum(int(by_code[c]["population_18plus"]) for c in olds)
-        _require(
+        require(
             pop == _int(n["population_2019_sum_of_old"], new_code)
             and adults == _int(n["population_18plus_sum_of_old"], new_code),
             f"{new_code}: population sums disagree with the admin_2025 table",
@@ -263,7 +258,7 @@ def _provinces_2025_rows(
                 "population_18plus": adults,
             }
         )
-    _require(sum(int(r["population_2019"]) for r in rows) == CENSUS_2019_TOTAL, "34 != census")
+    require(sum(int(r["population_2019"]) for r in rows) == CENSUS_2019_TOTAL, "34 != census")
     return rows
 
 
@@ -408,7 +403,7 @@ def _snap_coverage_to_grid(
             owned[candidates[int(np.argmax(overlap))]].append(face)
     snapped = []
     for index, code in enumerate(codes):
-        _require(bool(owned.get(index)), f"{code}: nothing left after snapping to the grid")
+        require(bool(owned.get(index)), f"{code}: nothing left after snapping to the grid")
         snapped.append(shapely.coverage_union_all(owned[index]))
     result = np.array(snapped, dtype=object)
     vanished = []
@@ -432,12 +427,12 @@ def _snap_coverage_to_grid(
 def _check_coverage(geoms: GeometryArray, codes: Sequence[str], what: str) -> None:
     """Every geometry valid, polygonal and non-empty, and together a valid coverage."""
     for code, geom in zip(codes, geoms, strict=True):
-        _require(
+        require(
             geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_empty,
             f"{what}: {code} is {geom.geom_type}",
         )
-        _require(bool(shapely.is_valid(geom)), f"{what}: {code} {shapely.is_valid_reason(geom)}")
-    _require(bool(shapely.coverage_is_valid(geoms)), f"{what}: not a valid coverage")
+        require(bool(shapely.is_valid(geom)), f"{what}: {code} {shapely.is_valid_reason(geom)}")
+    require(bool(shapely.coverage_is_valid(geoms)), f"{what}: not a valid coverage")
 
 
 def _process_boundaries(
@@ -466,13 +461,13 @@ def _process_boundaries(
         f"{facts['source_coverage_valid']}, {len(facts['source_overlaps'])} overlaps, "
         f"{len(facts['source_enclosed_gaps'])} enclosed gaps"
     )
-    _require(facts["source_all_valid"], "source boundaries contain invalid geometries")
+    require(facts["source_all_valid"], "source boundaries contain invalid geometries")
 
     cleaned = shapely.coverage_clean(source, gap_width=GAP_WIDTH)
     _check_coverage(cleaned, codes, "cleaned coverage")
-    _require(not _enclosed_gaps(cleaned, codes), "cleaned coverage still has enclosed gaps")
+    require(not _enclosed_gaps(cleaned, codes), "cleaned coverage still has enclosed gaps")
     source_pairs = neighbour_pairs(cleaned, codes)
-    _require(
+    require(
         neighbour_pairs(source, codes) == source_pairs, "cleaning changed which provinces touch"
     )
 
@@ -482,15 +477,15 @@ def _process_boundaries(
         shapely.coverage_simplify(snapped, SIMPLIFY_TOLERANCE), exterior_cw=True
     )
     _check_coverage(simplified, codes, "simplified coverage")
-    _require(not _enclosed_gaps(simplified, codes), "simplification opened a gap")
+    require(not _enclosed_gaps(simplified, codes), "simplification opened a gap")
     parts = int(shapely.get_num_geometries(simplified).sum())
-    _require(parts == facts["source_parts"] - len(vanished), "simplification lost polygon parts")
+    require(parts == facts["source_parts"] - len(vanished), "simplification lost polygon parts")
     pairs = neighbour_pairs(simplified, codes)
-    _require(pairs == source_pairs, "simplification changed which provinces touch")
+    require(pairs == source_pairs, "simplification changed which provinces touch")
 
     change = np.abs(shapely.area(simplified) / shapely.area(source) - 1.0)
     worst = int(np.argmax(change))
-    _require(
+    require(
         float(change[worst]) <= MAX_AREA_CHANGE,
         f"{codes[worst]}: area changed by {float(change[worst]):.2%}",
     )
@@ -551,28 +546,13 @@ def _geojson_bytes(features: Iterable[tuple[str, Mapping[str, Any], shapely.Geom
 
 
 def _csv_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
-    """Serialise rows as UTF-8 CSV with ``\\n`` line ends and minimal quoting."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    """Rows (mappings) as deterministic CSV, ``columns`` in order."""
+    return csv_bytes(columns, ([row[column] for column in columns] for row in rows))
 
 
 # --------------------------------------------------------------------------------------------
 # The build
 # --------------------------------------------------------------------------------------------
-
-
-def _load_sources(source_dir: Path) -> dict[str, bytes]:
-    """Read every source file's bytes (so checksums and parsing see the same content)."""
-    _require(source_dir.is_dir(), f"source folder {source_dir} not found (use --source)")
-    data = {}
-    for name, relative in SOURCES.items():
-        path = source_dir / relative
-        _require(path.is_file(), f"source file {path} not found")
-        data[name] = path.read_bytes()
-    return data
 
 
 def _parse_csv(data: bytes) -> list[dict[str, str]]:
@@ -589,7 +569,7 @@ def build(
     Every check runs before the first file is written, so a build that fails a check leaves
     ``out_dir`` as it was. Raises :class:`BuildError` on any inconsistency.
     """
-    raw = _load_sources(source_dir)
+    raw = read_sources(source_dir, SOURCES)
     log(f"read {len(raw)} source files from {source_dir}")
     key = _by_code(_parse_csv(raw["key"]), "gso_code", "key")
     population = _by_code(_parse_csv(raw["population"]), "gso_code", "population")
@@ -607,15 +587,15 @@ def build(
 
     release = json.loads(raw["gb_release"].decode("utf-8"))["features"]
     codes, simplified, facts = _process_boundaries(features, release, log)
-    _require(codes == [str(p["gso_code"]) for p in provinces], "boundary codes != key codes")
+    require(codes == [str(p["gso_code"]) for p in provinces], "boundary codes != key codes")
     for feature, row in zip(features, provinces, strict=True):
-        _require(
+        require(
             _nfc(str(feature["properties"]["name_vi"])) == row["name_vi"],
             f"{row['gso_code']}: boundary name differs from the key",
         )
     new_code_of = {str(p["gso_code"]): str(p["new_2025_gso_code"]) for p in provinces}
     new_codes, merged = _dissolve(simplified, codes, new_code_of)
-    _require(new_codes == [str(r["new_gso_code"]) for r in provinces_2025], "dissolve codes")
+    require(new_codes == [str(r["new_gso_code"]) for r in provinces_2025], "dissolve codes")
     _check_coverage(merged, new_codes, "2025 coverage")
     expected_2025 = sorted(
         {
@@ -625,7 +605,7 @@ def build(
         }
     )
     pairs_2025 = neighbour_pairs(merged, new_codes)
-    _require(pairs_2025 == expected_2025, "2025 neighbours differ from the 63-province ones")
+    require(pairs_2025 == expected_2025, "2025 neighbours differ from the 63-province ones")
 
     files: dict[str, bytes] = {
         PROVINCES_FILE: _csv_bytes(PROVINCE_COLUMNS, provinces),
@@ -667,7 +647,7 @@ def build(
         files[f"licences/{path.name}"] = path.read_bytes()
     for name in (GEOJSON_63_FILE, GEOJSON_2025_FILE):
         size = len(files[name])
-        _require(size <= MAX_GEOJSON_BYTES, f"{name} is {size} bytes > {MAX_GEOJSON_BYTES}")
+        require(size <= MAX_GEOJSON_BYTES, f"{name} is {size} bytes > {MAX_GEOJSON_BYTES}")
 
     checks: dict[str, Any] = {
         "provinces": len(provinces),
@@ -691,7 +671,7 @@ def build(
         "geos": ".".join(str(part) for part in shapely.geos_version),
     }
     sources = {
-        SOURCES[name]: {"bytes": len(data), "sha256": _sha256(data)} for name, data in raw.items()
+        SOURCES[name]: {"bytes": len(data), "sha256": sha256(data)} for name, data in raw.items()
     }
     files["README.md"] = render_readme(
         {"checks": checks, "parameters": parameters, "sizes": {n: len(b) for n, b in files.items()}}
@@ -701,22 +681,14 @@ def build(
         "parameters": parameters,
         "sources": sources,
         "checks": checks,
-        "files": {
-            name: {"bytes": len(data), "sha256": _sha256(data)}
-            for name, data in sorted(files.items())
-        },
+        "files": file_entries(files),
     }
-    files[MANIFEST_FILE] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode()
+    files[MANIFEST_FILE] = json_bytes(manifest)
 
-    for name, data in files.items():
-        path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
-        log(f"wrote {path} ({len(data)} bytes)")
+    for path in write_files({out_dir / name: data for name, data in files.items()}):
+        log(f"wrote {path} ({path.stat().st_size} bytes)")
     return BuildResult(
         out_dir=out_dir,
-        files={name: (len(data), _sha256(data)) for name, data in files.items()},
+        files={name: (len(data), sha256(data)) for name, data in files.items()},
         manifest=manifest,
     )

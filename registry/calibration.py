@@ -10,7 +10,8 @@ real national figures into the integer targets it needs:
 * :func:`reported_cumulatives` — the cumulative figures OWID reported, for comparisons;
 * :func:`live_day` — the busy day the live feed replays (volume and split, scale 1);
 * :func:`province_weights` — how a day's doses spread over the 63 provinces;
-* :func:`vaccine_mix` / :func:`vaccines` — which products were given when, and their schedules;
+* :func:`vaccine_mix` — which products were given when; :func:`vaccines` — the campaign's
+  products and their schedules (the platform's one table of products, ``geo/products.csv``);
 * :func:`allocate` — the one integer splitter (largest remainder) used for every count.
 
 Everything is pure: files are read on first use and cached (:func:`functools.lru_cache`),
@@ -31,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo.calendar import SNAPSHOT_DAY
+from geo.products import campaign_products
 from geo.provinces import N_PROVINCES
 
 __all__ = [
@@ -56,7 +58,6 @@ DATA_DIR: Final[Path] = Path(__file__).resolve().parent / "data"
 NATIONAL_DAILY_FILE: Final = "national_daily.csv"
 LIVE_DAY_FILE: Final = "live_day.csv"
 PROVINCES_FILE: Final = "provinces.csv"
-VACCINES_FILE: Final = "vaccines.csv"
 VACCINE_MIX_FILE: Final = "vaccine_mix.csv"
 
 #: The three kinds of dose the national series is split into, in column order.
@@ -202,13 +203,6 @@ def _provinces() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _vaccines() -> pd.DataFrame:
-    return pd.read_csv(
-        _path(VACCINES_FILE), dtype={"code": str, "manufacturer": str, "prophylaxis": str}
-    )
-
-
-@lru_cache(maxsize=1)
 def _vaccine_mix() -> tuple[tuple[date, tuple[str, ...], tuple[float, ...]], ...]:
     """The mix periods as ``(from_date, codes, shares)``, sorted by ``from_date``."""
     frame = pd.read_csv(_path(VACCINE_MIX_FILE), dtype={"from_date": str, "code": str})
@@ -304,9 +298,9 @@ def simulated_sites_per_province() -> IntArray:
 
 
 def vaccines() -> pd.DataFrame:
-    """The products used in the campaign (``vaccines.csv``), one row each, keyed by ``code``
-    (the EU DCC medicinal-product value-set key)."""
-    return _vaccines().copy()
+    """The products used in the campaign (:func:`geo.products.campaign_products`), one row
+    each, keyed by ``code`` (the EU DCC medicinal-product value-set key)."""
+    return campaign_products()
 
 
 # --------------------------------------------------------------------------------------------

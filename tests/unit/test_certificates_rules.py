@@ -1,8 +1,7 @@
-"""Status rules per product (certificates/data/products.csv)."""
+"""Status rules per product (the primary series lengths of geo/products.csv)."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -86,24 +85,6 @@ def test_every_code_is_in_the_value_sets() -> None:
         assert product.manufacturer in schema.value_set("vaccine-mah-manf"), product.code
         assert product.prophylaxis in schema.value_set("vaccine-prophylaxis"), product.code
         assert product.series_doses in (1, 2, 3)
-
-
-def test_every_registry_product_has_a_rule() -> None:
-    """The registry's products (registry/data/vaccines.csv, which the simulator and the
-    portal read) all have rules, with the same codes and the same primary series length."""
-    with (ROOT / "registry" / "data" / "vaccines.csv").open(encoding="utf-8") as handle:
-        registry = {row["code"]: row for row in csv.DictReader(handle)}
-    catalogue = rules.products()
-    assert set(registry) <= set(catalogue)
-    for code, row in registry.items():
-        product = catalogue[code]
-        assert (product.manufacturer, product.prophylaxis) == (
-            row["manufacturer"],
-            row["prophylaxis"],
-        ), code
-        assert product.series_doses == int(row["primary_doses"]), code
-    assert int(registry[ABDALA]["primary_doses"]) == 3
-    assert int(registry[ABDALA]["min_interval_days"]) == 14
 
 
 def test_official_examples_are_valid_and_read_a_status() -> None:
