@@ -28,7 +28,7 @@ DEFAULT_SERIES_DOSES = 2
 
 @lru_cache(maxsize=1)
 def _series_lengths() -> tuple[tuple[str, ...], tuple[int, ...]]:
-    from registry.calibration import vaccines  # the platform's one table of products
+    from geo.products import campaign_products as vaccines  # the one table of products
 
     table = vaccines()
     return tuple(table["code"]), tuple(int(n) for n in table["primary_doses"])
@@ -36,7 +36,7 @@ def _series_lengths() -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def series_lengths() -> dict[str, int]:
     """Doses in each product's primary series (e.g. 1 for Janssen ``EU/1/20/1525``, 3 for
-    Abdala), from ``registry/data/vaccines.csv``."""
+    Abdala), from ``geo/products.csv``."""
     codes, doses = _series_lengths()
     return dict(zip(codes, doses, strict=True))
 

@@ -40,7 +40,7 @@ def _graph(component_id: str, figure: Any) -> dcc.Graph:
 
 def province_view(code: str, lang: Lang) -> html.Div:
     """The page for a known province `code` (reads :mod:`portal.data`)."""
-    from registry.calibration import vaccines
+    from geo.products import campaign_products as vaccines
 
     province = load_provinces().set_index("gso_code").loc[code]
     name = province["name_en" if lang == "en" else "name_vi"]
