@@ -44,7 +44,12 @@ def machine() -> str:
 
 def write_section(name: str, module: str, body: str) -> None:
     """Replace (or append) the section `name` of docs/benchmarks.md; `module` is the
-    benchmark's module name, so the recorded command can be run again as written."""
+    benchmark's module name, so the recorded command can be run again as written.
+
+    With ``VAX_BENCH_NO_DOC=1`` (set by `bench.side_by_side`) the figures are only printed:
+    a comparison run at reduced sizes must not replace a section's full-size figures."""
+    if os.environ.get("VAX_BENCH_NO_DOC") == "1":
+        return
     command = " ".join(["python -m", module, *sys.argv[1:]])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
