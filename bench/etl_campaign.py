@@ -33,7 +33,8 @@ from pathlib import Path
 
 from bench.report import cpu_seconds, peak_rss_mib, write_section
 from etl.__main__ import reference_codes
-from etl.files import BATCH_ROWS, load_file, refresh_reference
+from etl.files import BATCH_ROWS, load_file
+from etl.reference import refresh_reference
 from geo.provinces import load_provinces
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate

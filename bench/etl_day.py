@@ -31,7 +31,8 @@ import pyarrow.parquet as pq
 
 from bench.report import cpu_seconds, peak_rss_mib, write_section
 from etl.__main__ import reference_codes
-from etl.files import BATCH_ROWS, LoadReport, load_file, refresh_reference
+from etl.files import BATCH_ROWS, LoadReport, load_file
+from etl.reference import refresh_reference
 from geo.provinces import load_provinces
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate

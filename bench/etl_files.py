@@ -27,9 +27,11 @@ import pandas as pd
 
 from bench.report import write_section
 from etl.__main__ import reference_codes
-from etl.files import BATCH_ROWS, load_file, pseudonym_parts, refresh_reference
+from etl.files import BATCH_ROWS, load_file
+from etl.reference import refresh_reference
 from warehouse.client import Warehouse, connect, observe_statements
 from warehouse.migrate import migrate
+from warehouse.pseudonyms import pseudonym_parts
 from warehouse.sqlfiles import sql_beside
 
 KEY = bytes(range(32))

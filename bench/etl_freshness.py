@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from bench.report import write_section
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed

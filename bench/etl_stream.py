@@ -33,7 +33,7 @@ from bench.registry_seed import drop_postgres, fresh_postgres
 from bench.report import cpu_seconds, write_section
 from etl import stream
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.stream import StreamReport, stream_once
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed

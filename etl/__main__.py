@@ -34,7 +34,7 @@ def reference_codes() -> tuple[list[str], list[str]]:
 
 def open_warehouse(settings: Settings) -> Warehouse:
     """The configured warehouse, migrated, with fresh reference codes (or exit with why)."""
-    from etl.files import refresh_reference
+    from etl.reference import refresh_reference
     from warehouse.client import WarehouseError, connect_configured
     from warehouse.ledger import recover_pending
     from warehouse.migrate import migrate

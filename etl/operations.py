@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, text
 
-from etl.files import commit_checkpoint, last_position
+from etl.checkpoints import commit_checkpoint, last_position
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 

@@ -16,7 +16,7 @@ data-quality views), and doses changed after the checkpoint (in flight). Dose-le
 fetched only for the cells that differ.
 
 `repair` re-sends the registry's current state of the doses of the differing cells through
-the ETL path (`etl.files.load_batch`, source ``repair:registry:<time>``), after cancelling
+the ETL path (`etl.batch.load_batch`, source ``repair:registry:<time>``), after cancelling
 warehouse states that the ETL's version rule cannot replace (same or higher version, other
 content, or more than one live state: signed rows that net them to zero), and voids the
 warehouse doses the registry does not have (`warehouse.ledger.write_states`, a ``void`` at
@@ -34,12 +34,14 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Date, Engine, bindparam, text
 
-from etl.files import FILE_COLUMNS, commit_checkpoint, last_position, load_batch, pseudonym_parts
+from etl.batch import FILE_COLUMNS, load_batch
+from etl.checkpoints import commit_checkpoint, last_position
 from etl.stream import SOURCE
 from geo.calendar import TIME_ZONE
 from registry.models import UtcDateTime
 from warehouse.client import Warehouse
 from warehouse.ledger import STATE_COLUMNS, write_states
+from warehouse.pseudonyms import pseudonym_parts
 from warehouse.sqlfiles import sql_beside
 
 REPAIRS = "repair:registry"

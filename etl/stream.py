@@ -3,7 +3,7 @@ operational tables — sites, stock, registrations, check-ins — by `etl.operat
 
 Each pass reads the doses whose ``change_seq`` is above the stream's checkpoint, in order,
 in batches (chunked reads on SQLite, a server-side cursor on PostgreSQL), joined with their
-citizens, and sends each batch through the same path as a file drop (`etl.files.load_batches`:
+citizens, and sends each batch through the same path as a file drop (`etl.batch.load_batches`:
 rules, rejects, pseudonymisation, identity, signed ledger write; the next batch reaches the
 engine while this one is written). The checkpoint (source
 ``registry:doses``, position = the batch's highest change_seq) is written only after the
@@ -28,17 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, text
 
-from etl.files import (
-    FILE_COLUMNS,
-    RawBatch,
-    commit_checkpoint,
-    insert_raw,
-    last_position,
-    load_batches,
-    pseudonym_parts,
-)
+from etl.batch import FILE_COLUMNS, RawBatch, insert_raw, load_batches
+from etl.checkpoints import commit_checkpoint, last_position
 from etl.operations import stream_operations
 from warehouse.client import Warehouse
+from warehouse.pseudonyms import pseudonym_parts
 from warehouse.sqlfiles import sql_beside
 
 log = logging.getLogger(__name__)
@@ -134,7 +128,7 @@ T = TypeVar("T")
 
 #: Read the registry on a thread of its own, one batch further ahead (the Python path:
 #: SQLite, or a registry the warehouse cannot reach). Without it the next batch is still read
-#: beside this one's write (`etl.files.load_batches`), but only once this one is checked.
+#: beside this one's write (`etl.batch.load_batches`), but only once this one is checked.
 #: `python -m bench.etl_stream` times SQLite both ways in one run.
 READ_AHEAD = True
 

@@ -14,15 +14,9 @@ import pyarrow as pa
 import pytest
 
 from etl.__main__ import reference_codes
-from etl.files import (
-    CHECKED,
-    FileDropError,
-    _as_text,
-    load_batch,
-    load_file,
-    pseudonym_parts,
-    refresh_reference,
-)
+from etl.batch import CHECKED, load_batch
+from etl.files import FileDropError, _as_text, load_file
+from etl.reference import refresh_reference
 from tests.conftest import ROOT
 from tests.integration.helpers import (
     BAD_ROWS,
@@ -35,6 +29,7 @@ from tests.integration.helpers import (
 )
 from warehouse.client import Warehouse
 from warehouse.migrate import migrate
+from warehouse.pseudonyms import pseudonym_parts
 
 pytestmark = pytest.mark.integration
 
@@ -291,7 +286,7 @@ def test_batches_of_one_file_load_in_order_while_the_next_is_read(
     loaded: Warehouse, tmp_path: Path
 ) -> None:
     """The next batch reaches the engine and is checked while this one is written
-    (etl.files.load_batches, the checked rows in etl_checked and etl_checked_next in turn):
+    (etl.batch.load_batches, the checked rows in etl_checked and etl_checked_next in turn):
     a correction, a void and a late old copy in later batches of the same file still win as
     they would one batch at a time, and every batch is committed with its own counts."""
     rows = [

@@ -2,7 +2,7 @@
 
 Batches of rows — valid rows, and rows with fields missing, null, empty, blank, junk
 unicode, huge or negative numbers, impossible dates and times, mixed together — go through
-`etl.files.load_batch`. Whatever the input: nothing raises, every row is loaded or rejected
+`etl.batch.load_batch`. Whatever the input: nothing raises, every row is loaded or rejected
 (read = loaded + rejected), rejects carry a known reason and land in ``etl_rejects`` once
 each, untouched valid rows always load, and no raw CCCD or phone number is left anywhere in
 the warehouse once the batch is done. One database per test; each example is its own source
@@ -22,8 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.__main__ import reference_codes
-from etl.files import FILE_COLUMNS, load_batch, pseudonym_parts, refresh_reference
+from etl.batch import FILE_COLUMNS, load_batch
+from etl.reference import refresh_reference
 from warehouse.client import Warehouse
+from warehouse.pseudonyms import pseudonym_parts
 
 pytestmark = pytest.mark.integration
 

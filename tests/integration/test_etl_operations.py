@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from registry.db import make_engine, migrate
 from registry.live import run_live

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
 from etl.reconcile import compare, plan_repair, run
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate

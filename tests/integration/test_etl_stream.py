@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from etl import stream
 from etl.__main__ import reference_codes
-from etl.files import FILE_COLUMNS, refresh_reference
+from etl.batch import FILE_COLUMNS
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from registry.db import make_engine, migrate
 from registry.live import run_live

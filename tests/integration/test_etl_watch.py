@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.watch import ready_files, watch_once
 from tests.conftest import ROOT
 from tests.integration.helpers import BAD_ROWS, KEY, row, write
