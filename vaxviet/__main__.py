@@ -37,7 +37,7 @@ def start_worker(settings: Settings, warehouse: Warehouse) -> EtlWorker | None:
         log.info("ETL worker off: run `python -m etl stream` as its own process")
         return None
     from etl.__main__ import reference_codes
-    from etl.files import refresh_reference
+    from etl.reference import refresh_reference
     from etl.worker import EtlWorker
     from registry.db import make_engine
     from registry.db import migrate as migrate_registry
