@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from etl.__main__ import reference_codes
-from etl.files import load_file, refresh_reference
+from etl.files import load_file
+from etl.reference import refresh_reference
 from warehouse.client import Warehouse
 
 # -- file drops -------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from certificates.reads import CitizenReads
 from certificates.trust import TrustList
 from certificates.web import certificate_service, register_certificates
 from etl.__main__ import reference_codes
-from etl.files import load_file, refresh_reference
+from etl.files import load_file
+from etl.reference import refresh_reference
 from vaxviet.services import Services
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse

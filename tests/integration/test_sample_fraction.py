@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from geo.provinces import load_provinces
 from registry.db import last_change, make_engine, migrate

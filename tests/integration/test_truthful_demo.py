@@ -24,7 +24,7 @@ import dashboards.app
 from dashboards import users
 from dashboards.client_requests import log_in
 from etl.__main__ import reference_codes
-from etl.files import refresh_reference
+from etl.reference import refresh_reference
 from etl.stream import stream_once
 from geo.calendar import CAMPAIGN_END, TIME_ZONE
 from registry import calibration
