@@ -43,11 +43,11 @@ import numpy as np
 
 from bench.report import write_section
 from certificates import issue, keys, lookup
-from etl.files import pseudonym_parts
 from vaxviet.settings import Settings
 from warehouse.client import Warehouse, connect
 from warehouse.compaction import compact
 from warehouse.migrate import migrate
+from warehouse.pseudonyms import pseudonym_parts
 from warehouse.sqlfiles import sql_beside
 
 KEY = bytes(range(32))
