@@ -1,7 +1,14 @@
-"""Render the numbered schema files for one node or for a cluster.
+"""Load and render the schema files for one node or for a cluster.
 
-The files in ``warehouse/schema/`` are the single source of the schema. They are Jinja
-templates with a handful of helpers, so the same text renders two variants:
+The files in ``warehouse/schema/`` are the single source of the schema, in two kinds:
+
+* numbered files, ``NNNN_name.sql``: append-only, each applied once, in order; they create,
+  alter and drop the stored tables (and fill a new table from the ones it derives from);
+* repeatable files, ``views/name.sql``: the current definition of one view or materialized
+  view (with the in-memory scratch tables shaped by it), applied after the numbered files
+  and again whenever its text changes; every statement in one can run again.
+
+Both are Jinja templates with a handful of helpers, so the same text renders two variants:
 
 ================================  =================================  =========================================
 helper                            single node (chDB or one server)    cluster (``--cluster NAME``)
@@ -19,6 +26,7 @@ Writes and materialized views use `local`; reads (views, queries) use `table`.
 
 from __future__ import annotations
 
+import graphlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -27,13 +35,19 @@ from pathlib import Path
 import jinja2
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+VIEWS_DIR = SCHEMA_DIR / "views"
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_VIEW_NAME = re.compile(r"^([a-z0-9_]+)\.sql$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
 
 
 class SchemaError(Exception):
     """The schema directory or a schema file is malformed."""
+
+
+def _checksum(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,20 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+        return _checksum(self.source)
+
+
+@dataclass(frozen=True)
+class Repeatable:
+    """The current definition of one view (the file's name), applied whenever it changes."""
+
+    name: str
+    path: Path
+    source: str
+
+    @property
+    def checksum(self) -> str:
+        return _checksum(self.source)
 
 
 def load_migrations(directory: Path = SCHEMA_DIR) -> list[Migration]:
@@ -65,6 +92,39 @@ def load_migrations(directory: Path = SCHEMA_DIR) -> list[Migration]:
                 f"found {migration.path.name}"
             )
     return migrations
+
+
+def load_repeatables(directory: Path = VIEWS_DIR) -> list[Repeatable]:
+    """The repeatable files, in the order they apply: a file that names another file's view
+    comes after it; otherwise by name."""
+    files: dict[str, Repeatable] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _VIEW_NAME.match(path.name)
+        if not match:
+            raise SchemaError(f"views/{path.name}: repeatable files are named snake_case.sql")
+        files[match[1]] = Repeatable(match[1], path, path.read_text(encoding="utf-8"))
+    order = graphlib.TopologicalSorter(
+        {
+            name: [other for other in files if other != name and _names(file.source, other)]
+            for name, file in files.items()
+        }
+    )
+    try:
+        order.prepare()
+    except graphlib.CycleError as error:
+        raise SchemaError(f"repeatable files name each other in a cycle: {error.args[1]}") from error
+    ordered: list[Repeatable] = []
+    while order.is_active():
+        ready = sorted(order.get_ready())
+        ordered.extend(files[name] for name in ready)
+        order.done(*ready)
+    return ordered
+
+
+def _names(source: str, name: str) -> bool:
+    """Whether the statements of `source` (comments aside) name the object `name`."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("--"))
+    return re.search(rf"[.']{re.escape(name)}\b", code) is not None
 
 
 def _check_identifier(kind: str, value: str) -> str:
@@ -133,9 +193,12 @@ class Renderer:
 
 
 def render_schema(database: str = "vax", cluster: str = "") -> str:
-    """The whole schema as one SQL script (for review, docs or applying by hand)."""
+    """The whole schema as one SQL script, the numbered files then the repeatable ones, in the
+    order `migrate` applies them (for review, or applying by hand)."""
     renderer = Renderer(database, cluster)
     parts = []
     for migration in load_migrations():
         parts.append(f"-- ==== {migration.path.name} ====\n{renderer.render(migration.source)}")
+    for repeatable in load_repeatables():
+        parts.append(f"-- ==== views/{repeatable.path.name} ====\n{renderer.render(repeatable.source)}")
     return "\n".join(parts)

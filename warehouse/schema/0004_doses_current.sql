@@ -1,26 +1,3 @@
--- doses_current: exactly one row per live dose (latest version, voided doses excluded).
---
--- Public contract (docs/warehouse.md): other tools read this view.
--- How it is queried: one person's doses (WHERE citizen_key = …, a primary-key read of
--- doses_by_citizen), or scans by analysts; counts over many doses should use the
--- aggregates (coverage_daily, site_hourly) instead. FINAL collapses each cancelled state
--- with its cancel row at query time, leaving the +1 row of the latest state; voided states
--- are filtered out. No ORDER BY of its own: it is a view.
-
-CREATE VIEW IF NOT EXISTS {{ table('doses_current') }} {{ on_cluster }} AS
-SELECT
-    dose_id,
-    version,
-    citizen_key,
-    birth_year,
-    sex,
-    province_code,
-    site_id,
-    vaccine_code,
-    lot_number,
-    dose_number,
-    administered_at,
-    recorded_at,
-    source
-FROM {{ table('doses_by_citizen') }} FINAL
-WHERE sign = 1 AND status = 'valid';
+-- doses_current, the public contract view (one row per live dose), was first created here.
+-- Its current definition is the repeatable views/doses_current.sql, applied after the
+-- numbered files and again whenever it changes.

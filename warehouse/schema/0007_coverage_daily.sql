@@ -1,8 +1,9 @@
 -- coverage_daily: doses per province x local day x dose number x vaccine x age group.
 --
--- Fed by a materialized view on every insert into dose_ledger, counting sum(sign) of valid
--- states: a correction adds -1 for the old state and +1 for the new one, a void adds only
--- the -1, so the counts are exact at all times (rows that net to zero disappear at merge).
+-- Fed by a materialized view (views/coverage_daily_mv.sql) on every insert into dose_ledger,
+-- counting sum(sign) of valid states: a correction adds -1 for the old state and +1 for the
+-- new one, a void adds only the -1, so the counts are exact at all times (rows that net to
+-- zero disappear at merge).
 -- SummingMergeTree merges lazily: always read with sum(doses) … GROUP BY.
 -- `day` is the local (Asia/Ho_Chi_Minh) date: a dose at 23:59:59 belongs to that day.
 -- How it is queried: national/provincial series and "as of day D" totals (day <= D),
@@ -23,26 +24,5 @@ CREATE TABLE IF NOT EXISTS {{ local('coverage_daily') }} {{ on_cluster }}
 ENGINE = {{ engine('SummingMergeTree', 'doses') }}
 ORDER BY (day, province_code, dose_number, vaccine_code, age_group)
 SETTINGS non_replicated_deduplication_window = 10000;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('coverage_daily_mv') }} {{ on_cluster }}
-TO {{ local('coverage_daily') }} AS
-WITH toInt32(toYear(administered_at)) - toInt32(birth_year) AS age
-SELECT
-    toDate(administered_at) AS day,
-    province_code,
-    dose_number,
-    vaccine_code,
-    multiIf(
-        birth_year = 0, 'unknown',
-        age < 12, '0-11',
-        age < 18, '12-17',
-        age < 50, '18-49',
-        age < 65, '50-64',
-        '65+'
-    ) AS age_group,
-    sum(sign) AS doses
-FROM {{ local('dose_ledger') }}
-WHERE status = 'valid'
-GROUP BY day, province_code, dose_number, vaccine_code, age_group;
 
 {{ distributed('coverage_daily', 'rand()') }}

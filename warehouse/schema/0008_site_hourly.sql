@@ -1,10 +1,11 @@
 -- site_hourly: doses per vaccination site x local hour (throughput).
 --
--- Fed like coverage_daily (sum of sign over valid states, exact under corrections and
--- voids); read with sum(doses) … GROUP BY. Queried per province and site over a time window
--- (today's hours, an hour x weekday heatmap, silent sites), hence ORDER BY (province_code,
--- site_id, hour) and monthly partitions (~8,000 sites x ~10 open hours a day at national
--- scale: a few million rows a month; old months can be dropped or moved whole).
+-- Fed like coverage_daily, by views/site_hourly_mv.sql (sum of sign over valid states,
+-- exact under corrections and voids); read with sum(doses) … GROUP BY. Queried per
+-- province and site over a time window (today's hours, an hour x weekday heatmap, silent
+-- sites), hence ORDER BY (province_code, site_id, hour) and monthly partitions (~8,000
+-- sites x ~10 open hours a day at national scale: a few million rows a month; old months
+-- can be dropped or moved whole).
 
 CREATE TABLE IF NOT EXISTS {{ local('site_hourly') }} {{ on_cluster }}
 (
@@ -17,16 +18,5 @@ ENGINE = {{ engine('SummingMergeTree', 'doses') }}
 PARTITION BY toYYYYMM(hour)
 ORDER BY (province_code, site_id, hour)
 SETTINGS non_replicated_deduplication_window = 10000;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('site_hourly_mv') }} {{ on_cluster }}
-TO {{ local('site_hourly') }} AS
-SELECT
-    toStartOfHour(administered_at) AS hour,
-    province_code,
-    site_id,
-    sum(sign) AS doses
-FROM {{ local('dose_ledger') }}
-WHERE status = 'valid'
-GROUP BY hour, province_code, site_id;
 
 {{ distributed('site_hourly', 'rand()') }}

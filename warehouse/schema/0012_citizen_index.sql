@@ -10,7 +10,8 @@
 -- (SELECT dose_id FROM vax.citizen_doses WHERE citizen_key = unhex({key:String}))`. Rows come only from +1
 -- ledger rows; a correction that moves a dose to another person leaves the old pair, which
 -- the state read then filters out (the index only narrows the search). ReplacingMergeTree:
--- the same pair written twice is kept once. Sharded like the ledger, by citizen.
+-- the same pair written twice is kept once. Sharded like the ledger, by citizen. Fed by
+-- views/citizen_doses_mv.sql; the ledger already stored is copied in once below.
 
 CREATE TABLE IF NOT EXISTS {{ local('citizen_doses') }} {{ on_cluster }}
 (
@@ -21,36 +22,13 @@ ENGINE = {{ engine('ReplacingMergeTree') }}
 ORDER BY (citizen_key, dose_id)
 SETTINGS non_replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('citizen_doses_mv') }} {{ on_cluster }}
-TO {{ local('citizen_doses') }} AS
-SELECT unhex(citizen_key) AS citizen_key, dose_id
-FROM {{ local('dose_ledger') }}
-WHERE sign = 1;
-
 {{ distributed('citizen_doses', 'cityHash64(lower(hex(citizen_key)))') }}
 
 INSERT INTO {{ local('citizen_doses') }}
 SELECT unhex(citizen_key), dose_id FROM {{ local('dose_ledger') }} WHERE sign = 1;
 
--- doses_current (the public contract: one row per live dose) now reads the ledger itself.
-
-CREATE OR REPLACE VIEW {{ table('doses_current') }} {{ on_cluster }} AS
-SELECT
-    dose_id,
-    version,
-    citizen_key,
-    birth_year,
-    sex,
-    province_code,
-    site_id,
-    vaccine_code,
-    lot_number,
-    dose_number,
-    administered_at,
-    recorded_at,
-    source
-FROM {{ table('dose_ledger') }} FINAL
-WHERE sign = 1 AND status = 'valid';
+-- The by-citizen copy and its view go: doses_current (views/doses_current.sql) reads the
+-- ledger itself.
 
 DROP VIEW IF EXISTS {{ local('doses_by_citizen_mv') }} {{ on_cluster }} SYNC;
 

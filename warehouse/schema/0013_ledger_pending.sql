@@ -11,25 +11,10 @@
 -- again with the same token — the ledger drops the duplicate block, and each view, which
 -- deduplicates on its own (deduplicate_blocks_in_dependent_materialized_views), takes only
 -- what it missed. How it is queried: read whole, in (dose_id, sign) order so that a replay
--- forms the same blocks; one writer, not replicated (on a cluster, the loader's node).
+-- forms the same blocks; one writer, not replicated (on a cluster, the loader's node). Its
+-- columns are the ledger's without loaded_at.
 
 CREATE TABLE IF NOT EXISTS {{ db }}.ledger_pending {{ on_cluster }}
-(
-    dose_id         String,
-    version         UInt32,
-    sign            Int8,
-    status          Enum8('valid' = 1, 'void' = 2),
-    citizen_key     String,
-    birth_year      UInt16,
-    sex             Enum8('M' = 1, 'F' = 2, 'O' = 3),
-    province_code   LowCardinality(String),
-    site_id         LowCardinality(String),
-    vaccine_code    LowCardinality(String),
-    lot_number      String,
-    dose_number     UInt8,
-    administered_at DateTime64(3, 'Asia/Ho_Chi_Minh'),
-    recorded_at     DateTime64(3, 'Asia/Ho_Chi_Minh'),
-    source          LowCardinality(String)
-)
 ENGINE = MergeTree
-ORDER BY (dose_id, sign);
+ORDER BY (dose_id, sign)
+EMPTY AS SELECT * EXCEPT (loaded_at) FROM {{ local('dose_ledger') }};

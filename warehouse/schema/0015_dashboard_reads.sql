@@ -7,8 +7,8 @@
 -- site_id, citizen_key, administered_at): a day is a contiguous range (~60 k rows at the
 -- national rate) where the ledger, ordered by dose_id, made it a scan of a whole year's
 -- partition. Monthly partitions, like site_hourly.
--- Fed like site_hourly (the ledger's signed rows of valid states, no aggregation on insert):
--- a correction adds -1 for the old state and +1 for the new one, a void only the -1, so
+-- Fed like site_hourly, by views/dose_visits_mv.sql (the ledger's signed rows of valid
+-- states, no aggregation on insert): a correction adds -1 for the old state and +1 for the new one, a void only the -1, so
 -- sum(doses) per key is the number of live doses there at all times; SummingMergeTree
 -- folds the rows at merge time and drops keys that net to zero. Always read with
 -- sum(doses) … GROUP BY … HAVING sum(doses) > 0. No dose_id: the dashboards need the
@@ -31,18 +31,6 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (day, province_code, site_id, citizen_key, administered_at)
 SETTINGS non_replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('dose_visits_mv') }} {{ on_cluster }}
-TO {{ local('dose_visits') }} AS
-SELECT
-    toDate(administered_at) AS day,
-    province_code,
-    site_id,
-    citizen_key,
-    administered_at,
-    toInt32(sign) AS doses
-FROM {{ local('dose_ledger') }}
-WHERE status = 'valid';
-
 {{ distributed('dose_visits', 'cityHash64(citizen_key)') }}
 
 INSERT INTO {{ local('dose_visits') }}
@@ -55,8 +43,8 @@ WHERE status = 'valid';
 -- not know (a few hundred rows at most, read whole), where site_hourly, ordered by
 -- (province_code, site_id, hour), meant scanning every site-hour of the campaign; ORDER BY
 -- (province_code, site_id) is the key it is read by. Not partitioned: one row per site.
--- Fed from the ledger's signed rows of valid states: `doses` sums sign (exact under
--- corrections and voids), `last_hour` is the latest hour of any valid state written (a
+-- Fed by views/site_doses_mv.sql from the ledger's signed rows of valid states: `doses`
+-- sums sign (exact under corrections and voids), `last_hour` is the latest hour of any valid state written (a
 -- voided dose's hour stays "seen"). Read with sum(doses), max(last_hour) … GROUP BY.
 
 CREATE TABLE IF NOT EXISTS {{ local('site_doses') }} {{ on_cluster }}
@@ -69,17 +57,6 @@ CREATE TABLE IF NOT EXISTS {{ local('site_doses') }} {{ on_cluster }}
 ENGINE = {{ engine('AggregatingMergeTree') }}
 ORDER BY (province_code, site_id)
 SETTINGS non_replicated_deduplication_window = 10000;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('site_doses_mv') }} {{ on_cluster }}
-TO {{ local('site_doses') }} AS
-SELECT
-    province_code,
-    site_id,
-    sum(toInt64(sign)) AS doses,
-    max(toStartOfHour(administered_at)) AS last_hour
-FROM {{ local('dose_ledger') }}
-WHERE status = 'valid'
-GROUP BY province_code, site_id;
 
 {{ distributed('site_doses', 'rand()') }}
 

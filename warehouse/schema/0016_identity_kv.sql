@@ -8,9 +8,9 @@
 -- point get, and an insert replaces the row of its key, so the table holds exactly the
 -- latest details per person without FINAL or ORDER BY … LIMIT 1.
 --
--- Filled by a materialized view from citizen_identity (which stays the restricted source of
--- truth; the ETL writes there only), so every insert path — ETL batches, replays, repairs —
--- reaches it. Inserts land in batch order, each with one row per person, and a later batch
+-- Filled by a materialized view (views/identity_kv_mv.sql) from citizen_identity (which
+-- stays the restricted source of truth; the ETL writes there only), so every insert path —
+-- ETL batches, replays, repairs — reaches it. Its columns are citizen_identity's. Inserts land in batch order, each with one row per person, and a later batch
 -- is a later load: "the row loaded last wins", as before. Existing identities are copied
 -- in once below (FINAL: one row per person).
 --
@@ -19,24 +19,11 @@
 -- those rows (docs/scaling.md says how lookups are served there).
 
 CREATE TABLE IF NOT EXISTS {{ local('identity_kv') }} {{ on_cluster }}
-(
-    citizen_key   String,
-    full_name     String,
-    date_of_birth Date32,
-    sex           Enum8('M' = 1, 'F' = 2, 'O' = 3),
-    phone_hash    String,
-    updated_at    DateTime64(3, 'Asia/Ho_Chi_Minh')
-)
 ENGINE = EmbeddedRocksDB
-PRIMARY KEY citizen_key;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{ local('identity_kv_mv') }} {{ on_cluster }}
-TO {{ local('identity_kv') }} AS
-SELECT citizen_key, full_name, date_of_birth, sex, phone_hash, updated_at
-FROM {{ local('citizen_identity') }};
+PRIMARY KEY citizen_key
+EMPTY AS SELECT * FROM {{ local('citizen_identity') }};
 
 {{ distributed('identity_kv', 'cityHash64(citizen_key)') }}
 
 INSERT INTO {{ local('identity_kv') }}
-SELECT citizen_key, full_name, date_of_birth, sex, phone_hash, updated_at
-FROM {{ local('citizen_identity') }} FINAL;
+SELECT * FROM {{ local('citizen_identity') }} FINAL;
