@@ -10,7 +10,8 @@ full name is the family name.
 
 `build_dcc` and `issue` are pure (given the key and the clock); `load_identities` and
 `load_doses_of` read the warehouse (`certificates.reads` shares their statements between
-concurrent lookups).
+concurrent lookups). Imports go one way: `certificates.reads` builds on this module, and
+`certificate_card` names what it needs of it by a protocol (`CitizenRecords`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from certificates import cose, hcert, rules
 from certificates.keys import ISSUER_COUNTRY, SigningKey
@@ -31,9 +32,6 @@ from geo.calendar import LOCAL_ZONE
 from warehouse import pseudonyms
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
-
-if TYPE_CHECKING:
-    from certificates.reads import CitizenReads
 
 DCC_VERSION = "1.3.0"
 DISEASE_COVID19 = "840539006"
@@ -238,8 +236,14 @@ def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) 
     }
 
 
+class CitizenRecords(Protocol):
+    """Where a lookup finds a citizen's record (`certificates.reads.CitizenReads`)."""
+
+    def citizen(self, key: str) -> tuple[Identity | None, tuple[Dose, ...]]: ...
+
+
 def certificate_card(
-    reads: CitizenReads, key: str, signing: SigningKey, now: dt.datetime
+    reads: CitizenRecords, key: str, signing: SigningKey, now: dt.datetime
 ) -> dict[str, Any] | None:
     """What a confirmed lookup answers: the card with a freshly signed certificate and its
     QR PNG; None when the person has no identity on record or no live dose."""
