@@ -32,7 +32,23 @@ import pandas as pd
 from werkzeug.exceptions import HTTPException
 
 from portal import data, metrics
+from portal.api_contract import (
+    AREA_FIELDS,
+    ATTRIBUTION,
+    CACHE_CONTROL,
+    COVERAGE_FIELDS,
+    FORMATS,
+    LICENCE,
+    LICENCE_URL,
+    MAX_AREAS,
+    PARAMETERS,
+    SAMPLE_HEADER,
+    SIMULATED_HEADER,
+    TIMESERIES_FIELDS,
+    VACCINE_FIELDS,
+)
 from portal.metrics import DENOMINATORS, LEVELS, Denominator, Level
+from portal.openapi import document
 from warehouse.sample import Sample
 from web.cache import CACHE, DataUnavailableError, data_version, jittered
 
@@ -40,49 +56,9 @@ log = logging.getLogger("vaxviet.api")
 
 api = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-LICENCE: Final = "CC BY 4.0"
-LICENCE_URL: Final = "https://creativecommons.org/licenses/by/4.0/"
-ATTRIBUTION: Final = "VaxViet open vaccination data (aggregates of the national dose records)"
-CACHE_CONTROL: Final = "public, max-age=300"
-MAX_AREAS: Final = 100
 EARLIEST: Final = date(2020, 1, 1)
 LATEST: Final = date(2100, 12, 31)
-FORMATS: Final = ("json", "csv")
 DECIMALS: Final = 4
-#: response headers saying what share of the country the data stands for (JSON and CSV)
-SAMPLE_HEADER: Final = "X-Sample-Fraction"
-SIMULATED_HEADER: Final = "X-Simulated"
-
-#: endpoint -> the query parameters it accepts
-PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
-    "coverage": ("level", "area", "date", "denominator", "format"),
-    "timeseries": ("level", "area", "from", "to", "denominator", "format"),
-    "vaccines": ("level", "area", "date", "format"),
-    "areas": ("level", "format"),
-}
-
-COVERAGE_FIELDS: Final = (
-    "date", "level", "area_code", "name_vi", "name_en", "denominator", "population",
-    "dose1", "full", "boosters", "doses", "pct_dose1", "pct_full", "pct_booster", "per100",
-    "capped",
-)  # fmt: skip
-TIMESERIES_FIELDS: Final = (
-    "date", "level", "area_code", "doses", "dose1", "dose2", "boosters", "full",
-    "cum_doses", "cum_dose1", "cum_full", "cum_boosters", "doses_avg7", "pct_dose1",
-    "pct_full", "pct_booster",
-)  # fmt: skip
-VACCINE_FIELDS: Final = (
-    "date",
-    "level",
-    "area_code",
-    "vaccine_code",
-    "vaccine_name",
-    "doses",
-    "share",
-)
-AREA_FIELDS: Final = (
-    "level", "area_code", "name_vi", "name_en", "population_total", "population_adult",
-)  # fmt: skip
 
 
 class ApiError(Exception):
@@ -355,8 +331,6 @@ def areas() -> flask.Response:
 
 @api.get("/openapi.json")
 def openapi() -> flask.Response:
-    from portal.openapi import document
-
     response = flask.jsonify(document())
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Access-Control-Allow-Origin"] = "*"

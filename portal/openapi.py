@@ -1,17 +1,16 @@
 """The OpenAPI 3.1 document of the open-data API (``/api/v1/openapi.json``), built from the
-same constants the API checks its parameters against, so the two cannot drift apart. The
-human page at ``/api`` renders from this document too."""
+same constants the API checks its parameters against (`portal.api_contract`), so the two
+cannot drift apart. The human page at ``/api`` renders from this document too."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Final
 
-from portal.api import (
-    AREA_FIELDS,
+from portal.api_contract import (
     ATTRIBUTION,
     CACHE_CONTROL,
-    COVERAGE_FIELDS,
+    FIELDS,
     FORMATS,
     LICENCE,
     LICENCE_URL,
@@ -19,8 +18,6 @@ from portal.api import (
     PARAMETERS,
     SAMPLE_HEADER,
     SIMULATED_HEADER,
-    TIMESERIES_FIELDS,
-    VACCINE_FIELDS,
 )
 from portal.metrics import DENOMINATORS, LEVELS
 
@@ -146,12 +143,6 @@ PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
     },
 }
 
-FIELDS: Final = {
-    "coverage": COVERAGE_FIELDS,
-    "timeseries": TIMESERIES_FIELDS,
-    "vaccines": VACCINE_FIELDS,
-    "areas": AREA_FIELDS,
-}
 FIELD_TYPES: Final = {
     "capped": "boolean",
     "share": "number",
