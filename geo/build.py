@@ -48,8 +48,10 @@ from geo.buildstep import (
     write_files,
 )
 from geo.provinces import (
+    ADULT_18PLUS_TOTAL,
     ALIAS_COLUMNS,
     ALIASES_FILE,
+    CENSUS_2019_TOTAL,
     GEOJSON_63_FILE,
     GEOJSON_2025_FILE,
     MANIFEST_FILE,
@@ -87,10 +89,6 @@ COPIED_TEXTS: Final[Mapping[str, str]] = {
     "gb_citation": "geoBoundaries-CITATION-AND-USE.txt",
     "gb_metadata": "geoBoundaries-VNM-ADM1-metaData.txt",
 }
-
-#: Official 2019 census total (GSO, 1 April 2019) and the MoH 18+ denominator total.
-CENSUS_2019_TOTAL: Final = 96_208_984
-ADULT_18PLUS_TOTAL: Final = 68_969_931
 
 #: Coordinates are snapped to this grid (degrees): 4 decimals, about 11 m.
 COORDINATE_DECIMALS: Final = 4

@@ -19,6 +19,8 @@ from typing import Any, Final
 import pandas as pd
 
 __all__ = [
+    "ADULT_18PLUS_TOTAL",
+    "CENSUS_2019_TOTAL",
     "DATA_DIR",
     "PROVINCES_2025_COLUMNS",
     "PROVINCE_COLUMNS",
@@ -46,6 +48,10 @@ MANIFEST_FILE: Final = "manifest.json"
 
 N_PROVINCES: Final = 63
 N_PROVINCES_2025: Final = 34
+#: Official 2019 census total (GSO, 1 April 2019) and the MoH 18+ denominator total: what the
+#: ``population_2019`` and ``population_18plus`` columns sum to (the build checks it).
+CENSUS_2019_TOTAL: Final = 96_208_984
+ADULT_18PLUS_TOTAL: Final = 68_969_931
 
 #: Columns of ``provinces.csv`` (one row per pre-July-2025 province), in file order.
 PROVINCE_COLUMNS: Final[tuple[str, ...]] = (

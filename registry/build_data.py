@@ -1,5 +1,5 @@
 """Build ``registry/data/`` — the calibration data the registry simulator ships — from the shared
-sources.
+sources and the tables written for this project beside the step (``registry/build_inputs/``).
 
 Run as ``python -m registry.build_data [--source DIR] [--out DIR]``. This is the only code in
 ``registry/`` that reads the shared source folder (default ``../shared/data`` next to the
@@ -10,23 +10,22 @@ repository); the simulator, the tests and everything else read the files written
   with the reported cumulatives alongside;
 * ``live_day.csv`` — the busy day the live feed replays (volume and split, at scale 1);
 * ``provinces.csv`` — the 63 provinces: vaccination sites and doses on the MoH portal snapshot
-  of 2021-08-04, 2019 census and MoH 18+ populations;
-* ``vaccines.csv`` — the products used in Vietnam, coded with the EU DCC value sets (every code
-  is checked against the value-set files: the build fails on an unknown one);
-* ``vaccine_mix.csv`` — an approximate product mix over time (no official series exists);
-* ``names.csv`` — Vietnamese name parts with weights, written for this project;
-* ``licences/``, ``README.md`` and ``manifest.json`` (sha256 and size of every file).
+  of 2021-08-04 (names and populations are geo's, joined at load by ``registry.calibration``);
+* ``vaccine_mix.csv`` — an approximate product mix over time (no official series exists), from
+  ``build_inputs/vaccine_mix.csv`` (shares in thousandths), every code one of the campaign's
+  products (``geo/products.csv``);
+* ``names.csv`` — Vietnamese name parts with weights, from ``build_inputs/names.csv``;
+* ``licences/``, ``README.md`` (rendered from ``build_inputs/README.template.md`` with the
+  figures of this build) and ``manifest.json`` (sha256 and size of every file).
 
 The build is deterministic (same sources → same bytes) and fails loudly (:class:`BuildError`)
 when a source breaks an expectation instead of writing doubtful data. It prints a one-line JSON
-summary on stdout.
+summary on stdout. The step stands on the shared build harness, :mod:`geo.buildstep`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import io
 import json
 import sys
@@ -41,8 +40,27 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geo.buildstep import (
+    BuildError,
+    csv_bytes,
+    file_entries,
+    json_bytes,
+    read_sources,
+    render_template,
+    require,
+    sha256,
+    write_files,
+)
 from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY
-from geo.provinces import N_PROVINCES
+from geo.products import PRODUCTS_PATH, campaign_products
+from geo.provinces import (
+    ADULT_18PLUS_TOTAL,
+    CENSUS_2019_TOTAL,
+    DATA_DIR,
+    N_PROVINCES,
+    PROVINCES_FILE,
+    load_provinces,
+)
 from registry.calibration import DOSE_KINDS, allocate
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_SOURCE", "BuildError", "BuildResult", "build", "main"]
@@ -50,22 +68,25 @@ __all__ = ["DEFAULT_OUT", "DEFAULT_SOURCE", "BuildError", "BuildResult", "build"
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE: Final = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUT: Final = Path(__file__).resolve().parent / "data"
+#: Tables and texts written for this project, read by the build beside the shared sources.
+INPUTS: Final = Path(__file__).resolve().parent / "build_inputs"
+README_TEMPLATE: Final = INPUTS / "README.template.md"
 
 #: Source files read, relative to the source folder.
 SOURCES: Final[Mapping[str, str]] = {
     "owid": "vn/owid/owid_vaccinations_vietnam.csv",
     "owid_locations": "vn/owid/owid_vaccination_locations_vietnam.csv",
     "snapshot": "vn/moh_province_snapshot/vn_moh_vaccination_by_province_2021-08-04.csv",
-    "population": "vn/population/vn_province_population.csv",
-    "medicinal_product": "dcc-schema/valuesets/vaccine-medicinal-product.json",
-    "mah_manf": "dcc-schema/valuesets/vaccine-mah-manf.json",
-    "prophylaxis": "dcc-schema/valuesets/vaccine-prophylaxis.json",
-    "encoding": "dcc-schema/valuesets/vaccine-encoding-instructions.json",
-    "valuesets_licence": "dcc-schema/valuesets/LICENSE",
 }
+#: The tables written for this project, in ``INPUTS``.
+VACCINE_MIX_INPUT: Final = INPUTS / "vaccine_mix.csv"
+NAMES_INPUT: Final = INPUTS / "names.csv"
+#: The kinds of name part in ``names.csv``, in file order.
+NAME_KINDS: Final = ("family", "middle_m", "middle_f", "given_m", "given_f")
+MIN_GIVEN_NAMES: Final = 60
+#: geo's province table, the source of names and populations.
+GEO_PROVINCES: Final = DATA_DIR / PROVINCES_FILE
 
-CENSUS_2019_TOTAL: Final = 96_208_984
-ADULT_18PLUS_TOTAL: Final = 68_969_931
 SNAPSHOT_SITES_TOTAL: Final = 8_182
 SNAPSHOT_DOSE1_TOTAL: Final = 5_839_306
 SNAPSHOT_DOSE2_TOTAL: Final = 642_376
@@ -95,258 +116,11 @@ OWID_ATTRIBUTION: Final = (
 )
 
 
-class BuildError(RuntimeError):
-    """A source file is missing or breaks an expectation; nothing doubtful is written."""
-
-
-def _require(condition: bool, message: str) -> None:
-    """Raise :class:`BuildError` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise BuildError(message)
-
-
-# --------------------------------------------------------------------------------------------
-# Hand-written tables: vaccines, product mix, names
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Vaccine:
-    """One product as used in Vietnam. Codes are EU DCC value-set keys (checked at build)."""
-
-    code: str
-    name: str
-    manufacturer: str
-    primary_doses: int
-    min_interval_days: int
-    typical_interval_days: int
-    vial_doses: int
-    platform: str
-
-
-#: The products of the campaign. Intervals are the labelled / MoH-guidance ranges as applied in
-#: Vietnam (AstraZeneca 8–12 weeks, minimum 4); Abdala is a 3-dose primary series, 14 days
-#: between doses (days 0, 14, 28), as Vietnam's Ministry of Health approved it in September
-#: 2021; an interval is the one between consecutive doses of the series. Vial sizes are
-#: approximate. Janssen's intervals are 0: a single-dose primary series has no interval.
-VACCINES: Final[tuple[Vaccine, ...]] = (
-    Vaccine(
-        "EU/1/21/1529", "AstraZeneca (Vaxzevria)", "ORG-100001699", 2, 28, 70, 10, "viral vector"
-    ),
-    Vaccine(
-        "BBIBP-CorV",
-        "Sinopharm (BBIBP-CorV, Vero Cell)",
-        "ORG-100020693",
-        2,
-        21,
-        28,
-        1,
-        "inactivated",
-    ),
-    Vaccine("EU/1/20/1528", "Pfizer-BioNTech (Comirnaty)", "ORG-100030215", 2, 21, 28, 6, "mRNA"),
-    Vaccine("EU/1/20/1507", "Moderna (Spikevax)", "ORG-100031184", 2, 28, 28, 10, "mRNA"),
-    Vaccine(
-        "Sputnik-V",
-        "Sputnik V (Gamaleya)",
-        "Gamaleya-Research-Institute",
-        2,
-        21,
-        21,
-        5,
-        "viral vector",
-    ),
-    Vaccine("Abdala", "Abdala (CIGB-66)", "CIGB", 3, 14, 14, 10, "protein subunit"),
-    Vaccine("Hayat-Vax", "Hayat-Vax (G42/Julphar)", "ORG-100023050", 2, 21, 28, 1, "inactivated"),
-    Vaccine("EU/1/20/1525", "Janssen (Jcovden)", "ORG-100001417", 1, 0, 0, 5, "viral vector"),
-)
-
-#: The generic SNOMED code the value set allows for every product; a product gets its specific
-#: platform code when the encoding instructions list one.
-GENERIC_PROPHYLAXIS: Final = "28531000087107"
-
-#: Product mix over time, ``(from_date, ((code, share in thousandths), ...))``. An
-#: approximation from public reporting on deliveries and use — see the README.
-VACCINE_MIX: Final[tuple[tuple[str, tuple[tuple[str, int], ...]], ...]] = (
-    ("2021-03-08", (("EU/1/21/1529", 1000),)),
-    ("2021-06-20", (("EU/1/21/1529", 900), ("BBIBP-CorV", 100))),
-    (
-        "2021-07-10",
-        (
-            ("EU/1/21/1529", 600),
-            ("BBIBP-CorV", 140),
-            ("EU/1/20/1507", 150),
-            ("EU/1/20/1528", 90),
-            ("Sputnik-V", 20),
-        ),
-    ),
-    (
-        "2021-08-15",
-        (
-            ("EU/1/21/1529", 420),
-            ("BBIBP-CorV", 300),
-            ("EU/1/20/1528", 120),
-            ("EU/1/20/1507", 120),
-            ("Sputnik-V", 30),
-            ("Hayat-Vax", 10),
-        ),
-    ),
-    (
-        "2021-09-25",
-        (
-            ("EU/1/21/1529", 350),
-            ("BBIBP-CorV", 290),
-            ("EU/1/20/1528", 160),
-            ("EU/1/20/1507", 100),
-            ("Abdala", 60),
-            ("Sputnik-V", 20),
-            ("Hayat-Vax", 20),
-        ),
-    ),
-    (
-        "2021-11-01",
-        (
-            ("EU/1/21/1529", 320),
-            ("BBIBP-CorV", 220),
-            ("EU/1/20/1528", 280),
-            ("EU/1/20/1507", 100),
-            ("Abdala", 50),
-            ("Sputnik-V", 10),
-            ("Hayat-Vax", 20),
-        ),
-    ),
-    (
-        "2022-01-01",
-        (
-            ("EU/1/21/1529", 280),
-            ("EU/1/20/1528", 350),
-            ("EU/1/20/1507", 200),
-            ("BBIBP-CorV", 120),
-            ("Abdala", 30),
-            ("EU/1/20/1525", 10),
-            ("Sputnik-V", 5),
-            ("Hayat-Vax", 5),
-        ),
-    ),
-    (
-        "2022-04-14",
-        (
-            ("EU/1/20/1528", 500),
-            ("EU/1/20/1507", 220),
-            ("EU/1/21/1529", 180),
-            ("BBIBP-CorV", 80),
-            ("Abdala", 10),
-            ("EU/1/20/1525", 10),
-        ),
-    ),
-    (
-        "2022-10-01",
-        (
-            ("EU/1/20/1528", 500),
-            ("EU/1/21/1529", 250),
-            ("EU/1/20/1507", 200),
-            ("BBIBP-CorV", 50),
-        ),
-    ),
-)
-
-#: Family names with approximate population shares (percent; normalised at use). Hoàng/Huỳnh
-#: and Vũ/Võ are the northern/southern forms of the same names and are listed separately.
-FAMILY_NAMES: Final[tuple[tuple[str, float], ...]] = (
-    ("Nguyễn", 38.4), ("Trần", 11.0), ("Lê", 9.5), ("Phạm", 7.0), ("Hoàng", 3.0),
-    ("Huỳnh", 2.0), ("Phan", 4.5), ("Vũ", 2.0), ("Võ", 1.9), ("Đặng", 2.1), ("Bùi", 2.0),
-    ("Đỗ", 1.4), ("Hồ", 1.3), ("Ngô", 1.3), ("Dương", 1.0), ("Lý", 0.5), ("Đào", 0.6),
-    ("Đoàn", 0.6), ("Đinh", 0.6), ("Trương", 0.6), ("Lâm", 0.5), ("Mai", 0.5), ("Trịnh", 0.5),
-    ("Cao", 0.4), ("Lương", 0.4), ("Hà", 0.4), ("Nông", 0.3), ("Tạ", 0.3), ("Tô", 0.3),
-    ("Châu", 0.3), ("Lưu", 0.3), ("Phùng", 0.3), ("Thái", 0.3), ("Vương", 0.3), ("Tăng", 0.2),
-    ("Triệu", 0.2), ("Kiều", 0.2), ("Quách", 0.2), ("Chu", 0.2), ("La", 0.2), ("Lại", 0.2),
-    ("Hứa", 0.2), ("Văn", 0.2), ("Lò", 0.15), ("Thân", 0.15), ("Tống", 0.15), ("Từ", 0.15),
-    ("Mạc", 0.1), ("Khúc", 0.1), ("Giáp", 0.1), ("Diệp", 0.1), ("Ông", 0.1), ("Âu", 0.1),
-    ("Ninh", 0.1), ("Lục", 0.1), ("Hầu", 0.1), ("Mã", 0.1), ("Doãn", 0.1), ("Lã", 0.1),
-    ("Phí", 0.1), ("Nghiêm", 0.1), ("Quan", 0.1), ("Khổng", 0.05), ("Bạch", 0.05),
-    ("Trình", 0.05),
-)  # fmt: skip
-
-MIDDLE_MALE: Final[tuple[tuple[str, float], ...]] = (
-    ("Văn", 30), ("Minh", 10), ("Đức", 8), ("Hữu", 6), ("Quang", 6), ("Công", 5),
-    ("Thành", 5), ("Thanh", 5), ("Quốc", 5), ("Ngọc", 4), ("Hoàng", 4), ("Đình", 4),
-    ("Xuân", 3), ("Anh", 3), ("Gia", 3), ("Trọng", 3), ("Duy", 3), ("Thế", 3), ("Tiến", 2),
-    ("Bá", 2), ("Mạnh", 2), ("Tuấn", 2), ("Nhật", 2), ("Hải", 2), ("Bảo", 2), ("Tấn", 2),
-    ("Chí", 2), ("Khánh", 1.5), ("Đăng", 1.5), ("Phú", 1), ("Kim", 1),
-)  # fmt: skip
-
-MIDDLE_FEMALE: Final[tuple[tuple[str, float], ...]] = (
-    ("Thị", 40), ("Ngọc", 8), ("Thu", 5), ("Thanh", 5), ("Kim", 4), ("Minh", 3),
-    ("Phương", 3), ("Bảo", 3), ("Hồng", 3), ("Thùy", 3), ("Mai", 2), ("Khánh", 2),
-    ("Quỳnh", 2), ("Bích", 2), ("Mỹ", 2), ("Như", 2), ("Diệu", 1.5), ("Hoài", 1.5),
-    ("Hải", 1.5), ("Tuyết", 1), ("Lan", 1), ("Hà", 1), ("Cẩm", 1), ("Gia", 1), ("Tú", 1),
-    ("Yến", 1), ("Trúc", 1), ("Ánh", 1), ("Hương", 1), ("Quế", 0.5),
-)  # fmt: skip
-
-GIVEN_MALE: Final[tuple[tuple[str, float], ...]] = (
-    ("Anh", 4), ("Minh", 4), ("Tuấn", 4), ("Hùng", 3), ("Dũng", 3), ("Nam", 3), ("Hải", 3),
-    ("Long", 3), ("Huy", 3), ("Đức", 3), ("Sơn", 3), ("Thành", 3), ("Trung", 2.5),
-    ("Đạt", 2.5), ("Thắng", 2), ("Quang", 2), ("Hoàng", 2), ("Khoa", 2), ("Bảo", 2),
-    ("Phúc", 2), ("Việt", 2), ("Cường", 2), ("Tùng", 2), ("Hiếu", 2), ("Bình", 2),
-    ("Vinh", 2), ("Hưng", 2), ("Duy", 2), ("Quân", 2), ("An", 2), ("Khang", 1.5),
-    ("Kiên", 1.5), ("Tài", 1.5), ("Lâm", 1.5), ("Phong", 1.5), ("Toàn", 1.5), ("Thịnh", 1.5),
-    ("Nghĩa", 1.5), ("Tâm", 1.5), ("Tiến", 1.5), ("Khánh", 1.5), ("Lộc", 1.5), ("Phát", 1.5),
-    ("Trí", 1.5), ("Nhân", 1.5), ("Chiến", 1.5), ("Hòa", 1.5), ("Mạnh", 1.5),
-    ("Nguyên", 1.5), ("Trường", 1.5), ("Vũ", 1.5), ("Khôi", 1.5), ("Thông", 1), ("Sang", 1),
-    ("Công", 1), ("Hiệp", 1), ("Hào", 1), ("Lợi", 1), ("Luân", 1), ("Quý", 1), ("Thiện", 1),
-    ("Định", 1), ("Giang", 1), ("Hậu", 1), ("Tín", 1), ("Thuận", 1), ("Đông", 1),
-    ("Thái", 1), ("Kiệt", 1), ("Hiển", 0.5), ("Lực", 0.5),
-)  # fmt: skip
-
-GIVEN_FEMALE: Final[tuple[tuple[str, float], ...]] = (
-    ("Anh", 4), ("Linh", 4), ("Trang", 4), ("Thảo", 3.5), ("Hương", 3), ("Hà", 3),
-    ("Lan", 3), ("Mai", 3), ("Hằng", 3), ("Phương", 3), ("Ngọc", 2.5), ("Hoa", 2.5),
-    ("Huyền", 2.5), ("Nhi", 2.5), ("Thủy", 2.5), ("Vy", 2.5), ("Hạnh", 2), ("Hiền", 2),
-    ("Hồng", 2), ("My", 2), ("Nga", 2), ("Ngân", 2), ("Nhung", 2), ("Quỳnh", 2), ("Thu", 2),
-    ("Thư", 2), ("Trâm", 2), ("Uyên", 2), ("Vân", 2), ("Yến", 2), ("Chi", 2), ("Dung", 2),
-    ("Giang", 2), ("Loan", 1.5), ("Ly", 1.5), ("Oanh", 1.5), ("Tâm", 1.5), ("Thanh", 1.5),
-    ("Trinh", 1.5), ("Tuyết", 1.5), ("Xuân", 1.5), ("Duyên", 1.5), ("Huệ", 1.5),
-    ("Liên", 1.5), ("Phượng", 1.5), ("Thương", 1.5), ("Ánh", 1.5), ("Hân", 1.5), ("An", 1.5),
-    ("Châu", 1), ("Diệp", 1), ("Hậu", 1), ("Hoài", 1), ("Khánh", 1), ("Lệ", 1), ("Nguyệt", 1),
-    ("Nhàn", 1), ("Quyên", 1), ("Thắm", 1), ("Thoa", 1), ("Tú", 1), ("Vi", 1), ("Bích", 1),
-    ("Kiều", 1), ("Diễm", 1), ("Sương", 1), ("Cúc", 1),
-)  # fmt: skip
-
-NAME_KINDS: Final[Mapping[str, tuple[tuple[str, float], ...]]] = {
-    "family": FAMILY_NAMES,
-    "middle_m": MIDDLE_MALE,
-    "middle_f": MIDDLE_FEMALE,
-    "given_m": GIVEN_MALE,
-    "given_f": GIVEN_FEMALE,
-}
-MIN_GIVEN_NAMES: Final = 60
-
-
-# --------------------------------------------------------------------------------------------
-# Reading sources
-# --------------------------------------------------------------------------------------------
-
-
-def _read_bytes(source: Path, key: str) -> bytes:
-    path = source / SOURCES[key]
-    _require(path.is_file(), f"source file missing: {path}")
-    return path.read_bytes()
-
-
 def _csv_frame(data: bytes, what: str, **kwargs: Any) -> pd.DataFrame:
     try:
         return pd.read_csv(io.BytesIO(data), **kwargs)
     except (ValueError, pd.errors.ParserError) as exc:
         raise BuildError(f"{what}: cannot parse CSV: {exc}") from exc
-
-
-def _valueset(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(data)
-        values = parsed["valueSetValues"]
-    except (ValueError, KeyError) as exc:
-        raise BuildError(f"{what}: not a DCC value-set file: {exc}") from exc
-    _require(isinstance(values, dict) and bool(values), f"{what}: empty value set")
-    return dict(parsed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +140,7 @@ def _anchor_zero(owid: pd.DataFrame, column: str, others: Sequence[str]) -> pd.S
     """
     series = owid[column].astype(np.float64).copy()
     first = series.first_valid_index()
-    _require(first is not None, f"OWID: {column} is empty")
+    require(first is not None, f"OWID: {column} is empty")
     first_pos = int(owid.index.get_loc(first))
     if first_pos == 0:
         return series
@@ -448,8 +222,8 @@ def _split_day(
 def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The national table (scale 1) and facts about how it was made (see the README)."""
     dates = pd.to_datetime(owid["date"], format="%Y-%m-%d")
-    _require((dates.diff().dropna() == pd.Timedelta(days=1)).all(), "OWID: days not consecutive")
-    _require(
+    require((dates.diff().dropna() == pd.Timedelta(days=1)).all(), "OWID: days not consecutive")
+    require(
         dates.iloc[0].date() == CAMPAIGN_START - timedelta(days=1)
         and dates.iloc[-1].date() == CAMPAIGN_END,
         f"OWID: covers {dates.iloc[0].date()} … {dates.iloc[-1].date()}",
@@ -457,10 +231,10 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     raw = {column: owid[column].astype(np.float64) for column in REPORTED_COLUMNS.values()}
     for column, series in raw.items():
         values = series.dropna()
-        _require(bool(np.all(np.mod(values, 1) == 0)), f"OWID: non-integer {column}")
-        _require(bool((values >= 0).all()), f"OWID: negative {column}")
+        require(bool(np.all(np.mod(values, 1) == 0)), f"OWID: non-integer {column}")
+        require(bool((values >= 0).all()), f"OWID: negative {column}")
     total_raw = raw["total_vaccinations"]
-    _require(
+    require(
         bool(total_raw.iloc[0] == 0 and pd.notna(total_raw.iloc[-1])),
         "OWID: total_vaccinations must be 0 on the first day and reported on the last",
     )
@@ -476,19 +250,19 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     # the days all three are known (zero while the total equals the two people counts).
     booster_raw = total - first - second
     known3 = booster_raw.notna()
-    _require(bool((booster_raw.dropna() >= 0).all()), "OWID: people counts exceed the total")
+    require(bool((booster_raw.dropna() >= 0).all()), "OWID: people counts exceed the total")
     zero = np.flatnonzero((booster_raw == 0).to_numpy())
     positive = np.flatnonzero((booster_raw > 0).to_numpy())
-    _require(len(zero) > 0 and len(positive) > 0, "OWID: no booster anchor")
-    _require(bool(zero[-1] < positive[0]), "OWID: boosters counted before a later zero")
+    require(len(zero) > 0 and len(positive) > 0, "OWID: no booster anchor")
+    require(bool(zero[-1] < positive[0]), "OWID: boosters counted before a later zero")
     booster_raw.iloc[: zero[-1] + 1] = 0.0
     booster, lowered_booster = _revised(booster_raw)
     # What a revision takes from the boosters goes to first doses, so the kinds still add up
     # to the total on every day all three are reported.
     first_adjusted = first + (booster_raw - booster).fillna(0.0)
-    _require(bool(first_adjusted.dropna().is_monotonic_increasing), "first doses go down")
+    require(bool(first_adjusted.dropna().is_monotonic_increasing), "first doses go down")
     both = second.notna() & first_adjusted.notna()
-    _require(bool((second[both] <= first_adjusted[both]).all()), "people fully > people vaccinated")
+    require(bool((second[both] <= first_adjusted[both]).all()), "people fully > people vaccinated")
 
     cumulative = total.interpolate(method="linear", limit_area="inside")
     doses = np.diff(np.rint(cumulative.to_numpy()).astype(np.int64), prepend=0)
@@ -498,14 +272,14 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         [s.interpolate(method="linear", limit_area="inside").ffill().to_numpy() for s in kinds]
     )
     upcoming = np.column_stack([s.shift(-1).bfill().fillna(s.iloc[-1]).to_numpy() for s in kinds])
-    _require(not np.isnan(targets).any(), "OWID: a kind cannot be interpolated")
+    require(not np.isnan(targets).any(), "OWID: a kind cannot be interpolated")
     parts = np.zeros((len(owid), len(DOSE_KINDS)), dtype=np.int64)
     given = np.zeros(len(DOSE_KINDS), dtype=np.int64)
     beyond_targets = 0
     for day in range(1, len(owid)):  # one row per day from 2021-03-08 (846 - 1 days)
         n = int(doses[day])
         if n <= 0:
-            _require(n == 0, "negative daily doses")
+            require(n == 0, "negative daily doses")
             continue
         need = np.clip(np.floor(targets[day]) - given, 0.0, None)
         parts[day], beyond = _split_day(n, need, reported[day], upcoming[day] - given)
@@ -518,23 +292,23 @@ def _national_daily(owid: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     for name, column in REPORTED_COLUMNS.items():
         table[name] = ["" if pd.isna(value) else str(int(value)) for value in owid[column]]
     table = table.iloc[1:].reset_index(drop=True)
-    _require(
+    require(
         table["date"].iloc[0] == CAMPAIGN_START.isoformat(),
         f"national table must start {CAMPAIGN_START}",
     )
-    _require(bool((table[list(DOSE_KINDS)].sum(axis=1) == table["doses"]).all()), "split != doses")
+    require(bool((table[list(DOSE_KINDS)].sum(axis=1) == table["doses"]).all()), "split != doses")
     running = table[list(DOSE_KINDS)].cumsum()
-    _require(bool((running["second"] <= running["first"]).all()), "second doses overtake first")
+    require(bool((running["second"] <= running["first"]).all()), "second doses overtake first")
     final = owid.iloc[-1]
     for kind, column in (("first", "people_vaccinated"), ("second", "people_fully_vaccinated")):
-        _require(
+        require(
             int(running[kind].iloc[-1]) == int(final[column]),
             f"{kind} doses end at {int(running[kind].iloc[-1])}, not OWID's {column}",
         )
     on_reported = table["reported_total"] != ""
     revised_total = total.iloc[1:].reset_index(drop=True)[on_reported]
     gap = table["doses"].cumsum()[on_reported] - revised_total
-    _require(bool((gap == 0).all()), "cumulative doses differ from a (revised) reported total")
+    require(bool((gap == 0).all()), "cumulative doses differ from a (revised) reported total")
 
     def follow(kind: str, reported_values: pd.Series) -> dict[str, Any]:
         """How a kind's cumulative compares with its reported cumulative on reported days."""
@@ -635,23 +409,24 @@ def _live_day(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def _provinces(snapshot: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Join the MoH snapshot and the population table on ``gso_code`` (63/63, checked)."""
-    for frame, what in ((snapshot, "snapshot"), (population, "population")):
+    """The snapshot's own columns by ``gso_code``, joined with geo's populations (63/63,
+    checked) for the checks; ``provinces.csv`` keeps only :data:`PROVINCE_OWN_COLUMNS`."""
+    for frame, what in ((snapshot, "snapshot"), (population, "geo provinces")):
         codes = frame["gso_code"]
-        _require(len(frame) == N_PROVINCES, f"{what}: {len(frame)} rows, expected {N_PROVINCES}")
-        _require(codes.is_unique, f"{what}: duplicate gso_code")
-        _require(bool(codes.str.fullmatch(r"\d{2}").all()), f"{what}: malformed gso_code")
+        require(len(frame) == N_PROVINCES, f"{what}: {len(frame)} rows, expected {N_PROVINCES}")
+        require(codes.is_unique, f"{what}: duplicate gso_code")
+        require(bool(codes.str.fullmatch(r"\d{2}").all()), f"{what}: malformed gso_code")
     merged = population.merge(snapshot, on="gso_code", how="inner", suffixes=("", "_snap"))
-    _require(len(merged) == N_PROVINCES, "snapshot and population do not join 63/63")
+    require(len(merged) == N_PROVINCES, "snapshot and geo provinces do not join 63/63")
     merged = merged.sort_values("gso_code").reset_index(drop=True)
-    _require(
+    require(
         bool((merged["dose1_administered"] + merged["dose2_administered"]
               == merged["doses_administered_total"]).all()),
         "snapshot: dose1 + dose2 != doses_administered_total",
     )  # fmt: skip
-    _require(
+    require(
         bool((merged["population_18plus"] == merged["population_18plus_snap"]).all()),
-        "snapshot and population disagree on the 18+ population",
+        "snapshot and geo disagree on the 18+ population",
     )
     table = pd.DataFrame(
         {
@@ -673,111 +448,65 @@ def _provinces(snapshot: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame
     }
     for column, total in expected.items():
         got = int(table[column].sum())
-        _require(got == total, f"provinces: {column} sums to {got}, expected {total}")
-        _require(bool((table[column] >= 0).all()), f"provinces: {column} has a negative value")
+        require(got == total, f"provinces: {column} sums to {got}, expected {total}")
+        require(bool((table[column] >= 0).all()), f"provinces: {column} has a negative value")
     return table
 
 
+#: The columns of ``provinces.csv``: the snapshot's, which only the simulator uses.
+PROVINCE_OWN_COLUMNS: Final = ("gso_code", "sites", "snapshot_dose1", "snapshot_dose2")
+
+
 # --------------------------------------------------------------------------------------------
-# vaccines.csv and vaccine_mix.csv
+# vaccine_mix.csv and names.csv, from the tables beside the step
 # --------------------------------------------------------------------------------------------
 
 
-def _vaccines(
-    products: Mapping[str, Any],
-    manufacturers: Mapping[str, Any],
-    prophylaxis: Mapping[str, Any],
-    encoding: Mapping[str, Any],
-) -> pd.DataFrame:
-    """``vaccines.csv``, every code checked against the DCC value sets and encoding rules."""
-    mp = products["valueSetValues"]
-    ma = manufacturers["valueSetValues"]
-    vp = prophylaxis["valueSetValues"]
-    rules = {rule["vaccine-code"]: rule for rule in encoding["valueSetValues"].values()}
-    rows = []
-    for v in VACCINES:
-        _require(v.code in mp, f"vaccine {v.code!r} is not in the medicinal-product value set")
-        _require(mp[v.code]["active"] is True, f"vaccine {v.code!r} is inactive in the value set")
-        _require(
-            v.manufacturer in ma, f"{v.code}: manufacturer {v.manufacturer!r} not in value set"
-        )
-        rule = rules.get(v.code)
-        _require(rule is not None, f"{v.code}: no encoding instruction")
-        assert rule is not None
-        _require(
-            rule["vaccine-manufacturer"] == v.manufacturer,
-            f"{v.code}: encoding instructions name {rule['vaccine-manufacturer']}, not {v.manufacturer}",
-        )
-        specific = [c for c in rule["sct-codes"] if c != GENERIC_PROPHYLAXIS]
-        code = specific[0] if specific else GENERIC_PROPHYLAXIS
-        _require(code in vp and vp[code]["active"] is True, f"{v.code}: prophylaxis {code} invalid")
-        _require(v.primary_doses in (1, 2, 3), f"{v.code}: primary_doses {v.primary_doses}")
-        _require(
-            (v.primary_doses == 1) == (v.typical_interval_days == 0)
-            and 0 <= v.min_interval_days <= v.typical_interval_days,
-            f"{v.code}: inconsistent intervals",
-        )
-        rows.append(
-            {
-                "code": v.code,
-                "name": v.name,
-                "manufacturer": v.manufacturer,
-                "prophylaxis": code,
-                "primary_doses": v.primary_doses,
-                "min_interval_days": v.min_interval_days,
-                "typical_interval_days": v.typical_interval_days,
-                "vial_doses": v.vial_doses,
-                "platform": v.platform,
-                "product_display": mp[v.code]["display"],
-                "manufacturer_display": ma[v.manufacturer]["display"],
-                "prophylaxis_display": vp[code]["display"],
-            }
-        )
-    table = pd.DataFrame(rows)
-    _require(table["code"].is_unique, "vaccines: duplicate code")
-    return table
+def _input_table(path: Path, **kwargs: Any) -> pd.DataFrame:
+    require(path.is_file(), f"{path} not found")
+    return _csv_frame(path.read_bytes(), str(path), keep_default_na=False, **kwargs)
 
 
-def _vaccine_mix(codes: set[str]) -> pd.DataFrame:
+def _vaccine_mix(table: pd.DataFrame, codes: set[str]) -> pd.DataFrame:
     """``vaccine_mix.csv``: periods in date order, shares summing exactly to 1 (in 1/1000)."""
-    rows = []
+    require(list(table.columns) == ["from_date", "code", "per_mille"], "vaccine mix: columns")
+    periods = list(table.groupby("from_date", sort=False))
     previous = ""
-    for from_date, shares in VACCINE_MIX:
-        _require(from_date > previous, f"vaccine mix: {from_date} out of order")
+    for from_date, group in periods:
+        require(from_date > previous, f"vaccine mix: {from_date} out of order")
         previous = from_date
-        _require(sum(s for _, s in shares) == 1000, f"vaccine mix {from_date}: shares != 1")
-        seen = [c for c, _ in shares]
-        _require(len(seen) == len(set(seen)), f"vaccine mix {from_date}: duplicate code")
-        for code, share in shares:
-            _require(code in codes, f"vaccine mix {from_date}: unknown code {code}")
-            _require(share > 0, f"vaccine mix {from_date}: zero share for {code}")
-            rows.append({"from_date": from_date, "code": code, "share": f"{share / 1000:.3f}"})
-    _require(
-        VACCINE_MIX[0][0] == CAMPAIGN_START.isoformat(),
-        f"vaccine mix must start on {CAMPAIGN_START}",
+        require(int(group["per_mille"].sum()) == 1000, f"vaccine mix {from_date}: shares != 1")
+        require(group["code"].is_unique, f"vaccine mix {from_date}: duplicate code")
+        for code, share in zip(group["code"], group["per_mille"], strict=True):
+            require(code in codes, f"vaccine mix {from_date}: unknown code {code}")
+            require(share > 0, f"vaccine mix {from_date}: zero share for {code}")
+    require(
+        periods[0][0] == CAMPAIGN_START.isoformat(), f"vaccine mix must start on {CAMPAIGN_START}"
     )
-    return pd.DataFrame(rows)
+    shares = [f"{share / 1000:.3f}" for share in table["per_mille"]]
+    return pd.DataFrame({"from_date": table["from_date"], "code": table["code"], "share": shares})
 
 
-# --------------------------------------------------------------------------------------------
-# names.csv
-# --------------------------------------------------------------------------------------------
-
-
-def _names() -> pd.DataFrame:
+def _names(table: pd.DataFrame) -> pd.DataFrame:
     """``names.csv``: the hand-written name parts, checked (NFC, unique, enough given names)."""
-    rows = []
-    for kind, entries in NAME_KINDS.items():
-        texts = [text for text, _ in entries]
-        _require(len(texts) == len(set(texts)), f"names: duplicate in {kind}")
-        for text, weight in entries:
-            _require(unicodedata.normalize("NFC", text) == text, f"names: {text!r} is not NFC")
-            _require(text.isalpha() and text[0].isupper(), f"names: malformed {text!r}")
-            _require(weight > 0, f"names: weight of {text!r}")
-            rows.append({"kind": kind, "text": text, "weight": f"{weight:g}"})
+    require(list(table.columns) == ["kind", "text", "weight"], "names: columns")
+    require(list(table["kind"].unique()) == list(NAME_KINDS), "names: kinds or their order")
+    for kind, group in table.groupby("kind", sort=False):
+        require(group["text"].is_unique, f"names: duplicate in {kind}")
+    for text, weight in zip(table["text"], table["weight"], strict=True):
+        require(unicodedata.normalize("NFC", text) == text, f"names: {text!r} is not NFC")
+        require(text.isalpha() and text[0].isupper(), f"names: malformed {text!r}")
+        require(weight > 0, f"names: weight of {text!r}")
+    counts = table["kind"].value_counts()
     for kind in ("given_m", "given_f"):
-        _require(len(NAME_KINDS[kind]) >= MIN_GIVEN_NAMES, f"names: fewer than 60 {kind}")
-    return pd.DataFrame(rows)
+        require(counts[kind] >= MIN_GIVEN_NAMES, f"names: fewer than 60 {kind}")
+    return pd.DataFrame(
+        {
+            "kind": table["kind"],
+            "text": table["text"],
+            "weight": [f"{w:g}" for w in table["weight"]],
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -786,17 +515,9 @@ def _names() -> pd.DataFrame:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Deterministic CSV: UTF-8, ``\\n`` line ends, minimal quoting, values as ``str``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        writer.writerow([str(value) for value in row])
-    return buffer.getvalue().encode("utf-8")
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """A frame as deterministic CSV, values as ``str``."""
+    rows = ([str(value) for value in row] for row in frame.itertuples(index=False))
+    return csv_bytes(list(frame.columns), rows)
 
 
 @dataclass(frozen=True)
@@ -847,29 +568,25 @@ def _snapshot_check(table: pd.DataFrame, owid: pd.DataFrame) -> dict[str, Any]:
 
 
 def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> BuildResult:
-    """Read the shared sources, check them, and write ``registry/data/`` (see module doc)."""
+    """Read the shared sources and the tables beside the step, check them, and write
+    ``registry/data/`` (see module doc)."""
     source = Path(source)
     out = Path(out)
-    raw = {key: _read_bytes(source, key) for key in SOURCES}
+    raw = read_sources(source, SOURCES)
+    inputs = {
+        path.relative_to(REPO_ROOT).as_posix(): path.read_bytes()
+        for path in (VACCINE_MIX_INPUT, NAMES_INPUT, README_TEMPLATE, PRODUCTS_PATH, GEO_PROVINCES)
+    }
 
     owid = _csv_frame(raw["owid"], "OWID", dtype={"date": str})
     national, national_facts = _national_daily(owid)
     live_day, live_facts = _live_day(national)
     snapshot = _csv_frame(raw["snapshot"], "snapshot", dtype={"gso_code": str})
-    population = _csv_frame(raw["population"], "population", dtype={"gso_code": str})
+    population = load_provinces()[["gso_code", "name_vi", "population_2019", "population_18plus"]]
     provinces = _provinces(snapshot, population)
-    valuesets = {
-        key: _valueset(raw[key], SOURCES[key])
-        for key in ("medicinal_product", "mah_manf", "prophylaxis", "encoding")
-    }
-    vaccines = _vaccines(
-        valuesets["medicinal_product"],
-        valuesets["mah_manf"],
-        valuesets["prophylaxis"],
-        valuesets["encoding"],
-    )
-    mix = _vaccine_mix(set(vaccines["code"]))
-    names = _names()
+    mix_input = _input_table(VACCINE_MIX_INPUT, dtype={"from_date": str, "code": str})
+    mix = _vaccine_mix(mix_input, set(campaign_products()["code"]))
+    names = _names(_input_table(NAMES_INPUT, dtype={"kind": str, "text": str}))
 
     checks: dict[str, Any] = {
         "national_daily": national_facts,
@@ -880,51 +597,33 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> BuildResult
             for c in provinces.columns
             if c not in ("gso_code", "name_vi")
         },
-        "valuesets": {
-            key: {"valueSetId": vs["valueSetId"], "valueSetDate": vs["valueSetDate"]}
-            for key, vs in valuesets.items()
-        },
         "provinces_reporting_one_site": sorted(provinces.loc[provinces["sites"] == 1, "gso_code"]),
         "provinces_zero_dose2": sorted(provinces.loc[provinces["snapshot_dose2"] == 0, "gso_code"]),
-        "vaccine_mix_periods": len(VACCINE_MIX),
-        "names": {kind: len(entries) for kind, entries in NAME_KINDS.items()},
+        "vaccine_mix_periods": int(mix["from_date"].nunique()),
+        "names": {kind: int((names["kind"] == kind).sum()) for kind in NAME_KINDS},
     }
 
     files: dict[str, bytes] = {
         "national_daily.csv": _csv_bytes(national),
         "live_day.csv": _csv_bytes(live_day),
-        "provinces.csv": _csv_bytes(provinces),
-        "vaccines.csv": _csv_bytes(vaccines),
+        "provinces.csv": _csv_bytes(provinces[list(PROVINCE_OWN_COLUMNS)]),
         "vaccine_mix.csv": _csv_bytes(mix),
         "names.csv": _csv_bytes(names),
-        "licences/eu-dcc-valuesets-LICENSE.txt": raw["valuesets_licence"],
         "licences/OWID-attribution.txt": (OWID_ATTRIBUTION + "\n").encode("utf-8"),
     }
-    files["README.md"] = render_readme(checks, vaccines, mix).encode("utf-8")
+    files["README.md"] = render_readme(checks, mix, names).encode("utf-8")
     manifest = {
         "generator": "python -m registry.build_data (registry/build_data.py)",
-        "sources": {
-            SOURCES[key]: {"bytes": len(data), "sha256": _sha256(data)}
-            for key, data in sorted(raw.items())
-        },
-        "files": {
-            name: {"bytes": len(data), "sha256": _sha256(data)}
-            for name, data in sorted(files.items())
-        },
+        "sources": {SOURCES[key]: entry for key, entry in file_entries(raw).items()},
+        "inputs": file_entries(inputs),
+        "files": file_entries(files),
         "checks": checks,
     }
-    files["manifest.json"] = (
-        json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    ).encode("utf-8")
-
-    for name, data in files.items():
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
+    files["manifest.json"] = json_bytes(manifest, sort_keys=True)
+    write_files({out / name: data for name, data in files.items()})
     return BuildResult(
         out_dir=out,
-        files={name: (len(data), _sha256(data)) for name, data in files.items()},
+        files={name: (len(data), sha256(data)) for name, data in files.items()},
         checks=checks,
     )
 
@@ -963,9 +662,10 @@ def _revision_note(revisions: Mapping[str, Any]) -> str:
     return "checked by the build" if not lowered else "except " + "; ".join(lowered)
 
 
-def render_readme(checks: Mapping[str, Any], vaccines: pd.DataFrame, mix: pd.DataFrame) -> str:
-    """``README.md`` of ``registry/data/``: sources, licences, processing and caveats, with the
-    figures of this build filled in (so the text cannot drift from the data)."""
+def render_readme(checks: Mapping[str, Any], mix: pd.DataFrame, names: pd.DataFrame) -> str:
+    """``README.md`` of ``registry/data/``: its template (sources, licences, processing and
+    caveats) with the figures of this build filled in (so the text cannot drift from the
+    data)."""
     nat = checks["national_daily"]
     owid_final = nat["owid_final"]
     booster_cmp = nat["booster_vs_owid_total_boosters"]
@@ -992,19 +692,13 @@ def render_readme(checks: Mapping[str, Any], vaccines: pd.DataFrame, mix: pd.Dat
     )
     prov = checks["provinces"]
     one_site = checks["provinces_reporting_one_site"]
-    vs = checks["valuesets"]
     booster_owid_gap = (
         owid_final["total_vaccinations"]
         - owid_final["people_vaccinated"]
         - owid_final["people_fully_vaccinated"]
     )
-    vaccine_rows = "\n".join(
-        f"| `{r.code}` | {r.name} | `{r.manufacturer}` ({r.manufacturer_display}) | "
-        f"`{r.prophylaxis}` | {r.primary_doses} | {r.min_interval_days} | "
-        f"{r.typical_interval_days} | {r.vial_doses} |"
-        for r in vaccines.itertuples(index=False)
-    )
-    names_by_code = dict(zip(vaccines["code"], vaccines["name"], strict=True))
+    products = campaign_products()
+    names_by_code = dict(zip(products["code"], products["name"], strict=True))
     mix_rows = "\n".join(
         f"| {from_date} | "
         + ", ".join(
@@ -1014,233 +708,97 @@ def render_readme(checks: Mapping[str, Any], vaccines: pd.DataFrame, mix: pd.Dat
         + " |"
         for from_date, group in mix.groupby("from_date", sort=True)
     )
-    family_total = sum(w for _, w in FAMILY_NAMES)
-    top_family = ", ".join(f"{t} {w / family_total:.1%}" for t, w in FAMILY_NAMES[:5])
+    family = names[names["kind"] == "family"]
+    weights = [float(w) for w in family["weight"]]
+    top_family = ", ".join(
+        f"{t} {w / sum(weights):.1%}" for t, w in zip(family["text"][:5], weights[:5], strict=True)
+    )
     counts = checks["names"]
-    return f"""# `registry/data/` — calibration data for the registry simulator
-
-Generated by `python -m registry.build_data` (source: `registry/build_data.py`) from the shared
-source folder; **do not edit by hand**. The build is deterministic: running it again on the
-same sources rewrites the same bytes (sha256 of every file in `manifest.json`, together with
-the sha256 of every source file read and the facts the build checked). Only the build reads
-the shared folder; `registry/calibration.py`, `registry/people.py`, the simulator and the tests
-read these files.
-
-| file | rows | content |
-|---|---|---|
-| `national_daily.csv` | {nat["days"]} | real national doses per day 2021-03-08 … 2023-06-30 at scale 1: `date, doses, first, second, booster, reported_total, reported_people, reported_fully` |
-| `live_day.csv` | 1 | the busy day the live feed replays, scale 1: `doses, first, second, booster` |
-| `provinces.csv` | 63 | `gso_code, name_vi, sites, snapshot_dose1, snapshot_dose2, population_2019, population_18plus` |
-| `vaccines.csv` | {len(vaccines)} | products used in Vietnam, EU DCC value-set codes, schedules, vial sizes |
-| `vaccine_mix.csv` | {len(mix)} | `from_date, code, share`: approximate product mix over time ({checks["vaccine_mix_periods"]} periods) |
-| `names.csv` | {sum(counts.values())} | Vietnamese name parts with weights: `kind, text, weight` |
-| `licences/` | 2 | EU DCC value-set licence (Apache-2.0, copied unchanged); OWID attribution |
-
-## `national_daily.csv`
-
-Source: Our World in Data, Vietnam rows of `vaccinations.csv` (data from the Ministry of Health
-until mid-2022, the WHO COVID-19 dashboard afterwards). One row per day, scale 1: `doses`,
-`first`, `second`, `booster` (integers, `first + second + booster == doses` every day), and the
-figures OWID reported that day, blank when it reported none: `reported_total`
-(`total_vaccinations`, on {nat["days_total_reported"]} of the {nat["days"]} days),
-`reported_people` (`people_vaccinated`, {follow["first"]["days_reported"]} days) and
-`reported_fully` (`people_fully_vaccinated`, {follow["second"]["days_reported"]} days).
-
-* `doses` = the day-to-day differences of the reported cumulative `total_vaccinations`,
-  interpolated linearly across the days it is not reported and rounded on the cumulative
-  series, so the running total of `doses` equals `reported_total` on every day that has one
-  (checked by the build) — {_n(nat["doses_total"])} doses in all, OWID's last cumulative.
-  OWID's own `daily_vaccinations` is not used: it is a 7-day smoothed series, and its running
-  total lags the reported one, by {lag["lag"]:.1%} at worst on a day reporting a million doses
-  or more ({lag["day"]}: {_n(lag["smoothed_cumulative"])} against {_n(lag["reported_total"])}).
-* The split into `first`, `second`, `booster` follows three cumulative series:
-  * first = `people_vaccinated` (people with at least one dose);
-  * second = `people_fully_vaccinated` (completed primary series), taken as 0 up to
-    {nat["zero_anchor_dates"]["people_fully_vaccinated"]}, the last day on which
-    `total_vaccinations == people_vaccinated` (so no second dose existed yet);
-  * booster = `total_vaccinations − people_vaccinated − people_fully_vaccinated`, on the days
-    all three are reported: every dose beyond the primary series (third and fourth doses).
-    It is 0 through {nat["zero_anchor_dates"]["booster_last_zero"]} (taken as 0 on every day up
-    to then) and equals OWID's `total_boosters` on {booster_cmp["days_equal"]} of the
-    {booster_cmp["days_compared"]} days where both exist, up to {booster_cmp["last_equal_day"]}.
-    In the WHO era `total_boosters` leaves out
-    {_n(booster_cmp["gap_first_day_after"])}–{_n(booster_cmp["gap_last_day"])} doses (the
-    second boosters): using it would leave ~32 M doses to be split as first and second doses
-    and give more first doses (≈102 M) than the country has people. The difference is used
-    instead, so the three kinds account for all doses.
-
-  What `second` holds: on every day through {nat["zero_anchor_dates"]["booster_last_zero"]}
-  that reports all three, `total_vaccinations == people_vaccinated + people_fully_vaccinated`,
-  although Abdala, a 3-dose primary series, was in use from autumn 2021: every dose after a
-  person's first was counted in `people_fully_vaccinated`, Abdala's second and third alike.
-  The simulator reads the columns the same way: `second` is every primary-series dose after
-  the first (dose 2 of a 2-dose product; doses 2 and 3 of Abdala), `booster` every dose
-  beyond the primary series (a single-dose Janssen series' next dose included).
-
-* **Revisions.** A cumulative count cannot go down, so a reported value above a later one is
-  read as revised by it: each series is capped at every later reported value (a backward
-  running minimum) before anything else. In this source no reported `total_vaccinations`,
-  `people_vaccinated` or `people_fully_vaccinated` goes down
-  ({_revision_note(revisions)}); the booster difference does, once: the last report
-  ({CAMPAIGN_END.isoformat()}) raises `people_vaccinated` by more than the total rose since the
-  report before, so boosters on {_day_list(revisions["booster_days"])} are capped at the final
-  value (by up to {_n(revisions["booster_max_lowered"])}), and the doses this takes from
-  boosters are counted as first doses on those days: the kinds still add up to the total,
-  and first doses end at the final `people_vaccinated`.
-* **The daily split.** Each kind's target is its reported cumulative on the days it is
-  reported (the zero anchors above count as reports) and the straight line between reports
-  on the others. Each day's doses are split in whole doses (largest remainder,
-  `registry.calibration.allocate`): the kinds reported that day first get what they lack to
-  reach their reported figure; the others then share the rest by what they lack to reach
-  their interpolated target; doses still left — the total, interpolated on its own reported
-  days, runs ahead of the kinds' targets, interpolated on theirs — go to the kinds in
-  proportion to how far each still is from its next reported figure
-  ({_n(nat["doses_beyond_targets"])} doses in this build).
-
-How closely each kind's running total follows its reported cumulative, on the days it is
-reported (relative differences counted on reported values of 1,000 or more):
-
-| kind | reported on | equal on | largest difference | off by more than 1 % on |
-|---|---|---|---|---|
-{follow_rows}
-
-The differences over 1 % fall in May 2021, around the days on which OWID reports
-`people_vaccinated` but no total ({_day_list(nat["days_people_without_total"])}): there the
-doses follow the straight line of the interpolated total while the reported people count rose
-in a burst. The largest absolute differences are the booster revision above.
-
-Result (scale 1): first {_n(nat["first_total"])} ({nat["first_total"] / prov["population_2019"]:.2%}
-of the 2019 census), second {_n(nat["second_total"])}, booster {_n(nat["booster_total"])};
-OWID's final cumulative values: `people_vaccinated` {_n(owid_final["people_vaccinated"])},
-`people_fully_vaccinated` {_n(owid_final["people_fully_vaccinated"])}, doses beyond the primary
-series {_n(booster_owid_gap)} (`total_boosters` {_n(owid_final["total_boosters"])}). Cumulative
-second doses never exceed cumulative first doses (checked by the build).
-
-Check against the MoH portal snapshot ({snap["day"]}): cumulative doses in this file
-{_n(ours["doses"])} (first {_n(ours["first"])}, second {_n(ours["second"])}), OWID's reported
-cumulative for that day ({_n(reported["total_vaccinations"])}; ≥1 dose
-{_n(reported["people_vaccinated"])}, fully {_n(reported["people_fully_vaccinated"])}); the
-portal showed {_n(portal["doses"])} (dose 1 {_n(portal["first"])}, dose 2
-{_n(portal["second"])}): the portal lagged the press figures OWID carries (see the snapshot's
-own README).
-
-## `live_day.csv`
-
-One row, scale 1, `doses, first, second, booster`: the busy day the live feed replays
-(`registry.calibration.live_day()`), {_n(live["doses"])} doses — first {_n(live["first"])},
-second {_n(live["second"])}, booster {_n(live["booster"])}.
-
-* Volume: the median, over the {BUSY_DAYS} days with the highest trailing {BUSY_WINDOW_DAYS}-day
-  mean of `doses`, of that mean. Those days fall between {live["busiest_from"]} and
-  {live["busiest_to"]}, with means from {_n(live["busiest_mean_min"])} to
-  {_n(live["busiest_mean_max"])}; the largest single day in the file is {live["busiest_day"]}
-  ({_n(live["busiest_day_doses"])}).
-* Split: the campaign's last 12 months ({live["mix_from"]} … {live["mix_to"]}:
-  {_n(live["mix_doses"])} doses, of which first {_n(live["mix_first"])}, second
-  {_n(live["mix_second"])}, booster {_n(live["mix_booster"])}), applied to the volume by largest
-  remainder: mostly boosters and later doses of a series, so a feed running for days does not
-  keep raising first-dose coverage.
-* When in the day: not in this file. No intraday source exists in the data used here; the
-  simulator's morning-peaked shape within each site's opening hours (`registry/simulator.py`)
-  is an assumption of the simulator, not calibration data.
-
-## `provinces.csv`
-
-The 63 provinces (pre-July-2025), ordered by GSO code — the order of every per-province array
-in `registry.calibration`. `sites`, `snapshot_dose1`, `snapshot_dose2`: MoH COVID-19
-vaccination portal (tiemchungcovid19.gov.vn) as captured 2021-08-04 (national totals
-{_n(prov["sites"])} sites, {_n(prov["snapshot_dose1"])} first and {_n(prov["snapshot_dose2"])}
-second doses). `population_2019`: GSO 2019 census ({_n(prov["population_2019"])});
-`population_18plus`: the MoH 18+ denominator ({_n(prov["population_18plus"])}). Joined on
-`gso_code`, 63/63; `name_vi` is NFC with new-style tone marks (`Hòa Bình`).
-
-Caveat: {len(one_site)} provinces report exactly **1** vaccination site on the portal
-({", ".join(one_site)} — including Hồ Chí Minh City (79), which had a quarter of all doses);
-this is evidently "not filled in" rather than a real count. The file keeps the portal's values;
-a simulator that places doses at sites should give these provinces a plausible number of sites
-(e.g. proportional to population) instead of funnelling them through one.
-{"Trà Vinh (84) reports 0 second doses." if "84" in checks["provinces_zero_dose2"] else ""}
-
-## `vaccines.csv`
-
-Codes are keys of the EU DCC value sets (eHealth Network, `vaccine-medicinal-product`
-{vs["medicinal_product"]["valueSetDate"]}, `vaccine-mah-manf` {vs["mah_manf"]["valueSetDate"]},
-`vaccine-prophylaxis` {vs["prophylaxis"]["valueSetDate"]}). The build fails if a product,
-manufacturer or prophylaxis code is missing or inactive in the value sets, or if the
-manufacturer disagrees with the value sets' encoding instructions
-({vs["encoding"]["valueSetDate"]}). `prophylaxis` is the platform-specific SNOMED code those
-instructions list (mRNA 1119349007, viral vector 29061000087103, inactivated 1157024006),
-or the generic `28531000087107` where they list nothing more specific (Abdala);
-`J07BX03` is deprecated in the value set and is not used.
-
-| code | name | manufacturer | prophylaxis | primary doses | min interval (d) | typical interval (d) | doses per vial |
-|---|---|---|---|---|---|---|---|
-{vaccine_rows}
-
-Notes: Abdala is the value set's key (`CIGB-66` is the product's other name, not a key).
-Abdala's primary series is 3 doses 14 days apart (days 0, 14, 28), the schedule Vietnam's
-Ministry of Health approved in September 2021 and the one the certificate rules use
-(`certificates/data/products.csv`); its intervals are those between consecutive doses.
-Intervals are the usual labelled or Ministry of Health values (AstraZeneca 8–12 weeks, minimum
-4). Doses per vial are approximate and only drive simulated vial accounting (Pfizer adult vials
-6 doses after dilution; Sinopharm and Hayat-Vax single-dose vials; Sputnik V 5-dose vials;
-Moderna, AstraZeneca and Abdala 10-dose vials; Janssen 5-dose vials). Extra columns:
-`platform`, and the value sets' display texts.
-
-## `vaccine_mix.csv`
-
-**An approximation, not an official series.** No manufacturer breakdown of doses exists for
-Vietnam in the public data (OWID's by-manufacturer file does not cover Vietnam; the UNICEF and
-MoH figures available are totals). The periods below were written for this project from public
-reporting on deliveries and use — AstraZeneca alone from 8 March 2021, Sinopharm from June 2021
-(Hayat-Vax, the same vaccine made in the UAE, later in 2021), Pfizer and Moderna (COVAX and
-bilateral donations) from July 2021, small Sputnik V use, Abdala from autumn 2021 (mostly Hà
-Nội and the north), Janssen marginal in 2022, and 2022 boosters and children's doses mostly
-Pfizer, Moderna and AstraZeneca. Shares are per period and sum to 1; a period runs from its
-`from_date` to the next one.
-
-| from | products and shares |
-|---|---|
-{mix_rows}
-
-## `names.csv`
-
-Vietnamese name parts written for this project from common knowledge (not copied from any
-list): {counts["family"]} family names with approximate population shares ({top_family}, …;
-Hoàng/Huỳnh and Vũ/Võ are the northern/southern forms of one name each and listed separately),
-middle names by sex ({counts["middle_m"]} male — `Văn` most common; {counts["middle_f"]} female
-— `Thị` most common), and given names by sex ({counts["given_m"]} male, {counts["given_f"]}
-female) with rough popularity weights. Weights are relative (normalised at use). All texts are
-NFC with new-style tone marks (`Hòa`, `Thủy`).
-
-## Sources and licences
-
-* **Our World in Data — COVID-19 vaccinations** (`vn/owid/owid_vaccinations_vietnam.csv`):
-  CC BY 4.0. Attribution: {OWID_ATTRIBUTION} (also in `licences/OWID-attribution.txt`).
-  `national_daily.csv` and `live_day.csv` are derived from it (differenced, split and
-  rounded as described above; the reported columns are copied unchanged).
-* **MoH COVID-19 vaccination portal, snapshot 2021-08-04** (`vn/moh_province_snapshot/`):
-  Vietnamese government statistics; the intermediary repository carries no licence. Attribute
-  "Ministry of Health of Viet Nam, COVID-19 vaccination portal, snapshot 2021-08-04".
-* **GSO 2019 Population and Housing Census** and the **MoH 18+ population**
-  (`vn/population/`): official statistics of the General Statistics Office and the Ministry of
-  Health of Viet Nam; cite "GSO, 2019 Population and Housing Census" and "MoH COVID-19
-  vaccination portal".
-* **EU DCC value sets** (`dcc-schema/valuesets/`, eHealth Network, release 2.12.0): Apache-2.0,
-  licence copied unchanged to `licences/eu-dcc-valuesets-LICENSE.txt`. Only codes and display
-  texts are used.
-* `vaccines.csv` schedules and vial sizes, `vaccine_mix.csv` and `names.csv` were written for
-  this project.
-
-## Rebuilding
-
-```
-python -m registry.build_data [--source ../shared/data] [--out registry/data]
-```
-
-prints a one-line JSON summary (files and sizes, national totals) and exits 1 with the reason
-if a source breaks an expectation (nothing doubtful is written).
-"""
+    values = {
+        "nat_days": nat["days"],
+        "mix_rows_count": len(mix),
+        "checks_vaccine_mix_periods": checks["vaccine_mix_periods"],
+        "names_total": sum(counts.values()),
+        "nat_days_total_reported": nat["days_total_reported"],
+        "follow_first_days_reported": follow["first"]["days_reported"],
+        "follow_second_days_reported": follow["second"]["days_reported"],
+        "nat_doses_total": _n(nat["doses_total"]),
+        "lag_share": format(lag["lag"], ".1%"),
+        "lag_day": lag["day"],
+        "lag_smoothed_cumulative": _n(lag["smoothed_cumulative"]),
+        "lag_reported_total": _n(lag["reported_total"]),
+        "nat_zero_anchor_dates_people_fully_vaccinated": nat["zero_anchor_dates"][
+            "people_fully_vaccinated"
+        ],
+        "nat_zero_anchor_dates_booster_last_zero": nat["zero_anchor_dates"]["booster_last_zero"],
+        "booster_cmp_days_equal": booster_cmp["days_equal"],
+        "booster_cmp_days_compared": booster_cmp["days_compared"],
+        "booster_cmp_last_equal_day": booster_cmp["last_equal_day"],
+        "booster_cmp_gap_first_day_after": _n(booster_cmp["gap_first_day_after"]),
+        "booster_cmp_gap_last_day": _n(booster_cmp["gap_last_day"]),
+        "revision_note": _revision_note(revisions),
+        "campaign_end": CAMPAIGN_END.isoformat(),
+        "revisions_booster_days": _day_list(revisions["booster_days"]),
+        "revisions_booster_max_lowered": _n(revisions["booster_max_lowered"]),
+        "nat_doses_beyond_targets": _n(nat["doses_beyond_targets"]),
+        "follow_rows": follow_rows,
+        "nat_days_people_without_total": _day_list(nat["days_people_without_total"]),
+        "nat_first_total": _n(nat["first_total"]),
+        "first_share_of_population": format(nat["first_total"] / prov["population_2019"], ".2%"),
+        "nat_second_total": _n(nat["second_total"]),
+        "nat_booster_total": _n(nat["booster_total"]),
+        "owid_final_people_vaccinated": _n(owid_final["people_vaccinated"]),
+        "owid_final_people_fully_vaccinated": _n(owid_final["people_fully_vaccinated"]),
+        "booster_owid_gap": _n(booster_owid_gap),
+        "owid_final_total_boosters": _n(owid_final["total_boosters"]),
+        "snap_day": snap["day"],
+        "ours_doses": _n(ours["doses"]),
+        "ours_first": _n(ours["first"]),
+        "ours_second": _n(ours["second"]),
+        "reported_total_vaccinations": _n(reported["total_vaccinations"]),
+        "reported_people_vaccinated": _n(reported["people_vaccinated"]),
+        "reported_people_fully_vaccinated": _n(reported["people_fully_vaccinated"]),
+        "portal_doses": _n(portal["doses"]),
+        "portal_first": _n(portal["first"]),
+        "portal_second": _n(portal["second"]),
+        "live_doses": _n(live["doses"]),
+        "live_first": _n(live["first"]),
+        "live_second": _n(live["second"]),
+        "live_booster": _n(live["booster"]),
+        "busy_days": BUSY_DAYS,
+        "busy_window_days": BUSY_WINDOW_DAYS,
+        "live_busiest_from": live["busiest_from"],
+        "live_busiest_to": live["busiest_to"],
+        "live_busiest_mean_min": _n(live["busiest_mean_min"]),
+        "live_busiest_mean_max": _n(live["busiest_mean_max"]),
+        "live_busiest_day": live["busiest_day"],
+        "live_busiest_day_doses": _n(live["busiest_day_doses"]),
+        "live_mix_from": live["mix_from"],
+        "live_mix_to": live["mix_to"],
+        "live_mix_doses": _n(live["mix_doses"]),
+        "live_mix_first": _n(live["mix_first"]),
+        "live_mix_second": _n(live["mix_second"]),
+        "live_mix_booster": _n(live["mix_booster"]),
+        "prov_sites": _n(prov["sites"]),
+        "prov_snapshot_dose1": _n(prov["snapshot_dose1"]),
+        "prov_snapshot_dose2": _n(prov["snapshot_dose2"]),
+        "prov_population_2019": _n(prov["population_2019"]),
+        "prov_population_18plus": _n(prov["population_18plus"]),
+        "one_site_count": len(one_site),
+        "one_site_codes": ", ".join(one_site),
+        "zero_dose2_note": "Trà Vinh (84) reports 0 second doses."
+        if "84" in checks["provinces_zero_dose2"]
+        else "",
+        "mix_rows": mix_rows,
+        "counts_family": counts["family"],
+        "top_family": top_family,
+        "counts_middle_m": counts["middle_m"],
+        "counts_middle_f": counts["middle_f"],
+        "counts_given_m": counts["given_m"],
+        "counts_given_f": counts["given_f"],
+        "owid_attribution": OWID_ATTRIBUTION,
+    }
+    return render_template(README_TEMPLATE, values)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

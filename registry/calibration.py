@@ -33,7 +33,7 @@ import pandas as pd
 
 from geo.calendar import SNAPSHOT_DAY
 from geo.products import campaign_products
-from geo.provinces import N_PROVINCES
+from geo.provinces import N_PROVINCES, load_provinces
 
 __all__ = [
     "BLEND_DAYS",
@@ -196,10 +196,15 @@ def _live_day() -> tuple[tuple[str, int], ...]:
 
 @lru_cache(maxsize=1)
 def _provinces() -> pd.DataFrame:
-    frame = pd.read_csv(_path(PROVINCES_FILE), dtype={"gso_code": str, "name_vi": str})
-    if len(frame) != N_PROVINCES:
-        raise CalibrationDataError(f"{PROVINCES_FILE}: {len(frame)} rows, expected {N_PROVINCES}")
-    return frame
+    """The simulator's province figures joined with geo's names and populations."""
+    own = pd.read_csv(_path(PROVINCES_FILE), dtype={"gso_code": str})
+    if len(own) != N_PROVINCES:
+        raise CalibrationDataError(f"{PROVINCES_FILE}: {len(own)} rows, expected {N_PROVINCES}")
+    geo = load_provinces()[["gso_code", "name_vi", "population_2019", "population_18plus"]]
+    frame = own.merge(geo, on="gso_code", how="left", validate="one_to_one")
+    if frame["name_vi"].isna().any():
+        raise CalibrationDataError(f"{PROVINCES_FILE}: a gso_code geo does not know")
+    return frame[[*geo.columns[:2], *own.columns[1:], *geo.columns[2:]]]
 
 
 @lru_cache(maxsize=1)
@@ -264,7 +269,8 @@ def live_day() -> dict[str, int]:
 
 
 def provinces() -> pd.DataFrame:
-    """The 63 provinces (``provinces.csv``): code, name, sites, snapshot doses, populations."""
+    """The 63 provinces: code, name, sites, snapshot doses (``provinces.csv``) and
+    populations (geo's)."""
     return _provinces().copy()
 
 

@@ -118,12 +118,10 @@ def test_a_lower_later_report_is_a_revision_and_first_doses_take_what_boosters_l
 def test_the_shipped_readme_is_rendered_from_the_shipped_facts() -> None:
     """Every figure in registry/data/README.md is one the build recorded in manifest.json."""
     manifest = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
-    vaccines = pd.read_csv(
-        DATA / "vaccines.csv", dtype={"code": str, "manufacturer": str, "prophylaxis": str}
-    )
     mix = pd.read_csv(DATA / "vaccine_mix.csv", dtype={"from_date": str, "code": str, "share": str})
+    names = pd.read_csv(DATA / "names.csv", dtype={"kind": str, "text": str})
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    assert render_readme(manifest["checks"], vaccines, mix) == readme
+    assert render_readme(manifest["checks"], mix, names) == readme
     assert "smoothed series lags" not in readme
     live = manifest["checks"]["live_day"]
     shipped = pd.read_csv(DATA / "live_day.csv").iloc[0].to_dict()

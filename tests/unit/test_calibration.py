@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY
+from geo.provinces import CENSUS_2019_TOTAL, load_provinces
 from registry import calibration
 from registry.calibration import (
     BLEND_DAYS,
@@ -32,12 +33,13 @@ KINDS = ["first", "second", "booster"]
 TOTAL_DOSES = 266_492_149  # OWID's last reported total_vaccinations (2023-06-30)
 PEOPLE_VACCINATED = 90_497_674  # OWID's last people_vaccinated
 PEOPLE_FULLY_VACCINATED = 85_961_564  # OWID's last people_fully_vaccinated
-CENSUS_2019 = 96_208_984
 
 
 @pytest.fixture(scope="module")
 def shipped_provinces() -> pd.DataFrame:
-    return pd.read_csv(DATA / "provinces.csv", dtype={"gso_code": str})
+    """The simulator's own province figures joined with geo's names and populations."""
+    own = pd.read_csv(DATA / "provinces.csv", dtype={"gso_code": str})
+    return own.merge(load_provinces(), on="gso_code", validate="one_to_one")
 
 
 # -- shipped files ------------------------------------------------------------------------------
@@ -58,6 +60,21 @@ def test_manifest_hashes_every_shipped_file() -> None:
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
 
 
+def test_provinces_take_names_and_populations_from_geo(shipped_provinces: pd.DataFrame) -> None:
+    table = calibration.provinces()
+    assert list(table.columns) == [
+        "gso_code",
+        "name_vi",
+        "sites",
+        "snapshot_dose1",
+        "snapshot_dose2",
+        "population_2019",
+        "population_18plus",
+    ]
+    assert table.equals(shipped_provinces[list(table.columns)])
+    assert int(table["population_2019"].sum()) == CENSUS_2019_TOTAL
+
+
 def test_national_daily_is_the_real_series_at_scale_one() -> None:
     frame = national_daily()
     assert list(frame.columns) == ["date", "doses", *KINDS]
@@ -72,7 +89,7 @@ def test_national_daily_is_the_real_series_at_scale_one() -> None:
     assert (cumulative["second"] <= cumulative["first"]).all()
     # First doses end at OWID's final people_vaccinated: 94.06 % of the 2019 census.
     assert int(frame["first"].sum()) == PEOPLE_VACCINATED
-    assert f"{PEOPLE_VACCINATED / CENSUS_2019:.2%}" == "94.06%"
+    assert f"{PEOPLE_VACCINATED / CENSUS_2019_TOTAL:.2%}" == "94.06%"
     assert int(frame["second"].sum()) == PEOPLE_FULLY_VACCINATED
 
 
