@@ -1,4 +1,4 @@
-"""``python -m warehouse migrate | status | render [--cluster NAME]``."""
+"""``python -m warehouse migrate | status | render [--cluster NAME] | schema [--write]``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
 from warehouse.client import WarehouseError, connect_configured
+from warehouse.current import CURRENT_SCHEMA, generate_schema
 from warehouse.ddl import SchemaError, render_schema
 from warehouse.migrate import migrate
 from warehouse.status import warehouse_status
@@ -22,7 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     render = commands.add_parser("render", help="print the schema DDL without applying it")
     render.add_argument("--cluster", default="", help="render the cluster variant")
     render.add_argument("--database", default="vax")
+    schema = commands.add_parser(
+        "schema", help="the current schema, from a new embedded database migrated from nothing"
+    )
+    schema.add_argument(
+        "--write", action="store_true", help=f"write it to {CURRENT_SCHEMA.name} (docs/)"
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "schema":
+        try:
+            text = generate_schema()
+        except (SchemaError, WarehouseError) as error:
+            fail(str(error))
+        if not args.write:
+            sys.stdout.write(text)
+            return 0
+        changed = not CURRENT_SCHEMA.exists() or CURRENT_SCHEMA.read_text(encoding="utf-8") != text
+        CURRENT_SCHEMA.write_text(text, encoding="utf-8")
+        summary({"command": "schema", "path": str(CURRENT_SCHEMA), "changed": changed})
+        return 0
 
     if args.command == "render":
         try:

@@ -112,7 +112,9 @@ def load_repeatables(directory: Path = VIEWS_DIR) -> list[Repeatable]:
     try:
         order.prepare()
     except graphlib.CycleError as error:
-        raise SchemaError(f"repeatable files name each other in a cycle: {error.args[1]}") from error
+        raise SchemaError(
+            f"repeatable files name each other in a cycle: {error.args[1]}"
+        ) from error
     ordered: list[Repeatable] = []
     while order.is_active():
         ready = sorted(order.get_ready())
@@ -200,5 +202,7 @@ def render_schema(database: str = "vax", cluster: str = "") -> str:
     for migration in load_migrations():
         parts.append(f"-- ==== {migration.path.name} ====\n{renderer.render(migration.source)}")
     for repeatable in load_repeatables():
-        parts.append(f"-- ==== views/{repeatable.path.name} ====\n{renderer.render(repeatable.source)}")
+        parts.append(
+            f"-- ==== views/{repeatable.path.name} ====\n{renderer.render(repeatable.source)}"
+        )
     return "\n".join(parts)

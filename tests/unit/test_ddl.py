@@ -1,13 +1,21 @@
-"""Schema files: numbering, notes, and the single-node and cluster renderings."""
+"""Schema files: numbering, notes, repeatable views, and the single-node and cluster
+renderings."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
-from warehouse.ddl import Renderer, SchemaError, load_migrations, render_schema
+from warehouse.ddl import (
+    Renderer,
+    SchemaError,
+    load_migrations,
+    load_repeatables,
+    render_schema,
+)
+from warehouse.migrate import RESTRUCTURED
 
 STORED_TABLES = {
     "schema_migrations",
@@ -21,6 +29,7 @@ STORED_TABLES = {
     "dose_visits",
     "site_doses",
     "registry_sample",
+    "schema_repeatables",
 }
 
 
@@ -31,19 +40,6 @@ def test_files_are_numbered_without_gaps_and_open_with_a_note() -> None:
         first = migration.source.lstrip().splitlines()[0]
         assert first.startswith("-- "), f"{migration.path.name} must open with a note"
 
-
-#: tables whose note (in a file already applied, which cannot change) does not meet the rule
-#: below, with the reason; a new schema file gets no entry here
-UNDOCUMENTED_TABLES: dict[tuple[str, str], str] = {
-    ("0009_ledger_stage.sql", "ledger_plan"): "says why ORDER BY dose_id, not how it is read; "
-    "a Memory table since 0011",
-    ("0010_etl_raw_and_identity.sql", "etl_reference"): "'Tiny, read whole': how it is read, "
-    "not why ORDER BY (kind, code)",
-    ("0011_scratch_in_memory.sql", "etl_checked"): "the file's opening note covers its four "
-    "Memory scratch tables together",
-    ("0011_scratch_in_memory.sql", "ledger_stage"): "as etl_checked",
-    ("0011_scratch_in_memory.sql", "ledger_plan"): "as etl_checked",
-}
 
 _CREATE_TABLE = re.compile(
     r"CREATE TABLE (?:IF NOT EXISTS )?(?:\{\{ local\('(\w+)'\) \}\}|\{\{ db \}\}\.(\w+))"
@@ -83,16 +79,12 @@ def table_notes(source: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def undocumented(
-    name: str, source: str, exceptions: Mapping[tuple[str, str], str] = UNDOCUMENTED_TABLES
-) -> list[str]:
+def undocumented(name: str, source: str) -> list[str]:
     """What is missing from the notes of a schema file's tables: each sorted table's note says
     how it is queried and names its ORDER BY (or PRIMARY KEY: the words or the key), and
     PARTITION BY if it is partitioned; an unsorted table (Memory, a copy of one) says it is memory or scratch."""
     problems: list[str] = []
     for table, note, statement in table_notes(source):
-        if (name, table) in exceptions:
-            continue
         lower = note.lower()
         order = re.search(r"^(ORDER BY|PRIMARY KEY) (.+?);?$", statement, re.M)
         if order is None:
@@ -110,14 +102,8 @@ def undocumented(
 
 
 def test_every_stored_table_says_how_it_is_queried() -> None:
-    migrations = load_migrations()
-    problems = [p for m in migrations for p in undocumented(m.path.name, m.source)]
-    assert problems == []
-    by_name = {m.path.name: m.source for m in migrations}
-    for name, table in UNDOCUMENTED_TABLES:  # each exception is still needed
-        assert any(
-            f"{name}: {table}" in problem for problem in undocumented(name, by_name[name], {})
-        ), (name, table)
+    files = [*load_migrations(), *load_repeatables()]
+    assert [p for f in files for p in undocumented(f.path.name, f.source)] == []
 
 
 def test_each_of_0014s_tables_needs_its_own_note() -> None:
@@ -163,7 +149,8 @@ def test_single_node_rendering_has_no_cluster_parts() -> None:
 
 def test_cluster_rendering_shape() -> None:
     renderer = Renderer("vax", "national")
-    statements = [s for m in load_migrations() for s in renderer.statements(m.source)]
+    files = [*load_migrations(), *load_repeatables()]
+    statements = [s for f in files for s in renderer.statements(f.source)]
     creates = [s for s in statements if s.startswith("CREATE")]
     assert all("ON CLUSTER 'national'" in s for s in creates)
 
@@ -188,14 +175,85 @@ def test_cluster_rendering_shape() -> None:
     assert dist_ledger.rstrip().endswith("cityHash64(citizen_key))"), "sharded by citizen key"
 
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
-    # doses_by_citizen_mv (0003, dropped by 0012), three live ones, the dashboards' two (0015)
-    # and the lookup's key-value copies (0016, 0017)
-    assert len(views) == 8
+    # the ledger's five (citizen index, coverage, site hours, the dashboards' two) and the
+    # lookup's key-value copies
+    assert len(views) == 7
     for view in views:  # materialized views read and write the shard's own tables
         assert re.search(r"TO vax\.\w+_local", view)
         assert re.search(r"FROM vax\.(dose_ledger|citizen_identity)_local", view)
-    current = [s for s in creates if "VIEW vax.doses_current" in s][-1]  # latest definition
+    (current,) = [s for s in creates if "VIEW vax.doses_current" in s]
     assert "FROM vax.dose_ledger FINAL" in current  # the Distributed table: across shards
+
+
+def test_numbered_files_define_no_view() -> None:
+    """Views and materialized views have one current file each (views/), never a numbered one."""
+    renderer = Renderer("vax")
+    for migration in load_migrations():
+        for statement in renderer.statements(migration.source):
+            assert not re.match(r"CREATE (OR REPLACE )?(MATERIALIZED )?VIEW", statement), (
+                migration.path.name
+            )
+
+
+def rerun_problems(name: str, statements: list[str]) -> list[str]:
+    """What keeps a repeatable file's statements from running again: a view is created with
+    OR REPLACE or after a DROP of its name, a table (Memory scratch only) after a DROP."""
+    problems: list[str] = []
+    dropped: set[str] = set()
+    created: set[str] = set()
+    for statement in statements:
+        drop = re.match(r"DROP (?:VIEW|TABLE) IF EXISTS (\S+)", statement)
+        if drop:
+            dropped.add(drop[1])
+            continue
+        create = re.match(r"CREATE (OR REPLACE )?(MATERIALIZED VIEW|VIEW|TABLE) (\S+)", statement)
+        if create is None:
+            problems.append(f"{name}: not a CREATE or DROP: {statement.splitlines()[0]}")
+            continue
+        replace, kind, target = create.groups()
+        created.add(target)
+        if not replace and target not in dropped:
+            problems.append(f"{name}: {target} is created without a DROP before it")
+        if kind == "TABLE" and not re.search(r"ENGINE = Memory|\bAS vax\.\w+$", statement):
+            problems.append(f"{name}: {target} is a stored table (numbered files create those)")
+    if name.removesuffix(".sql") not in {t.removeprefix("vax.") for t in created}:
+        problems.append(f"{name}: does not create the object it is named after")
+    return problems
+
+
+def test_repeatable_files_can_run_again() -> None:
+    renderer = Renderer("vax")
+    repeatables = load_repeatables()
+    assert repeatables, "views/ holds the views"
+    for repeatable in repeatables:
+        statements = renderer.statements(repeatable.source)
+        assert rerun_problems(repeatable.path.name, statements) == []
+    assert rerun_problems("t.sql", ["CREATE MATERIALIZED VIEW vax.t TO vax.x AS SELECT 1"]) == [
+        "t.sql: vax.t is created without a DROP before it"
+    ]
+    assert rerun_problems(
+        "t.sql", ["DROP TABLE IF EXISTS vax.t", "CREATE TABLE vax.t (a UInt8) ENGINE = MergeTree"]
+    ) == ["t.sql: vax.t is a stored table (numbered files create those)"]
+
+
+def test_repeatable_files_come_after_the_views_they_name(tmp_path: Path) -> None:
+    (tmp_path / "a_first.sql").write_text(
+        "-- reads b_view\nCREATE OR REPLACE VIEW {{ db }}.a_first AS SELECT * FROM {{ db }}.b_view;\n"
+    )
+    (tmp_path / "b_view.sql").write_text("CREATE OR REPLACE VIEW {{ db }}.b_view AS SELECT 1;\n")
+    (tmp_path / "c_other.sql").write_text("CREATE OR REPLACE VIEW {{ db }}.c_other AS SELECT 2;\n")
+    assert [r.name for r in load_repeatables(tmp_path)] == ["b_view", "c_other", "a_first"]
+    (tmp_path / "b_view.sql").write_text(
+        "CREATE OR REPLACE VIEW {{ db }}.b_view AS SELECT * FROM {{ db }}.a_first;\n"
+    )
+    with pytest.raises(SchemaError, match="cycle"):
+        load_repeatables(tmp_path)
+
+
+def test_restructured_files_are_numbered_files_whose_text_changed() -> None:
+    by_version = {m.version: m for m in load_migrations()}
+    for version, checksum in RESTRUCTURED.items():
+        assert version in by_version and by_version[version].checksum != checksum, version
 
 
 @pytest.mark.parametrize("bad", ["vax;drop", "1vax", "va x", ""])

@@ -26,7 +26,9 @@ SETTINGS non_replicated_deduplication_window = 10000;
 {{ distributed('citizen_identity', 'cityHash64(citizen_key)') }}
 
 -- etl_reference: the codes input is checked against (kind 'province' or 'vaccine'); the
--- loader refreshes it from geo/ and the product list before it validates. Tiny, read whole.
+-- loader refreshes it from geo/ and the product list before it validates. How it is
+-- queried: the rules (etl_raw_checked) read one kind's codes at a time, hence ORDER BY
+-- (kind, code); tiny, read whole, not partitioned.
 
 CREATE TABLE IF NOT EXISTS {{ db }}.etl_reference {{ on_cluster }}
 (

@@ -5,8 +5,8 @@
 -- citizen_doses index for that key, both primary-key reads), or scans by analysts; counts
 -- over many doses should use the aggregates (coverage_daily, site_hourly) instead. FINAL
 -- collapses each cancelled state with its cancel row at query time, leaving the +1 row of
--- the latest state; voided states are filtered out. It reads the ledger itself (the
--- Distributed table on a cluster: across shards).
+-- the latest state; voided states are filtered out. It reads the ledger itself (on a
+-- cluster, across the shards).
 
 CREATE OR REPLACE VIEW {{ table('doses_current') }} {{ on_cluster }} AS
 SELECT

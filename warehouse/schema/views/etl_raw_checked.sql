@@ -118,4 +118,6 @@ SELECT
     '' AS phone_hash
 FROM {{ db }}.etl_raw_checked;
 
+-- etl_checked_next: the second of the two, a Memory scratch copy of etl_checked's structure.
+
 CREATE TABLE {{ db }}.etl_checked_next {{ on_cluster }} AS {{ db }}.etl_checked;
