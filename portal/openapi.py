@@ -7,18 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Final
 
-from portal.api_contract import (
-    ATTRIBUTION,
-    CACHE_CONTROL,
-    FIELDS,
-    FORMATS,
-    LICENCE,
-    LICENCE_URL,
-    MAX_AREAS,
-    PARAMETERS,
-    SAMPLE_HEADER,
-    SIMULATED_HEADER,
-)
+from portal import api_contract as contract
 from portal.metrics import DENOMINATORS, LEVELS
 
 SUMMARIES: Final[dict[str, tuple[str, str]]] = {
@@ -53,7 +42,7 @@ SAMPLE_NOTE: Final = (
     "(fraction 1); a simulated registry (the demo) holds a sample, e.g. 0.01 = 1 % of the "
     "campaign's doses, and counts are the sample's own. JSON says so in `meta` "
     f"(`sample_fraction`, `simulated`, `sample`); every response, CSV included, in the "
-    f"headers `{SAMPLE_HEADER}` and `{SIMULATED_HEADER}`."
+    f"headers `{contract.SAMPLE_HEADER}` and `{contract.SIMULATED_HEADER}`."
 )
 
 #: Descriptions of row fields that need one.
@@ -96,11 +85,11 @@ META: Final = {
 }
 
 SAMPLE_HEADERS: Final = {
-    SAMPLE_HEADER: {
+    contract.SAMPLE_HEADER: {
         "description": "the data's sample fraction (as `meta.sample_fraction`)",
         "schema": {"type": "number"},
     },
-    SIMULATED_HEADER: {
+    contract.SIMULATED_HEADER: {
         "description": "`true` when the data is a simulated sample (as `meta.simulated`)",
         "schema": {"type": "string", "enum": ["true", "false"]},
     },
@@ -113,7 +102,7 @@ PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
         "schema": {"type": "string", "enum": list(LEVELS), "default": "national"},
     },
     "area": {
-        "description": f"comma-separated area codes of the level (at most {MAX_AREAS}); "
+        "description": f"comma-separated area codes of the level (at most {contract.MAX_AREAS}); "
         "default: every area of the level. GSO codes are 2-digit strings (01 Hà Nội).",
         "schema": {"type": "string"},
         "example": "01,79",
@@ -139,7 +128,7 @@ PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
     },
     "format": {
         "description": "json (rows under `data`, facts under `meta`) or csv (the same rows)",
-        "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+        "schema": {"type": "string", "enum": list(contract.FORMATS), "default": "json"},
     },
 }
 
@@ -175,7 +164,7 @@ def _operation(endpoint: str) -> dict[str, Any]:
         "properties": {
             name: {"type": _field_type(name)}
             | ({"description": FIELD_DOCS[name]} if name in FIELD_DOCS else {})
-            for name in FIELDS[endpoint]
+            for name in contract.FIELDS[endpoint]
         },
     }
     error = {"$ref": "#/components/responses/Error"}
@@ -185,11 +174,11 @@ def _operation(endpoint: str) -> dict[str, Any]:
         "operationId": endpoint,
         "parameters": [
             {"name": name, "in": "query", "required": False, **PARAMETER_DOCS[name]}
-            for name in PARAMETERS[endpoint]
+            for name in contract.PARAMETERS[endpoint]
         ],
         "responses": {
             "200": {
-                "description": f"the rows (Cache-Control: {CACHE_CONTROL}; ETag)",
+                "description": f"the rows (Cache-Control: {contract.CACHE_CONTROL}; ETag)",
                 "headers": {"ETag": {"schema": {"type": "string"}}, **SAMPLE_HEADERS},
                 "content": {
                     "application/json": {
@@ -220,13 +209,15 @@ def _document() -> dict[str, Any]:
             "title": "VaxViet open data API",
             "version": "1",
             "description": "COVID-19 vaccination coverage of Viet Nam by area and day, "
-            f"aggregated from the national dose records. {ATTRIBUTION}. No personal data: "
+            f"aggregated from the national dose records. {contract.ATTRIBUTION}. No personal data: "
             "counts only. Limits: no key and no rate limit; responses are cached for 5 "
             "minutes and carry an ETag, so please revalidate with If-None-Match. " + SAMPLE_NOTE,
-            "license": {"name": LICENCE, "url": LICENCE_URL},
+            "license": {"name": contract.LICENCE, "url": contract.LICENCE_URL},
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": {f"/{endpoint}": {"get": _operation(endpoint)} for endpoint in PARAMETERS},
+        "paths": {
+            f"/{endpoint}": {"get": _operation(endpoint)} for endpoint in contract.PARAMETERS
+        },
         "components": {
             "responses": {
                 "Error": {
