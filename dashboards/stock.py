@@ -1,6 +1,8 @@
 """Vaccine stock indicators, as pure functions of the daily stock ledger.
 
-The input is :func:`dashboards.queries.stock_daily`: signed quantities (+ in, − out) per
+The input is the stock movements summed per day (the page reads the same figures as SQL
+aggregates, the ``stock_*`` reads of :data:`dashboards.reads.READS`): signed quantities
+(+ in, − out) per
 ``day, level, province_code, site_id, vaccine_code, lot_number, expiry_date, kind``. Kinds:
 ``received`` (into the national store), ``transferred`` (out of one store, into another),
 ``administered`` (doses given at a site), ``wasted`` (doses lost from opened vials),

@@ -33,7 +33,9 @@ import flask
 import pandas as pd
 
 from dashboards import auth, data, stock, throughput
+from dashboards.data import read
 from dashboards.names import province_names
+from dashboards.reads import days_ending
 from geo.calendar import LOCAL_ZONE
 from vaxviet.services import current_services
 from web.cache import DataUnavailableError, is_stale, memoize_derived
@@ -80,18 +82,21 @@ def site_products(daily: pd.DataFrame, as_of: date, days: int = STOCK_DAYS) -> t
 def figures(province: str, now: datetime, silent_hours: int) -> dict[str, Any]:
     """The summary's figures for a scope at "now" (naive local time, to the minute)."""
     today = now.date()
-    hours = data.site_hours(province, today)
+    hours = read("site_hours", province=province, **days_ending(today))
     activity = throughput.site_activity(
-        data.sites(province), hours[hours["hour"] <= now], now, silent_hours
+        read("sites", province=province), hours[hours["hour"] <= now], now, silent_hours
     )
     stop = now + timedelta(minutes=1)  # the whole minute of "now"
-    doses = data.doses_between(province, stop - DOSES_SPAN, stop)
-    waste = data.stock_wastage(province, today, STOCK_DAYS)
+    doses = int(
+        read("doses_between", province=province, start=stop - DOSES_SPAN, stop=stop)["doses"].sum()
+    )
+    waste = read("stock_wastage", province=province, **days_ending(today, STOCK_DAYS))
     overall = stock.with_rates(
         waste[["administered", "open_vial", "closed_vial"]].sum().to_frame().T
     )
     rate = float(overall["wastage_rate"].iloc[0])
-    active, outs = data.stock_site_products(province, today, STOCK_DAYS)
+    pairs = read("stock_site_products", province=province, **days_ending(today, STOCK_DAYS))
+    active, outs = int(pairs["active"].sum()), int(pairs["stock_outs"].sum())
     return {
         "doses_last_24h": doses,
         "sites_open_now": int(activity["open_now"].sum()),

@@ -1,6 +1,6 @@
 """Site throughput indicators, as pure functions of the site register and dose counts.
 
-Inputs come from :mod:`dashboards.queries`: the register (``sites``: opening minutes in
+Inputs are reads of :data:`dashboards.reads.READS`: the register (``sites``: opening minutes in
 local time, daily capacity), doses per site and hour (``site_hours``), per site over the last days
 (``site_totals``). "Now" is :func:`reference_time`: the wall clock while doses are arriving,
 else the end of the last hour with doses (a stopped or historical campaign is shown as it

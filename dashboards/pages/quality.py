@@ -13,8 +13,10 @@ import pandas as pd
 from dash import html
 
 from dashboards import data
+from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
+from dashboards.reads import days_ending
 from dashboards.view import Column, Context, Page, Table, card, graph, table_block
 from web.formatting import number
 
@@ -111,17 +113,17 @@ def _reconciliation_block(context: Context, page: Page) -> html.Section:
 def build(context: Context) -> Page:
     lang, province = context.lang, context.province
     now = context.clock or context.now  # pipeline health is about the wall clock
-    sources = data.checkpoint_sources()
+    sources = read("checkpoint_sources")
     sources = sources.assign(
         lag_seconds=(pd.Timestamp(now) - sources["last_committed_at"]).dt.total_seconds(),
         rows_per_second=sources["rows_read"] / sources["seconds"].where(sources["seconds"] > 0),
     )
-    hours = data.checkpoint_hours(now.date(), HOURS_DAYS)
+    hours = read("checkpoint_hours", **days_ending(now.date(), HOURS_DAYS))
     hours = hours.assign(
         rows_per_second=hours["rows_read"] / hours["seconds"].where(hours["seconds"] > 0)
     )
     last_day = hours[hours["hour"] > pd.Timestamp(now) - timedelta(days=1)]
-    daily = data.rejects_daily(province)
+    daily = read("rejects_daily", province=province)
     by_reason = (
         daily.groupby(["day", "reason"], as_index=False)["rejects"]
         .sum()
@@ -130,9 +132,9 @@ def build(context: Context) -> Page:
     by_province = with_names(
         daily.groupby(["province_code", "reason"], as_index=False)["rejects"].sum(), lang
     )
-    examples = data.reject_examples(province)
+    examples = read("reject_examples", province=province)
     examples = examples.assign(record=examples["record"].astype(str).str.slice(0, RECORD_CHARS))
-    unknown = data.unknown_sites(province)
+    unknown = read("unknown_sites", province=province)
     lag = float(sources["lag_seconds"].min()) if len(sources) else float("nan")
 
     tables = [

@@ -5,14 +5,17 @@ definitions (:data:`dashboards.stock.DEFINITIONS`) are on the page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Final
 
 import pandas as pd
 from dash import html
 
 from dashboards import data, stock, throughput
+from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
+from dashboards.reads import day_end, days_ending
 from dashboards.view import Column, Context, Page, Table, card, definitions, table_block
 from web.formatting import Lang, number, percent, pick
 
@@ -59,19 +62,37 @@ def alerts(
 def build(context: Context) -> Page:
     lang, province, now = context.lang, context.province, context.now
     today = now.date()
-    held = data.stock_on_hand(province, today)
-    supply = stock.with_supply_days(data.stock_supply(province, today, stock.SUPPLY_WINDOW_DAYS))
+    held = read("stock_on_hand", province=province, stop=day_end(today))
+    supply = stock.with_supply_days(
+        read("stock_supply", province=province, **days_ending(today, stock.SUPPLY_WINDOW_DAYS))
+    )
     low_sites = stock.with_supply_days(
-        data.stock_low_sites(province, today, stock.SUPPLY_WINDOW_DAYS, stock.LOW_COVER_DAYS)
+        read(
+            "stock_low_sites",
+            province=province,
+            **days_ending(today, stock.SUPPLY_WINDOW_DAYS),
+            days=stock.SUPPLY_WINDOW_DAYS,
+            threshold=stock.LOW_COVER_DAYS,
+        )
     ).assign(level="site")
     low = pd.concat(
         [stock.low_cover(supply[supply["level"] != "site"]), low_sites], ignore_index=True
     )
     expiring = stock.expiring(held, today)
-    waste = stock.with_rates(data.stock_wastage(province, today, WASTAGE_DAYS))
-    outs = data.stock_outs(province, today, stock.STOCK_OUT_WINDOW_DAYS)
+    waste = stock.with_rates(
+        read("stock_wastage", province=province, **days_ending(today, WASTAGE_DAYS))
+    )
+    outs = read(
+        "stock_outs",
+        province=province,
+        first=today - timedelta(days=stock.STOCK_OUT_WINDOW_DAYS - 1),
+        days=stock.STOCK_OUT_WINDOW_DAYS,
+    )
     activity = throughput.site_activity(
-        data.sites(province), data.site_hours(province, today), now, context.silent_hours
+        read("sites", province=province),
+        read("site_hours", province=province, **days_ending(today)),
+        now,
+        context.silent_hours,
     )
     silent = activity[activity["silent"]]
     overall = stock.with_rates(
@@ -100,7 +121,7 @@ def build(context: Context) -> Page:
                Column("open_vial_rate", ("Lọ đã mở", "Open-vial rate"), "pct"), Column("closed_vial_rate", ("Lọ chưa mở", "Closed-vial rate"), "pct")]),
         Table("stock_out", text("st.stock_out", lang), with_names(outs, lang),
               [PROVINCE, PROVINCE_NAME, SITE, PRODUCT, Column("stock_out_days", ("Ngày hết hàng", "Stock-out days"), "int"), Column("on_hand", ("Tồn hiện tại", "On hand now"), "int")]),
-        Table("transfers", text("st.transfers", lang), data.unbalanced_transfers(province),
+        Table("transfers", text("st.transfers", lang), read("unbalanced_transfers", province=province),
               [Column("transfer_id", ("Phiếu", "Transfer")), PRODUCT, LOT, Column("sent", ("Xuất", "Sent"), "int"),
                Column("received", ("Nhận", "Received"), "int"), Column("difference", ("Chênh lệch", "Difference"), "int"),
                Column("places", ("Nơi", "Places")), Column("first_moved_at", ("Thời điểm", "When"), "time")]),

@@ -10,9 +10,11 @@ from typing import Any, Final
 import pandas as pd
 from dash import html
 
-from dashboards import data, throughput
+from dashboards import throughput
+from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
+from dashboards.reads import days_ending
 from dashboards.view import Column, Context, Page, Table, card, definitions, graph, table_block
 from web.formatting import number
 
@@ -85,11 +87,11 @@ def _heatmap_figure(grid: pd.DataFrame, context: Context) -> dict[str, Any]:
 def build(context: Context) -> Page:
     lang, province, now = context.lang, context.province, context.now
     today = now.date()
-    register = data.sites(province)
-    hours = data.site_hours(province, today)
+    register = read("sites", province=province)
+    hours = read("site_hours", province=province, **days_ending(today))
     hours = hours[hours["hour"] <= now]
     activity = throughput.site_activity(register, hours, now, context.silent_hours)
-    waits = data.checkin_waits(province, today)
+    waits = read("checkin_waits", province=province, **days_ending(today))
     overall = waits[waits["level"] == "all"]
     median = float(overall["median_minutes"].iloc[0]) if len(overall) else float("nan")
     p90 = float(overall["p90_minutes"].iloc[0]) if len(overall) else float("nan")
@@ -123,7 +125,7 @@ def build(context: Context) -> Page:
         card(text("tp.wait_median", lang), minutes(median), "tp-wait-median", median),
         card(text("tp.wait_p90", lang), minutes(p90), "tp-wait-p90", p90),
     ]
-    totals = data.hour_totals(province, today, HEATMAP_DAYS)
+    totals = read("hour_totals", province=province, **days_ending(today, HEATMAP_DAYS))
     grid = throughput.heatmap(totals, today - timedelta(days=HEATMAP_DAYS - 1), today)
     by = "site_id" if province else "province_code"
 
@@ -184,7 +186,8 @@ def build(context: Context) -> Page:
         )
     )
     use = throughput.capacity_use(
-        register, data.site_totals(province, today, throughput.CAPACITY_DAYS)
+        register,
+        read("site_totals", province=province, **days_ending(today, throughput.CAPACITY_DAYS)),
     )
     tables.append(
         Table(
@@ -226,7 +229,7 @@ def build(context: Context) -> Page:
             link="" if province else "province_code",
         )
     )
-    funnel = throughput.funnel_rates(data.funnel(province, today))
+    funnel = throughput.funnel_rates(read("funnel", province=province, **days_ending(today)))
     tables.append(
         Table(
             "funnel",
@@ -245,7 +248,7 @@ def build(context: Context) -> Page:
         )
     )
     backlog = throughput.backlog_days(
-        data.backlog(province, now.replace(minute=0, second=0, microsecond=0))
+        read("backlog", province=province, now=now.replace(minute=0, second=0, microsecond=0))
     )
     tables.append(
         Table(

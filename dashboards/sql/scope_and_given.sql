@@ -1,5 +1,5 @@
 -- The opening of checkin_waits.sql and funnel.sql, which continue its WITH list
--- (dashboards.queries.Query.opening):
+-- (dashboards.reads.Read.opening):
 --   scope_sites: the registered sites in scope, with their province;
 --   given: the live doses in [start, stop), one row per day, site, citizen and time. From
 --     dose_visits (sum of the ledger's signs over valid states, so exact under corrections

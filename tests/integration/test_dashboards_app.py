@@ -330,7 +330,8 @@ def ledger_by_day(warehouse: Warehouse) -> pd.DataFrame:
 
 @pytest.mark.parametrize("province", ["01", "79"])
 def test_stock_sql_agrees_with_the_reference_functions(warehouse: Warehouse, province: str) -> None:
-    from dashboards import queries, stock
+    from dashboards import stock
+    from dashboards.reads import READS
 
     fill(warehouse)
     ledger = ledger_by_day(warehouse)
@@ -345,26 +346,30 @@ def test_stock_sql_agrees_with_the_reference_functions(warehouse: Warehouse, pro
 
     place = ["level", "site_id", "vaccine_code"]
     assert keyed(
-        queries.stock_supply(warehouse, province, start, stop), place, ["on_hand", "used_7d"]
+        READS["stock_supply"].run(warehouse, province=province, start=start, stop=stop),
+        place,
+        ["on_hand", "used_7d"],
     ) == keyed(stock.days_of_supply(scoped, DAY), place, ["on_hand", "used_7d"])
     site = ["site_id", "vaccine_code"]
     assert keyed(
-        queries.stock_outs(warehouse, province, date(2021, 7, 6), 30),
+        READS["stock_outs"].run(warehouse, province=province, first=date(2021, 7, 6), days=30),
         site,
         ["stock_out_days", "on_hand"],
     ) == keyed(stock.stock_out_days(scoped, DAY), site, ["stock_out_days", "on_hand"])
-    sql_waste = queries.stock_wastage(warehouse, province, start, stop)
+    sql_waste = READS["stock_wastage"].run(warehouse, province=province, start=start, stop=stop)
     reference = stock.wastage(scoped, date(2021, 7, 29), DAY)
     counts = ["administered", "open_vial", "closed_vial"]
     assert keyed(sql_waste, ["province_code", "vaccine_code"], counts) == keyed(
         reference, ["province_code", "vaccine_code"], counts
     )
-    low = queries.stock_low_sites(warehouse, province, start, stop, 7, stock.LOW_COVER_DAYS)
+    low = READS["stock_low_sites"].run(
+        warehouse, province=province, start=start, stop=stop, days=7, threshold=stock.LOW_COVER_DAYS
+    )
     expected = stock.low_cover(stock.days_of_supply(scoped, DAY))
     assert (
         list(low["site_id"]) == list(expected["site_id"]) == (["S79-A"] if province == "79" else [])
     )
-    outs = queries.stock_outs(warehouse, province, date(2021, 7, 6), 30)
+    outs = READS["stock_outs"].run(warehouse, province=province, first=date(2021, 7, 6), days=30)
     assert outs.values.tolist() == ([["01", "S01-B", VACCINE, 12, 9]] if province == "01" else [])
 
 

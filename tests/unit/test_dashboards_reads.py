@@ -1,7 +1,7 @@
-"""The dashboards' query specs (dashboards.queries.Query) without a warehouse: every SQL file
-names its parameters in its opening comment, a statement composed from a shared opening
-takes the parameters of both parts, wrong parameters are refused before any query, and
-results are shaped the same whether or not the SQL returned rows."""
+"""The dashboards' reads (dashboards.reads.READS) without a warehouse: every SQL file names
+its parameters in its opening comment and is a read or a part of one, a statement composed
+from a shared opening takes the parameters of both parts, wrong parameters are refused
+before any query, and results are shaped the same whether or not the SQL returned rows."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import cast
 import pandas as pd
 import pytest
 
-from dashboards import queries
-from dashboards.queries import Query
+from dashboards import reads, stock
+from dashboards.reads import READS
 from warehouse.client import Warehouse
 
-SQL_DIR = Path(queries.__file__).resolve().parent / "sql"
-SPECS = {name: value for name, value in vars(queries).items() if isinstance(value, Query)}
+SQL_DIR = Path(reads.__file__).resolve().parent / "sql"
+#: statements run by their own functions, and openings other reads continue
+NOT_READS = {"latest_hour.sql", "source_versions.sql", "scope_and_given.sql"}
 
 
 def opening_comment(path: Path) -> str:
@@ -39,9 +40,11 @@ def test_every_file_opens_with_a_comment_naming_its_parameters(path: Path) -> No
         assert re.search(rf"\b{placeholder}\b", named), f"{path.name} does not name {placeholder}"
 
 
-def test_every_spec_names_a_file_and_converts_only_its_own_columns() -> None:
-    assert len(SPECS) >= 20
-    for name, spec in SPECS.items():
+def test_every_read_names_a_file_and_converts_only_its_own_columns() -> None:
+    files = {path.name for path in SQL_DIR.glob("*.sql")}
+    assert files == {read.file for read in READS.values()} | NOT_READS
+    for name, spec in READS.items():
+        assert spec.name == name
         assert (SQL_DIR / spec.file).is_file(), name
         converted = (*spec.counts, *spec.floats, *spec.times, *spec.days)
         assert set(converted) <= set(spec.columns), name
@@ -49,15 +52,15 @@ def test_every_spec_names_a_file_and_converts_only_its_own_columns() -> None:
 
 
 def test_a_shared_opening_comes_first_and_both_parts_count_for_the_parameters() -> None:
-    for spec in (queries.CHECKIN_WAITS, queries.FUNNEL):
+    for spec in (READS["checkin_waits"], READS["funnel"]):
         assert spec.opening == "scope_and_given.sql"
         text = spec.sql
         assert text.startswith("WITH")
         assert text.index("given AS (") < text.index("SELECT\n")
         assert "--" not in text  # the comments of both files are dropped
         assert spec.parameters == {"province", "start", "stop"}
-    assert queries.CHECKPOINT_SOURCES.parameters == frozenset()
-    assert queries.STOCK_LOW_SITES.parameters == {
+    assert READS["checkpoint_sources"].parameters == frozenset()
+    assert READS["stock_low_sites"].parameters == {
         "province",
         "start",
         "stop",
@@ -69,9 +72,10 @@ def test_a_shared_opening_comes_first_and_both_parts_count_for_the_parameters() 
 def test_wrong_parameters_are_refused_before_any_query() -> None:
     unused = cast(Warehouse, None)  # never reached: the check comes first
     with pytest.raises(TypeError, match=r"takes \['days', 'first', 'in_use', 'province'\]"):
-        queries.STOCK_OUTS.run(unused, province="01", first="2021-08-01")
+        READS["stock_outs"].run(unused, province="01", first="2021-08-01")
+    assert READS["stock_outs"].fixed == {"in_use": stock.IN_USE_DAYS}  # never named by a caller
     with pytest.raises(TypeError, match="was given"):
-        queries.SITES.run(unused, province="01", start="2021-08-01")
+        READS["sites"].run(unused, province="01", start="2021-08-01")
 
 
 def test_an_empty_result_has_the_columns_and_types_of_a_full_one() -> None:
@@ -85,9 +89,9 @@ def test_an_empty_result_has_the_columns_and_types_of_a_full_one() -> None:
             "p90_minutes": [27],
         }
     )
-    full = queries.CHECKIN_WAITS.shaped(returned)
-    empty = queries.CHECKIN_WAITS.shaped(returned.iloc[0:0])
-    assert list(full.columns) == list(empty.columns) == list(queries.CHECKIN_WAITS.columns)
+    full = READS["checkin_waits"].shaped(returned)
+    empty = READS["checkin_waits"].shaped(returned.iloc[0:0])
+    assert list(full.columns) == list(empty.columns) == list(READS["checkin_waits"].columns)
     assert full.loc[0, "province_code"] == "1" and full.loc[0, "checkins"] == 3
     for column in ("checkins", "median_minutes", "p90_minutes"):
         assert full[column].dtype == empty[column].dtype, column
@@ -106,8 +110,8 @@ def test_renamed_columns_and_local_times() -> None:
             "quantity": [None],
         }
     )
-    held = queries.STOCK_ON_HAND.shaped(returned)
+    held = READS["stock_on_hand"].shaped(returned)
     assert held.loc[0, "site_id"] == "S79-A" and held.loc[0, "quantity"] == 0
     assert held.loc[0, "expiry_date"] == pd.Timestamp("2021-08-20")
     utc = pd.DataFrame({"hour": [pd.Timestamp("2021-08-04 01:00")], "doses": [4]})
-    assert queries.HOUR_TOTALS.shaped(utc).loc[0, "hour"] == pd.Timestamp("2021-08-04 08:00")
+    assert READS["hour_totals"].shaped(utc).loc[0, "hour"] == pd.Timestamp("2021-08-04 08:00")
