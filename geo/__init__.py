@@ -1,10 +1,14 @@
-"""Province reference data for VaxViet: codes, names, populations and boundaries.
+"""Reference data for VaxViet: provinces (codes, names, populations, boundaries), the
+calendar and the vaccine products.
 
 * :mod:`geo.provinces` — loaders for the files shipped in ``geo/data/`` (63 provinces of the
   COVID-19 period, the 34 provinces from 1 July 2025, boundary GeoJSON for Plotly);
 * :mod:`geo.names` — exact, non-fuzzy mapping of any province spelling to its GSO code;
+* :mod:`geo.calendar` — the local time zone and the campaign calendar;
+* :mod:`geo.products` — the vaccine products (``geo/products.csv``);
 * :mod:`geo.build` — regenerates ``geo/data/`` from the shared source folder
-  (``python -m geo build``); the only code that reads outside the repository.
+  (``python -m geo build``), on the build-step harness every build shares,
+  :mod:`geo.buildstep`.
 
 Importing the package reads no files.
 """

@@ -652,6 +652,11 @@ def _day_list(days: Sequence[str]) -> str:
     )
 
 
+def _figures(prefix: str, facts: Mapping[str, int], keys: Sequence[str]) -> dict[str, str]:
+    """``{prefix_key: facts[key] with thousands separators}`` for the README's placeholders."""
+    return {f"{prefix}_{key}": _n(facts[key]) for key in keys}
+
+
 def _revision_note(revisions: Mapping[str, Any]) -> str:
     """Which reported series a revision lowered (none, in this source)."""
     lowered = [
@@ -752,19 +757,14 @@ def render_readme(checks: Mapping[str, Any], mix: pd.DataFrame, names: pd.DataFr
         "booster_owid_gap": _n(booster_owid_gap),
         "owid_final_total_boosters": _n(owid_final["total_boosters"]),
         "snap_day": snap["day"],
-        "ours_doses": _n(ours["doses"]),
-        "ours_first": _n(ours["first"]),
-        "ours_second": _n(ours["second"]),
-        "reported_total_vaccinations": _n(reported["total_vaccinations"]),
-        "reported_people_vaccinated": _n(reported["people_vaccinated"]),
-        "reported_people_fully_vaccinated": _n(reported["people_fully_vaccinated"]),
-        "portal_doses": _n(portal["doses"]),
-        "portal_first": _n(portal["first"]),
-        "portal_second": _n(portal["second"]),
-        "live_doses": _n(live["doses"]),
-        "live_first": _n(live["first"]),
-        "live_second": _n(live["second"]),
-        "live_booster": _n(live["booster"]),
+        **_figures("ours", ours, ("doses", "first", "second")),
+        **_figures(
+            "reported",
+            reported,
+            ("total_vaccinations", "people_vaccinated", "people_fully_vaccinated"),
+        ),
+        **_figures("portal", portal, ("doses", "first", "second")),
+        **_figures("live", live, ("doses", "first", "second", "booster")),
         "busy_days": BUSY_DAYS,
         "busy_window_days": BUSY_WINDOW_DAYS,
         "live_busiest_from": live["busiest_from"],
@@ -775,15 +775,12 @@ def render_readme(checks: Mapping[str, Any], mix: pd.DataFrame, names: pd.DataFr
         "live_busiest_day_doses": _n(live["busiest_day_doses"]),
         "live_mix_from": live["mix_from"],
         "live_mix_to": live["mix_to"],
-        "live_mix_doses": _n(live["mix_doses"]),
-        "live_mix_first": _n(live["mix_first"]),
-        "live_mix_second": _n(live["mix_second"]),
-        "live_mix_booster": _n(live["mix_booster"]),
-        "prov_sites": _n(prov["sites"]),
-        "prov_snapshot_dose1": _n(prov["snapshot_dose1"]),
-        "prov_snapshot_dose2": _n(prov["snapshot_dose2"]),
-        "prov_population_2019": _n(prov["population_2019"]),
-        "prov_population_18plus": _n(prov["population_18plus"]),
+        **_figures("live", live, ("mix_doses", "mix_first", "mix_second", "mix_booster")),
+        **_figures(
+            "prov",
+            prov,
+            ("sites", "snapshot_dose1", "snapshot_dose2", "population_2019", "population_18plus"),
+        ),
         "one_site_count": len(one_site),
         "one_site_codes": ", ".join(one_site),
         "zero_dose2_note": "Trà Vinh (84) reports 0 second doses."
