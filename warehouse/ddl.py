@@ -46,33 +46,27 @@ class SchemaError(Exception):
     """The schema directory or a schema file is malformed."""
 
 
-def _checksum(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class SchemaFile:
+    name: str
+    path: Path
+    source: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
-class Migration:
+class Migration(SchemaFile):
+    """A numbered file, applied once."""
+
     version: int
-    name: str
-    path: Path
-    source: str
-
-    @property
-    def checksum(self) -> str:
-        return _checksum(self.source)
 
 
 @dataclass(frozen=True)
-class Repeatable:
+class Repeatable(SchemaFile):
     """The current definition of one view (the file's name), applied whenever it changes."""
-
-    name: str
-    path: Path
-    source: str
-
-    @property
-    def checksum(self) -> str:
-        return _checksum(self.source)
 
 
 def load_migrations(directory: Path = SCHEMA_DIR) -> list[Migration]:
@@ -83,7 +77,7 @@ def load_migrations(directory: Path = SCHEMA_DIR) -> list[Migration]:
         if not match:
             raise SchemaError(f"{path.name}: schema files are named NNNN_snake_case.sql")
         migrations.append(
-            Migration(int(match[1]), match[2], path, path.read_text(encoding="utf-8"))
+            Migration(match[2], path, path.read_text(encoding="utf-8"), version=int(match[1]))
         )
     for expected, migration in enumerate(migrations, start=1):
         if migration.version != expected:

@@ -27,8 +27,8 @@ from warehouse.client import Warehouse
 from warehouse.ddl import (
     Migration,
     Renderer,
-    Repeatable,
     SchemaError,
+    SchemaFile,
     load_migrations,
     load_repeatables,
 )
@@ -67,13 +67,18 @@ class MigrationReport:
     views: list[str] = field(default_factory=list)
 
 
+def _has_table(warehouse: Warehouse, name: str) -> bool:
+    return bool(
+        warehouse.scalar(
+            "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            {"t": name},
+        )
+    )
+
+
 def applied_migrations(warehouse: Warehouse) -> dict[int, tuple[str, str]]:
     """version -> (name, checksum) of the applied files; empty when the schema is absent."""
-    exists = warehouse.scalar(
-        "SELECT count() FROM system.tables WHERE database = {db:String} "
-        "AND name = 'schema_migrations'"
-    )
-    if not exists:
+    if not _has_table(warehouse, "schema_migrations"):
         return {}
     rows = warehouse.rows(sql_beside(__file__, "applied_migrations.sql"))
     return {int(version): (name, checksum) for version, name, checksum in rows}
@@ -81,11 +86,7 @@ def applied_migrations(warehouse: Warehouse) -> dict[int, tuple[str, str]]:
 
 def applied_repeatables(warehouse: Warehouse) -> dict[str, str]:
     """name -> checksum of the repeatable files applied; empty before the record exists."""
-    exists = warehouse.scalar(
-        "SELECT count() FROM system.tables WHERE database = {db:String} "
-        "AND name = 'schema_repeatables'"
-    )
-    if not exists:
+    if not _has_table(warehouse, "schema_repeatables"):
         return {}
     rows = warehouse.rows(sql_beside(__file__, "applied_repeatables.sql"))
     return {name: checksum for name, checksum in rows}
@@ -101,40 +102,22 @@ def latest_version() -> int:
     return max((m.version for m in load_migrations()), default=0)
 
 
-def _apply(warehouse: Warehouse, renderer: Renderer, file: Migration | Repeatable) -> None:
+def _apply(warehouse: Warehouse, renderer: Renderer, file: SchemaFile) -> None:
     for statement in renderer.statements(file.source):
         warehouse.command(statement)
 
 
-def _record(warehouse: Warehouse, migration: Migration) -> None:
-    row = pd.DataFrame(
-        {
-            "version": [migration.version],
-            "name": [migration.name],
-            "checksum": [migration.checksum],
-            "applied_at": [pd.Timestamp(datetime.now(UTC))],
-        }
-    )
-    warehouse.insert_frame(
-        "schema_migrations",
-        row,
-        dedup_token=f"migration-{migration.version}-{migration.checksum}",
-    )
-
-
-def _record_repeatable(warehouse: Warehouse, repeatable: Repeatable) -> None:
-    row = pd.DataFrame(
-        {
-            "name": [repeatable.name],
-            "checksum": [repeatable.checksum],
-            "applied_at": [pd.Timestamp(datetime.now(UTC))],
-        }
-    )
-    warehouse.insert_frame(
-        "schema_repeatables",
-        row,
-        dedup_token=f"repeatable-{repeatable.name}-{repeatable.checksum}-{uuid.uuid4().hex}",
-    )
+def _record(warehouse: Warehouse, file: SchemaFile) -> None:
+    """Note an applied file in schema_migrations (numbered) or schema_repeatables (views/)."""
+    now = pd.Timestamp(datetime.now(UTC))
+    if isinstance(file, Migration):
+        table, token = "schema_migrations", f"migration-{file.version}-{file.checksum}"
+        row = {"version": [file.version], "name": [file.name]}
+    else:  # applied again after each change of text, so its own token each time
+        table, token = "schema_repeatables", f"repeatable-{file.name}-{uuid.uuid4().hex}"
+        row = {"name": [file.name]}
+    row.update(checksum=[file.checksum], applied_at=[now])
+    warehouse.insert_frame(table, pd.DataFrame(row), dedup_token=token)
 
 
 def _check_unchanged(migration: Migration, checksum: str) -> None:
@@ -184,7 +167,7 @@ def migrate(warehouse: Warehouse, progress: Callable[[str], None] | None = None)
         if progress:
             progress(f"applying views/{repeatable.path.name}")
         _apply(warehouse, renderer, repeatable)
-        _record_repeatable(warehouse, repeatable)
+        _record(warehouse, repeatable)
         report.views.append(repeatable.name)
         log.info("applied repeatable schema file views/%s", repeatable.path.name)
     return report
