@@ -12,19 +12,17 @@ instead.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Engine
 
 from etl.stream import StreamReport, stream_once
+from vaxviet.background import MAX_PAUSE, Background, error_text
 from warehouse.client import Warehouse
 
 log = logging.getLogger(__name__)
-
-MAX_PAUSE = 60.0
 
 
 @dataclass
@@ -37,7 +35,7 @@ class WorkerState:
     caught_up_at: float = 0.0
 
 
-class EtlWorker:
+class EtlWorker(Background):
     """Stream the registry into the warehouse until `stop()`."""
 
     def __init__(
@@ -55,19 +53,15 @@ class EtlWorker:
         self.batch_rows = batch_rows
         self.total = StreamReport()
         self.state = WorkerState()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="etl-stream", daemon=True)
+        super().__init__("etl-stream")
 
-    def start(self) -> EtlWorker:
+    def start(self) -> Self:
         self.state.running = True
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the loop to end after the current batch and wait for it."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.state.running = False
 
     def _run(self) -> None:
@@ -77,7 +71,7 @@ class EtlWorker:
                 report = stream_once(self.warehouse, self.engine, self.key, self.batch_rows)
             except Exception as error:  # any failure: report, back off, retry
                 self.state.failures += 1
-                self.state.last_error = f"{type(error).__name__}: {str(error)[:300]}"
+                self.state.last_error = error_text(error)
                 log.warning("etl worker pass failed (retry in %.0f s): %s", pause, error)
                 pause = min(pause * 2, MAX_PAUSE)
             else:

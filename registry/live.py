@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,7 @@ from registry.simulator import (
 )
 from registry.sites import day_products, site_product_or
 from registry.stock import LiveStock, local_times
+from vaxviet.background import MAX_PAUSE, Background, error_text
 
 log = logging.getLogger(__name__)
 
@@ -579,7 +580,7 @@ def run_live(
     }
 
 
-class LiveWorker:
+class LiveWorker(Background):
     """The live feed as a thread of the serve process (embedded demo): backfill, then one
     interval every `interval` seconds until `stop()`. Failures are logged and retried."""
 
@@ -589,20 +590,16 @@ class LiveWorker:
         self.seed = seed
         self.feed: LiveFeed | None = None
         self.status = LiveStatus()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
         self._started = 0.0
+        super().__init__("live-feed")
 
-    def start(self) -> LiveWorker:
+    def start(self) -> Self:
         self.status.running = True
         self._started = time.monotonic()
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.status.running = False
 
     def document(self) -> dict[str, Any]:
@@ -625,7 +622,7 @@ class LiveWorker:
                 self.status.last_error = ""
                 pause = self.interval
             except Exception as error:  # report, back off, retry; never stop the web server
-                self.status.last_error = f"{type(error).__name__}: {str(error)[:300]}"
+                self.status.last_error = error_text(error)
                 log.exception("live feed failed; retrying in %.0f s", pause)
                 self._stop.wait(pause)
-                pause = min(pause * 2, 60.0)
+                pause = min(pause * 2, MAX_PAUSE)

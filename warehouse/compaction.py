@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Self
 
 from geo.calendar import LOCAL_ZONE
+from vaxviet.background import Background, error_text
 from warehouse.client import Warehouse
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def next_run(now: dt.datetime, hour: int) -> dt.datetime:
     return due if due > local else due + dt.timedelta(days=1)
 
 
-class Compactor:
+class Compactor(Background):
     """Runs `compact` every day at `hour` local time, in a thread of its own."""
 
     def __init__(
@@ -69,20 +69,16 @@ class Compactor:
         self.clock = clock
         self.runs = 0
         self.last_error = ""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="compaction", daemon=True)
+        super().__init__("compaction")
 
     def start(self) -> Self:
         if self.warehouse.cluster:
             log.info("lookup tables are not compacted nightly on a cluster (docs/scaling.md)")
             return self
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
 
     def run_once(self) -> None:
         """One compaction; a failure is logged and kept, never raised (the next night tries
@@ -90,7 +86,7 @@ class Compactor:
         try:
             compact(self.warehouse)
         except Exception as error:
-            self.last_error = f"{type(error).__name__}: {str(error)[:300]}"
+            self.last_error = error_text(error)
             log.warning("lookup tables not compacted: %s", self.last_error)
         else:
             self.last_error = ""
