@@ -27,10 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 from geo import names, provinces  # noqa: E402
 from geo.names import UnknownProvinceError, normalise, to_gso_code  # noqa: E402
+from geo.provinces import ADULT_18PLUS_TOTAL, CENSUS_2019_TOTAL  # noqa: E402
 
 DATA = ROOT / "geo" / "data"
-CENSUS_2019_TOTAL = 96_208_984
-ADULT_18PLUS_TOTAL = 68_969_931
 MAX_GEOJSON_BYTES = 300_000
 # Hà Nội's neighbours in the source boundaries: Hòa Bình, Thái Nguyên, Bắc Giang, Phú Thọ,
 # Vĩnh Phúc, Bắc Ninh, Hưng Yên, Hà Nam.
