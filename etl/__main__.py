@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 def reference_codes() -> tuple[list[str], list[str]]:
     """Province codes (geo/) and the vaccine products input may name."""
+    from geo.products import campaign_products as vaccines
     from geo.provinces import province_codes
-    from registry.calibration import vaccines
 
     return list(province_codes()), [str(code) for code in vaccines()["code"]]
 

@@ -203,7 +203,7 @@ def timeseries_rows(query: Query) -> list[dict[str, Any]]:
 
 
 def vaccine_rows(query: Query) -> list[dict[str, Any]]:
-    from registry.calibration import vaccines
+    from geo.products import campaign_products as vaccines
 
     as_of = _as_of(query)
     shares = metrics.vaccine_shares(data.vaccine_mix(as_of), query.level, query.areas)
