@@ -1,7 +1,7 @@
 """Issue a citizen's certificate: doses → DCC → signed HC1 text → QR image.
 
 The DCC (schema 1.3.0) states the citizen's latest dose with ``dn``/``sd`` from the status
-rules (`certificates.rules`), the value-set codes of its product (``products.csv``), the
+rules (`certificates.rules`), the value-set codes of its product (``geo/products.csv``), the
 date of that dose (local date, Asia/Ho_Chi_Minh), country VN, and a certificate id derived
 from the citizen key and the doses it states (the same record gives the same id). Names are
 written as recorded and transliterated for ``fnt``/``gnt`` (ICAO 9303: letters without

@@ -1,8 +1,8 @@
 """Certificate status from a citizen's doses: none, yellow or green, and boosters.
 
 The primary series length per product lives in the platform's one table of products,
-``geo/products.csv`` (with the value-set codes a certificate carries for it). The rules, for the live doses of one
-citizen in order of administration:
+``geo/products.csv`` (with the value-set codes a certificate carries for it). The rules,
+for the live doses of one citizen in order of administration:
 
 * no dose: **none**;
 * the primary series is complete at the first dose *k* where *k* reaches the shortest
