@@ -17,7 +17,9 @@ value-set key, ``mp`` on a certificate). Its columns serve every reader:
   ETL and the portal know), 0 for those only the certificate rules know;
 * ``note`` — anything a reader of the table should know.
 
-Every code and display is checked against the DCC value sets by ``tests/unit/test_products.py``.
+Every code and display is checked against the EU DCC value sets (eHealth Network, Apache-2.0,
+shipped in ``certificates/data/dcc-schema/valuesets/``) by ``tests/unit/test_products.py``;
+``geo/README.md`` has the notes on schedules and vial sizes.
 The file is read on first use and cached; callers get copies.
 """
 

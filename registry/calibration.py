@@ -17,7 +17,8 @@ real national figures into the integer targets it needs:
 Everything is pure: files are read on first use and cached (:func:`functools.lru_cache`),
 nothing is read at import time, and cached objects are never handed out directly (DataFrames and
 arrays are returned as copies) so a caller cannot corrupt what the next caller sees. Only
-``registry/build_data.py`` reads the shared source folder; this module reads ``registry/data/``.
+``registry/build_data.py`` reads the shared source folder; this module reads ``registry/data/``
+and the reference data of :mod:`geo` (province names and populations, the products).
 """
 
 from __future__ import annotations
