@@ -46,9 +46,16 @@ class Context:
 
 @dataclass(frozen=True)
 class Column:
+    """A table's column: the frame's column `name`, how its values are shown (`kind`) and
+    its heading, the text ``col.<label>`` of :mod:`dashboards.i18n` (`label` defaults to
+    `name`; columns of one meaning share it whichever page shows them)."""
+
     name: str
-    label: tuple[str, str]
     kind: Kind = "text"
+    label: str = ""
+
+    def heading(self, lang: Lang) -> str:
+        return text(f"col.{self.label or self.name}", lang)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def table_block(page: str, table: Table, context: Context, path: str) -> html.Se
     """A titled table with its CSV link; numbers right-aligned; drill-down links."""
     lang = context.lang
     head = html.Thead(
-        html.Tr([html.Th(column.label[lang == "en"], scope="col") for column in table.columns])
+        html.Tr([html.Th(column.heading(lang), scope="col") for column in table.columns])
     )
     rows = []
     for record in table.frame.head(SHOWN_ROWS).to_dict("records"):

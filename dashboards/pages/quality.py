@@ -13,6 +13,20 @@ import pandas as pd
 from dash import html
 
 from dashboards import data
+from dashboards.columns import (
+    CHECKPOINT_COUNTS,
+    DAY,
+    DETAIL,
+    DOSES,
+    LAST_HOUR,
+    PRODUCT,
+    PROVINCE,
+    PROVINCE_NAME,
+    REASON,
+    REJECTS,
+    SITE,
+    SOURCE,
+)
 from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
@@ -24,8 +38,6 @@ NAME: Final = "quality"
 PATH: Final = "/internal/quality"
 HOURS_DAYS: Final = 2
 RECORD_CHARS: Final = 300
-
-PROVINCE_NAME = Column("province_name", ("Tỉnh", "Province"))
 
 
 def reconciliation_available() -> bool:
@@ -58,14 +70,14 @@ def _rejects_figure(daily: pd.DataFrame, context: Context) -> dict[str, Any]:
 
 RECONCILE_DAYS: Final = 7
 RECONCILE_COLUMNS: Final = [
-    Column("province_code", ("Mã tỉnh", "Province code")),
+    PROVINCE,
     PROVINCE_NAME,
-    Column("day", ("Ngày", "Day")),
-    Column("vaccine_code", ("Vắc xin", "Product")),
-    Column("doses_registry", ("Mũi (sổ đăng ký)", "Doses (registry)"), "int"),
-    Column("doses_warehouse", ("Mũi (kho dữ liệu)", "Doses (warehouse)"), "int"),
-    Column("versions_registry", ("Tổng phiên bản (sổ)", "Sum of versions (registry)"), "int"),
-    Column("versions_warehouse", ("Tổng phiên bản (kho)", "Sum of versions (warehouse)"), "int"),
+    Column("day"),
+    PRODUCT,
+    Column("doses_registry", "int"),
+    Column("doses_warehouse", "int"),
+    Column("versions_registry", "int"),
+    Column("versions_warehouse", "int"),
 ]
 
 
@@ -138,29 +150,53 @@ def build(context: Context) -> Page:
     lag = float(sources["lag_seconds"].min()) if len(sources) else float("nan")
 
     tables = [
-        Table("sources", text("dq.sources", lang), sources,
-              [Column("source", ("Nguồn", "Source")), Column("last_committed_at", ("Lần ghi cuối", "Last commit"), "time"),
-               Column("last_position", ("Vị trí", "Position"), "int"), Column("batches", ("Lô", "Batches"), "int"),
-               Column("rows_read", ("Dòng đọc", "Rows read"), "int"), Column("rows_loaded", ("Dòng nạp", "Rows loaded"), "int"),
-               Column("rows_rejected", ("Dòng loại", "Rows rejected"), "int"), Column("rows_per_second", ("Dòng/giây", "Rows/s"), "float"),
-               Column("lag_seconds", ("Độ trễ (giây)", "Lag (s)"), "int")]),
-        Table("hours", text("dq.hours", lang), hours.sort_values("hour", ascending=False),
-              [Column("hour", ("Giờ", "Hour"), "time"), Column("batches", ("Lô", "Batches"), "int"),
-               Column("rows_read", ("Dòng đọc", "Rows read"), "int"), Column("rows_loaded", ("Dòng nạp", "Rows loaded"), "int"),
-               Column("rows_rejected", ("Dòng loại", "Rows rejected"), "int"), Column("rows_per_second", ("Dòng/giây", "Rows/s"), "float")]),
-        Table("rejects_reason", text("dq.rejects_reason", lang), by_reason,
-              [Column("day", ("Ngày", "Day"), "day"), Column("reason", ("Lý do", "Reason")), Column("rejects", ("Dòng", "Rows"), "int")]),
-        Table("rejects_province", text("dq.rejects_province", lang), by_province,
-              [Column("province_code", ("Mã tỉnh", "Province code")), PROVINCE_NAME, Column("reason", ("Lý do", "Reason")),
-               Column("rejects", ("Dòng", "Rows"), "int")]),
-        Table("examples", text("dq.examples", lang), examples,
-              [Column("reason", ("Lý do", "Reason")), Column("rejected_at", ("Lúc", "When"), "time"), Column("source", ("Nguồn", "Source")),
-               Column("position", ("Vị trí", "Position")), Column("dose_id", ("Mã mũi tiêm", "Dose id")),
-               Column("province_code", ("Tỉnh", "Province")), Column("detail", ("Chi tiết", "Detail")), Column("record", ("Bản ghi", "Record"))]),
-        Table("unknown_sites", text("dq.unknown_sites", lang), with_names(unknown, lang),
-              [PROVINCE_NAME, Column("site_id", ("Điểm tiêm", "Site")), Column("doses", ("Số mũi", "Doses"), "int"),
-               Column("last_hour", ("Giờ cuối", "Last hour"), "time")]),
-    ]  # fmt: skip
+        Table(
+            "sources",
+            text("dq.sources", lang),
+            sources,
+            [
+                SOURCE,
+                Column("last_committed_at", "time"),
+                Column("last_position", "int", label="position"),
+                *CHECKPOINT_COUNTS,
+                Column("lag_seconds", "int"),
+            ],
+        ),
+        Table(
+            "hours",
+            text("dq.hours", lang),
+            hours.sort_values("hour", ascending=False),
+            [Column("hour", "time"), *CHECKPOINT_COUNTS],
+        ),
+        Table("rejects_reason", text("dq.rejects_reason", lang), by_reason, [DAY, REASON, REJECTS]),
+        Table(
+            "rejects_province",
+            text("dq.rejects_province", lang),
+            by_province,
+            [PROVINCE, PROVINCE_NAME, REASON, REJECTS],
+        ),
+        Table(
+            "examples",
+            text("dq.examples", lang),
+            examples,
+            [
+                REASON,
+                Column("rejected_at", "time", label="when"),
+                SOURCE,
+                Column("position"),
+                Column("dose_id"),
+                PROVINCE,
+                DETAIL,
+                Column("record"),
+            ],
+        ),
+        Table(
+            "unknown_sites",
+            text("dq.unknown_sites", lang),
+            with_names(unknown, lang),
+            [PROVINCE_NAME, SITE, DOSES, LAST_HOUR],
+        ),
+    ]
     page = Page(NAME)
     page.tables = {table.key: table for table in tables}
     rate = _rate(last_day)

@@ -12,6 +12,16 @@ import pandas as pd
 from dash import html
 
 from dashboards import data, stock, throughput
+from dashboards.columns import (
+    DAY,
+    DETAIL,
+    DIFFERENCE,
+    LOT,
+    PRODUCT,
+    PROVINCE,
+    PROVINCE_NAME,
+    SITE,
+)
 from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
@@ -24,14 +34,9 @@ PATH: Final = "/internal/stock"
 WASTAGE_DAYS: Final = 30
 RECONCILE_DAYS: Final = 7
 
-LEVEL = Column("level", ("Cấp", "Level"))
-PROVINCE = Column("province_code", ("Mã tỉnh", "Province code"))
-PROVINCE_NAME = Column("province_name", ("Tỉnh", "Province"))
-SITE = Column("site_id", ("Điểm tiêm", "Site"))
-PRODUCT = Column("vaccine_code", ("Vắc xin", "Product"))
-LOT = Column("lot_number", ("Lô", "Lot"))
-EXPIRY = Column("expiry_date", ("Hạn dùng", "Expiry"), "day")
-QUANTITY = Column("quantity", ("Số liều", "Doses"), "int")
+LEVEL: Final = Column("level")
+EXPIRY: Final = Column("expiry_date", "day")
+QUANTITY: Final = Column("quantity", "int")
 
 
 def alerts(
@@ -104,32 +109,108 @@ def build(context: Context) -> Page:
     differing = reconcile[reconcile["difference"] != 0]
 
     tables = [
-        Table("alerts", text("st.alerts", lang), with_names(alerts(low, expiring, outs, silent, lang), lang),
-              [Column("alert", ("Cảnh báo", "Alert")), PROVINCE, PROVINCE_NAME, Column("place", ("Nơi", "Place")), PRODUCT,
-               Column("detail", ("Chi tiết", "Detail"))]),
-        Table("on_hand", text("st.on_hand", lang), with_names(held, lang), [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY]),
-        Table("supply", text("st.supply", lang), with_names(supply.sort_values("days_of_supply"), lang),
-              [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, Column("on_hand", ("Tồn", "On hand"), "int"),
-               Column("daily_use", ("Dùng/ngày (7 ngày)", "Use/day (7 days)"), "float"),
-               Column("days_of_supply", ("Số ngày đủ dùng", "Days of supply"), "float")]),
-        Table("expiring", text("st.expiring", lang), with_names(expiring, lang),
-              [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY, Column("days_left", ("Còn (ngày)", "Days left"), "int")]),
-        Table("wastage", text("st.wastage", lang), with_names(waste, lang),
-              [PROVINCE, PROVINCE_NAME, PRODUCT, Column("administered", ("Đã tiêm", "Administered"), "int"),
-               Column("open_vial", ("Hủy lọ đã mở", "Open-vial"), "int"), Column("closed_vial", ("Hết hạn chưa mở", "Closed-vial"), "int"),
-               Column("wastage_rate", ("Tỷ lệ hao hụt", "Wastage rate"), "pct"),
-               Column("open_vial_rate", ("Lọ đã mở", "Open-vial rate"), "pct"), Column("closed_vial_rate", ("Lọ chưa mở", "Closed-vial rate"), "pct")]),
-        Table("stock_out", text("st.stock_out", lang), with_names(outs, lang),
-              [PROVINCE, PROVINCE_NAME, SITE, PRODUCT, Column("stock_out_days", ("Ngày hết hàng", "Stock-out days"), "int"), Column("on_hand", ("Tồn hiện tại", "On hand now"), "int")]),
-        Table("transfers", text("st.transfers", lang), read("unbalanced_transfers", province=province),
-              [Column("transfer_id", ("Phiếu", "Transfer")), PRODUCT, LOT, Column("sent", ("Xuất", "Sent"), "int"),
-               Column("received", ("Nhận", "Received"), "int"), Column("difference", ("Chênh lệch", "Difference"), "int"),
-               Column("places", ("Nơi", "Places")), Column("first_moved_at", ("Thời điểm", "When"), "time")]),
-        Table("administered", text("st.administered", lang), with_names(differing, lang),
-              [Column("day", ("Ngày", "Day"), "day"), PROVINCE, PROVINCE_NAME, PRODUCT,
-               Column("stock_administered", ("Sổ kho", "Stock ledger"), "int"), Column("doses", ("Số mũi", "Doses recorded"), "int"),
-               Column("difference", ("Chênh lệch", "Difference"), "int")]),
-    ]  # fmt: skip
+        Table(
+            "alerts",
+            text("st.alerts", lang),
+            with_names(alerts(low, expiring, outs, silent, lang), lang),
+            [Column("alert"), PROVINCE, PROVINCE_NAME, Column("place"), PRODUCT, DETAIL],
+        ),
+        Table(
+            "on_hand",
+            text("st.on_hand", lang),
+            with_names(held, lang),
+            [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY],
+        ),
+        Table(
+            "supply",
+            text("st.supply", lang),
+            with_names(supply.sort_values("days_of_supply"), lang),
+            [
+                LEVEL,
+                PROVINCE,
+                PROVINCE_NAME,
+                SITE,
+                PRODUCT,
+                Column("on_hand", "int"),
+                Column("daily_use", "float"),
+                Column("days_of_supply", "float"),
+            ],
+        ),
+        Table(
+            "expiring",
+            text("st.expiring", lang),
+            with_names(expiring, lang),
+            [
+                LEVEL,
+                PROVINCE,
+                PROVINCE_NAME,
+                SITE,
+                PRODUCT,
+                LOT,
+                EXPIRY,
+                QUANTITY,
+                Column("days_left", "int"),
+            ],
+        ),
+        Table(
+            "wastage",
+            text("st.wastage", lang),
+            with_names(waste, lang),
+            [
+                PROVINCE,
+                PROVINCE_NAME,
+                PRODUCT,
+                Column("administered", "int"),
+                Column("open_vial", "int"),
+                Column("closed_vial", "int"),
+                Column("wastage_rate", "pct"),
+                Column("open_vial_rate", "pct"),
+                Column("closed_vial_rate", "pct"),
+            ],
+        ),
+        Table(
+            "stock_out",
+            text("st.stock_out", lang),
+            with_names(outs, lang),
+            [
+                PROVINCE,
+                PROVINCE_NAME,
+                SITE,
+                PRODUCT,
+                Column("stock_out_days", "int"),
+                Column("on_hand", "int", label="on_hand_now"),
+            ],
+        ),
+        Table(
+            "transfers",
+            text("st.transfers", lang),
+            read("unbalanced_transfers", province=province),
+            [
+                Column("transfer_id"),
+                PRODUCT,
+                LOT,
+                Column("sent", "int"),
+                Column("received", "int"),
+                DIFFERENCE,
+                Column("places"),
+                Column("first_moved_at", "time", label="when"),
+            ],
+        ),
+        Table(
+            "administered",
+            text("st.administered", lang),
+            with_names(differing, lang),
+            [
+                DAY,
+                PROVINCE,
+                PROVINCE_NAME,
+                PRODUCT,
+                Column("stock_administered", "int"),
+                Column("doses", "int", label="doses_recorded"),
+                DIFFERENCE,
+            ],
+        ),
+    ]
     page = Page(NAME)
     page.tables = {table.key: table for table in tables}
     total = int(held["quantity"].sum())

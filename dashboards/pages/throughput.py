@@ -1,9 +1,14 @@
 """Site throughput: doses per hour per site today, hour × day, sites open / reporting /
 silent, check-in to vaccination time, capacity use, top and bottom sites, the registrations
-funnel and the booking backlog; province → site drill-down."""
+funnel and the booking backlog; province → site drill-down.
+
+:func:`build` reads today's figures once (:func:`read_today`) and hands them to one step
+per part of the page: the cards, the site activity tables, capacity use and ranks, the
+visits (waits, funnel, backlog)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
@@ -11,24 +16,26 @@ import pandas as pd
 from dash import html
 
 from dashboards import throughput
+from dashboards.columns import CAPACITY, LAST_HOUR, PROVINCE, PROVINCE_NAME, SITE, SITE_NAME
 from dashboards.data import read
 from dashboards.i18n import text
 from dashboards.names import with_names
 from dashboards.reads import days_ending
 from dashboards.view import Column, Context, Page, Table, card, definitions, graph, table_block
-from web.formatting import number
+from web.formatting import Lang, number
 
 NAME: Final = "throughput"
 PATH: Final = "/internal/"
 HEATMAP_DAYS: Final = 14
 HOURLY_ROWS: Final = 30
 
-SITE = Column("site_id", ("Mã điểm tiêm", "Site"))
-SITE_NAME = Column("name", ("Tên điểm tiêm", "Site name"))
-PROVINCE = Column("province_code", ("Mã tỉnh", "Province code"))
-PROVINCE_NAME = Column("province_name", ("Tỉnh", "Province"))
-DOSES_TODAY = Column("doses_today", ("Mũi hôm nay", "Doses today"), "int")
-CAPACITY = Column("daily_capacity", ("Công suất/ngày", "Capacity/day"), "int")
+DOSES_TODAY: Final = Column("doses_today", "int")
+#: the site count cards: (text, card id, the activity column counted)
+SITE_COUNTS: Final = (
+    ("tp.sites_open", "tp-open", "open_now"),
+    ("tp.sites_active", "tp-active", "active_now"),
+    ("tp.sites_silent", "tp-silent", "silent"),
+)
 
 
 def _hourly_figure(hours: pd.DataFrame, by: str, context: Context) -> dict[str, Any]:
@@ -84,112 +91,117 @@ def _heatmap_figure(grid: pd.DataFrame, context: Context) -> dict[str, Any]:
     }
 
 
-def build(context: Context) -> Page:
-    lang, province, now = context.lang, context.province, context.now
-    today = now.date()
+@dataclass(frozen=True)
+class Today:
+    """What the page's steps share: the site register, today's site hours up to "now", each
+    site's activity (:func:`dashboards.throughput.site_activity`) and today's check-in
+    waits (every ``level``)."""
+
+    register: pd.DataFrame
+    hours: pd.DataFrame
+    activity: pd.DataFrame
+    waits: pd.DataFrame
+
+
+def read_today(context: Context) -> Today:
+    province, now = context.province, context.now
     register = read("sites", province=province)
-    hours = read("site_hours", province=province, **days_ending(today))
+    hours = read("site_hours", province=province, **days_ending(now.date()))
     hours = hours[hours["hour"] <= now]
     activity = throughput.site_activity(register, hours, now, context.silent_hours)
-    waits = read("checkin_waits", province=province, **days_ending(today))
-    overall = waits[waits["level"] == "all"]
+    waits = read("checkin_waits", province=province, **days_ending(now.date()))
+    return Today(register, hours, activity, waits)
+
+
+def cards(today: Today, lang: Lang) -> html.Div:
+    """Doses today, sites open, reporting and silent, and the overall check-in wait."""
+    overall = today.waits[today.waits["level"] == "all"]
     median = float(overall["median_minutes"].iloc[0]) if len(overall) else float("nan")
     p90 = float(overall["p90_minutes"].iloc[0]) if len(overall) else float("nan")
-    doses_today = int(hours["doses"].sum())
 
     def minutes(value: float) -> str:
         return "–" if pd.isna(value) else text("tp.minutes", lang, value=number(value, lang, 1))
 
-    cards = [
-        card(
-            text("tp.doses_today", lang), number(doses_today, lang), "tp-doses-today", doses_today
-        ),
-        card(
-            text("tp.sites_open", lang),
-            number(int(activity["open_now"].sum()), lang),
-            "tp-open",
-            int(activity["open_now"].sum()),
-        ),
-        card(
-            text("tp.sites_active", lang),
-            number(int(activity["active_now"].sum()), lang),
-            "tp-active",
-            int(activity["active_now"].sum()),
-        ),
-        card(
-            text("tp.sites_silent", lang),
-            number(int(activity["silent"].sum()), lang),
-            "tp-silent",
-            int(activity["silent"].sum()),
-        ),
-        card(text("tp.wait_median", lang), minutes(median), "tp-wait-median", median),
-        card(text("tp.wait_p90", lang), minutes(p90), "tp-wait-p90", p90),
+    counts = [
+        ("tp.doses_today", "tp-doses-today", int(today.hours["doses"].sum())),
+        *[
+            (key, card_id, int(today.activity[column].sum()))
+            for key, card_id, column in SITE_COUNTS
+        ],
     ]
-    totals = read("hour_totals", province=province, **days_ending(today, HEATMAP_DAYS))
-    grid = throughput.heatmap(totals, today - timedelta(days=HEATMAP_DAYS - 1), today)
-    by = "site_id" if province else "province_code"
+    return html.Div(
+        [
+            *[
+                card(text(key, lang), number(value, lang), card_id, value)
+                for key, card_id, value in counts
+            ],
+            card(text("tp.wait_median", lang), minutes(median), "tp-wait-median", median),
+            card(text("tp.wait_p90", lang), minutes(p90), "tp-wait-p90", p90),
+        ],
+        className="cards",
+    )
 
-    page = Page(NAME)
-    tables: list[Table] = []
-    if not province:
-        by_province = with_names(throughput.province_activity(activity), lang)
-        tables.append(
-            Table(
-                "provinces",
-                text("tp.provinces", lang),
-                by_province,
-                [
-                    PROVINCE,
-                    PROVINCE_NAME,
-                    Column("sites", ("Số điểm tiêm", "Sites"), "int"),
-                    Column("open_now", ("Đang mở", "Open now"), "int"),
-                    Column("active_now", ("Có ghi nhận", "Reporting"), "int"),
-                    Column("silent", ("Im lặng", "Silent"), "int"),
-                    DOSES_TODAY,
-                ],
-                link="province_code",
-            )
+
+def activity_tables(today: Today, context: Context) -> list[Table]:
+    """Sites open, reporting and silent: per province (the whole country) or per site (a
+    province), then the silent sites."""
+    lang, activity = context.lang, today.activity
+    if context.province:
+        where = Table(
+            "sites",
+            text("tp.sites", lang),
+            activity.sort_values("site_id"),
+            [
+                SITE,
+                SITE_NAME,
+                Column("site_type"),
+                CAPACITY,
+                DOSES_TODAY,
+                LAST_HOUR,
+                Column("open_now"),
+                Column("active_now"),
+            ],
         )
     else:
-        tables.append(
-            Table(
-                "sites",
-                text("tp.sites", lang),
-                activity.sort_values("site_id"),
-                [
-                    SITE,
-                    SITE_NAME,
-                    Column("site_type", ("Loại", "Type")),
-                    CAPACITY,
-                    DOSES_TODAY,
-                    Column("last_hour", ("Giờ có mũi cuối", "Last dose hour"), "time"),
-                    Column("open_now", ("Đang mở", "Open now")),
-                    Column("active_now", ("Có ghi nhận", "Reporting")),
-                ],
-            )
+        where = Table(
+            "provinces",
+            text("tp.provinces", lang),
+            with_names(throughput.province_activity(activity), lang),
+            [
+                PROVINCE,
+                PROVINCE_NAME,
+                Column("sites", "int"),
+                Column("open_now", "int"),
+                Column("active_now", "int"),
+                Column("silent", "int"),
+                DOSES_TODAY,
+            ],
+            link="province_code",
         )
     silent = activity[activity["silent"]].sort_values(
         ["silent_minutes", "site_id"], ascending=[False, True]
     )
-    tables.append(
+    return [
+        where,
         Table(
             "silent",
             text("tp.silent", lang, hours=context.silent_hours),
             with_names(silent, lang),
-            [
-                SITE,
-                SITE_NAME,
-                PROVINCE_NAME,
-                Column("silent_minutes", ("Phút im lặng", "Minutes silent"), "int"),
-                Column("last_hour", ("Giờ có mũi cuối", "Last dose hour"), "time"),
-            ],
-        )
+            [SITE, SITE_NAME, PROVINCE_NAME, Column("silent_minutes", "int"), LAST_HOUR],
+        ),
+    ]
+
+
+def capacity_tables(today: Today, context: Context) -> list[Table]:
+    """Sites under half their capacity over the last days, and today's top and bottom."""
+    lang, day = context.lang, context.now.date()
+    totals = read(
+        "site_totals", province=context.province, **days_ending(day, throughput.CAPACITY_DAYS)
     )
-    use = throughput.capacity_use(
-        register,
-        read("site_totals", province=province, **days_ending(today, throughput.CAPACITY_DAYS)),
-    )
-    tables.append(
+    use = throughput.capacity_use(today.register, totals)
+    top, bottom = throughput.ranked(today.activity, context.now)
+    ranked_columns = [SITE, SITE_NAME, PROVINCE_NAME, DOSES_TODAY, CAPACITY]
+    return [
         Table(
             "under_capacity",
             text("tp.under", lang),
@@ -199,58 +211,53 @@ def build(context: Context) -> Page:
                 SITE_NAME,
                 PROVINCE_NAME,
                 CAPACITY,
-                Column("per_day", ("Mũi/ngày (7 ngày)", "Doses/day (7 days)"), "float"),
-                Column("use", ("Công suất sử dụng", "Capacity used"), "pct"),
+                Column("per_day", "float"),
+                Column("use", "pct"),
             ],
-        )
-    )
-    top, bottom = throughput.ranked(activity, now)
-    ranked_columns = [SITE, SITE_NAME, PROVINCE_NAME, DOSES_TODAY, CAPACITY]
-    tables.append(Table("top", text("tp.top", lang), with_names(top, lang), ranked_columns))
-    tables.append(
-        Table("bottom", text("tp.bottom", lang), with_names(bottom, lang), ranked_columns)
-    )
+        ),
+        Table("top", text("tp.top", lang), with_names(top, lang), ranked_columns),
+        Table("bottom", text("tp.bottom", lang), with_names(bottom, lang), ranked_columns),
+    ]
+
+
+def visit_tables(today: Today, context: Context) -> list[Table]:
+    """Check-in to dose times and today's registrations funnel (per province, or per site
+    within a province), and the booking backlog."""
+    lang, province, now = context.lang, context.province, context.now
     level = "site" if province else "province"
-    wait_rows = waits[waits["level"] == level]
-    wait_columns = [PROVINCE, PROVINCE_NAME] + ([SITE] if province else [])
-    tables.append(
+    where = [PROVINCE, PROVINCE_NAME] + ([SITE] if province else [])
+    link = "" if province else "province_code"
+    funnel = throughput.funnel_rates(read("funnel", province=province, **days_ending(now.date())))
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    backlog = throughput.backlog_days(read("backlog", province=province, now=hour))
+    return [
         Table(
             "waits",
             text("tp.waits", lang),
-            with_names(wait_rows, lang),
+            with_names(today.waits[today.waits["level"] == level], lang),
             [
-                *wait_columns,
-                Column(
-                    "checkins", ("Lượt check-in có tiêm", "Check-ins followed by a dose"), "int"
-                ),
-                Column("median_minutes", ("Trung vị", "Median"), "minutes"),
-                Column("p90_minutes", ("Phân vị 90", "p90"), "minutes"),
+                *where,
+                Column("checkins", "int"),
+                Column("median_minutes", "minutes"),
+                Column("p90_minutes", "minutes"),
             ],
-            link="" if province else "province_code",
-        )
-    )
-    funnel = throughput.funnel_rates(read("funnel", province=province, **days_ending(today)))
-    tables.append(
+            link=link,
+        ),
         Table(
             "funnel",
             text("tp.funnel", lang),
             with_names(funnel[funnel["level"] == level], lang),
             [
-                *wait_columns,
-                Column("registered", ("Đăng ký", "Registered"), "int"),
-                Column("checked_in", ("Đã check-in", "Checked in"), "int"),
-                Column("vaccinated", ("Đã tiêm", "Vaccinated"), "int"),
-                Column("checked_in_share", ("% check-in", "% checked in"), "pct"),
-                Column("vaccinated_share", ("% tiêm", "% vaccinated"), "pct"),
-                Column("cancelled", ("Đã hủy", "Cancelled"), "int"),
+                *where,
+                Column("registered", "int"),
+                Column("checked_in", "int"),
+                Column("vaccinated", "int"),
+                Column("checked_in_share", "pct"),
+                Column("vaccinated_share", "pct"),
+                Column("cancelled", "int"),
             ],
-            link="" if province else "province_code",
-        )
-    )
-    backlog = throughput.backlog_days(
-        read("backlog", province=province, now=now.replace(minute=0, second=0, microsecond=0))
-    )
-    tables.append(
+            link=link,
+        ),
         Table(
             "backlog",
             text("tp.backlog", lang),
@@ -258,20 +265,38 @@ def build(context: Context) -> Page:
             [
                 PROVINCE,
                 PROVINCE_NAME,
-                Column("upcoming", ("Lịch sắp tới", "Upcoming"), "int"),
-                Column("next_7_days", ("Trong 7 ngày", "Next 7 days"), "int"),
-                Column("overdue", ("Quá hạn chưa xử lý", "Overdue, unresolved"), "int"),
-                Column("daily_capacity", ("Công suất/ngày", "Capacity/day"), "int"),
-                Column("days_of_backlog", ("Số ngày tồn đọng", "Days of backlog"), "float"),
+                Column("upcoming", "int"),
+                Column("next_7_days", "int"),
+                Column("overdue", "int"),
+                CAPACITY,
+                Column("days_of_backlog", "float"),
             ],
-        )
-    )
-    page.tables = {table.key: table for table in tables}
-    page.body = [
-        html.Div(cards, className="cards"),
-        graph("tp-hourly", _hourly_figure(hours, by, context)),
-        graph("tp-heatmap", _heatmap_figure(grid, context)),
-        *[table_block(NAME, table, context, PATH) for table in tables],
-        definitions(lang, [text("tp.definitions", lang, hours=context.silent_hours)]),
+        ),
     ]
-    return page
+
+
+def build(context: Context) -> Page:
+    """The page: read today's figures, then cards, figures and tables, each a step."""
+    today = read_today(context)
+    day = context.now.date()
+    totals = read("hour_totals", province=context.province, **days_ending(day, HEATMAP_DAYS))
+    grid = throughput.heatmap(totals, day - timedelta(days=HEATMAP_DAYS - 1), day)
+    by = "site_id" if context.province else "province_code"
+    tables = [
+        *activity_tables(today, context),
+        *capacity_tables(today, context),
+        *visit_tables(today, context),
+    ]
+    return Page(
+        NAME,
+        body=[
+            cards(today, context.lang),
+            graph("tp-hourly", _hourly_figure(today.hours, by, context)),
+            graph("tp-heatmap", _heatmap_figure(grid, context)),
+            *[table_block(NAME, table, context, PATH) for table in tables],
+            definitions(
+                context.lang, [text("tp.definitions", context.lang, hours=context.silent_hours)]
+            ),
+        ],
+        tables={table.key: table for table in tables},
+    )
