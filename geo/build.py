@@ -1,8 +1,8 @@
 """Build ``geo/data/`` — the province reference data the platform ships — from the shared sources.
 
-Run as ``python -m geo build [--source DIR] [--out DIR]``. This is the only code in the project
-that reads the shared source folder (default ``../shared/data/vn`` next to the repository);
-everything else reads the files written here. What it writes:
+Run as ``python -m geo build [--source DIR] [--out DIR]``. Like the registry's and the
+certificates' build steps, it reads the shared source folder (default ``../shared/data/vn``
+next to the repository); everything else reads the files written here. What it writes:
 
 * ``provinces.csv`` — the 63 pre-July-2025 provinces: codes, names, regions, 2019 census and
   MoH 18+ populations, successor province from 1 July 2025;
@@ -10,11 +10,13 @@ everything else reads the files written here. What it writes:
 * ``aliases.csv`` — every spelling of every province found in the sources, for ``geo.names``;
 * ``provinces_63.geojson`` / ``provinces_2025.geojson`` — web-sized boundaries, simplified as a
   *coverage* so neighbouring provinces keep sharing exactly the same border;
-* ``licences/`` — licence and citation texts; ``README.md`` — provenance and processing;
+* ``licences/`` — licence and citation texts; ``README.md`` — provenance and processing,
+  rendered from ``geo/build_inputs/README.template.md`` (:mod:`geo._readme`);
 * ``manifest.json`` — sha256 and size of every file above plus the facts the build checked.
 
 The build is deterministic (same sources, same library versions → same bytes) and fails loudly
 (:class:`BuildError`) when a source breaks an expectation instead of writing doubtful data.
+It stands on the harness every build step shares, :mod:`geo.buildstep`.
 """
 
 from __future__ import annotations
