@@ -6,39 +6,34 @@ from pathlib import Path
 
 import pytest
 
-from geo.buildstep import (
-    BuildError,
-    csv_bytes,
-    file_entries,
-    json_bytes,
-    read_sources,
-    render_template,
-    require,
-    write_files,
-)
+from geo import buildstep
+from geo.buildstep import BuildError
 
 
 def test_require_raises_the_build_error_with_its_message() -> None:
-    require(True, "never")
+    buildstep.require(True, "never")
     with pytest.raises(BuildError, match="a source broke"):
-        require(False, "a source broke")
+        buildstep.require(False, "a source broke")
 
 
 def test_read_sources_names_the_missing_file(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"x\n")
-    assert read_sources(tmp_path, {"a": "a.csv"}) == {"a": b"x\n"}
+    assert buildstep.read_sources(tmp_path, {"a": "a.csv"}) == {"a": b"x\n"}
     with pytest.raises(BuildError, match=r"b\.csv"):
-        read_sources(tmp_path, {"a": "a.csv", "b": "b.csv"})
+        buildstep.read_sources(tmp_path, {"a": "a.csv", "b": "b.csv"})
     with pytest.raises(BuildError, match="not found"):
-        read_sources(tmp_path / "absent", {})
+        buildstep.read_sources(tmp_path / "absent", {})
 
 
 def test_csv_json_and_manifest_entries_are_deterministic() -> None:
-    assert csv_bytes(["a", "b"], [(1, "x, y"), ("Hà", "")]) == b'a,b\n1,"x, y"\nH\xc3\xa0,\n'
     assert (
-        json_bytes({"b": 1, "a": "Hà"}, sort_keys=True) == '{\n "a": "Hà",\n "b": 1\n}\n'.encode()
+        buildstep.csv_bytes(["a", "b"], [(1, "x, y"), ("Hà", "")]) == b'a,b\n1,"x, y"\nH\xc3\xa0,\n'
     )
-    entries = file_entries({"z": b"", "a": b"abc"})
+    assert (
+        buildstep.json_bytes({"b": 1, "a": "Hà"}, sort_keys=True)
+        == '{\n "a": "Hà",\n "b": 1\n}\n'.encode()
+    )
+    entries = buildstep.file_entries({"z": b"", "a": b"abc"})
     assert list(entries) == ["a", "z"]
     assert entries["a"] == {
         "bytes": 3,
@@ -49,9 +44,12 @@ def test_csv_json_and_manifest_entries_are_deterministic() -> None:
 def test_render_template_fills_every_placeholder_and_refuses_a_missing_one(tmp_path: Path) -> None:
     template = tmp_path / "README.template.md"
     template.write_text("# ${title}\n\n${count} rows, $$5.\n", encoding="utf-8")
-    assert render_template(template, {"title": "Data", "count": 63}) == "# Data\n\n63 rows, $5.\n"
+    assert (
+        buildstep.render_template(template, {"title": "Data", "count": 63})
+        == "# Data\n\n63 rows, $5.\n"
+    )
     with pytest.raises(BuildError, match="count"):
-        render_template(template, {"title": "Data"})
+        buildstep.render_template(template, {"title": "Data"})
 
 
 def test_write_files_writes_only_what_differs_and_a_check_writes_nothing(tmp_path: Path) -> None:
@@ -59,9 +57,9 @@ def test_write_files_writes_only_what_differs_and_a_check_writes_nothing(tmp_pat
     same.write_bytes(b"1")
     other.write_bytes(b"old")
     files = {same: b"1", other: b"2", new: b"3"}
-    assert write_files(files, check=True) == [other, new]
+    assert buildstep.write_files(files, check=True) == [other, new]
     assert other.read_bytes() == b"old" and not new.exists()
-    assert write_files(files) == [other, new]
+    assert buildstep.write_files(files) == [other, new]
     assert (other.read_bytes(), new.read_bytes()) == (b"2", b"3")
-    assert write_files(files) == []
+    assert buildstep.write_files(files) == []
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["new", "other", "same", "sub"]
