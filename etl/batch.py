@@ -41,8 +41,9 @@ FILE_COLUMNS = [
     "phone", "province_code", "site_id", "vaccine_code", "lot_number", "dose_number",
     "administered_at",
 ]  # fmt: skip
-#: The two tables a batch's checked rows alternate between (created with their view, warehouse/schema/views/etl_raw_checked.sql): one batch
-#: is written from one while the next is checked into the other.
+#: The two tables a batch's checked rows alternate between (created with their view,
+#: warehouse/schema/views/etl_raw_checked.sql): one batch is written from one while the next
+#: is checked into the other.
 CHECKED = ("etl_checked", "etl_checked_next")
 
 
