@@ -15,7 +15,7 @@ from warehouse.ddl import (
     load_repeatables,
     render_schema,
 )
-from warehouse.migrate import RESTRUCTURED
+from warehouse.migrate import RESTRUCTURED, _check_unchanged
 
 STORED_TABLES = {
     "schema_migrations",
@@ -254,6 +254,15 @@ def test_restructured_files_are_numbered_files_whose_text_changed() -> None:
     by_version = {m.version: m for m in load_migrations()}
     for version, checksum in RESTRUCTURED.items():
         assert version in by_version and by_version[version].checksum != checksum, version
+
+
+def test_an_applied_file_is_its_text_or_its_text_before_the_restructuring() -> None:
+    by_version = {m.version: m for m in load_migrations()}
+    _check_unchanged(by_version[7], by_version[7].checksum)
+    _check_unchanged(by_version[7], RESTRUCTURED[7])
+    for version, checksum in [(7, RESTRUCTURED[8]), (5, RESTRUCTURED[7]), (5, "0" * 64)]:
+        with pytest.raises(SchemaError, match="append-only"):
+            _check_unchanged(by_version[version], checksum)
 
 
 @pytest.mark.parametrize("bad", ["vax;drop", "1vax", "va x", ""])

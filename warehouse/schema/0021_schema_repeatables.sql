@@ -1,7 +1,7 @@
 -- schema_repeatables: the record of applied repeatable files (warehouse/schema/views/), one
 -- row per file: its name and the checksum of the text last applied.
 --
--- How it is queried: `python -m warehouse migrate` reads it whole (a dozen rows) after the
+-- How it is queried: `python -m warehouse migrate` reads it whole (a row per file) after the
 -- numbered files and applies again each file whose text changed. ORDER BY name: the only
 -- lookup. ReplacingMergeTree by applied_at, so re-recording a file leaves its latest row.
 -- No partitioning: the table stays tiny.
