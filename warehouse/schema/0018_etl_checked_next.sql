@@ -1,3 +1,3 @@
 -- etl_checked_next, a second etl_checked so that the next batch is checked while this one is
--- written (etl.files.load_batches alternates the two), was first created here. Both are
+-- written (etl.batch.load_batches alternates the two), was first created here. Both are
 -- Memory scratch shaped by the rules' view, created with it: views/etl_raw_checked.sql.

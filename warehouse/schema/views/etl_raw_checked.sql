@@ -101,7 +101,7 @@ FROM (
 -- check_batch.sql), with the citizen key and the phone hash computed there and without the
 -- raw CCCD and phone; rejects, identity, staging and the reason counts all read it instead
 -- of evaluating the rules four times. Two of them, so that the next batch is checked into one
--- while this one is written from the other (etl.files.load_batches alternates them). Memory
+-- while this one is written from the other (etl.batch.load_batches alternates them). Memory
 -- scratch of the one loader, emptied once its batch is written: shaped by the view, so they
 -- are re-created with it (a Memory table holds nothing across a restart anyway).
 
