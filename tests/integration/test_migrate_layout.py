@@ -2,7 +2,7 @@
 file per view, the generated current schema and the reference that documents it.
 
 A database built by the schema files as they were before the views moved out (commit
-a472052, read from git) migrates to the same objects and keeps its data; a repeatable file
+a472052, kept in tests/data) migrates to the same objects and keeps its data; a repeatable file
 whose text changed is applied again and its materialized view's table keeps its rows; the
 committed docs/warehouse_schema.sql is what a new database holds; docs/warehouse.md has a
 section for every object.
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
+import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT
 from tests.doses import dose, states
 from warehouse import ddl
 from warehouse.client import Warehouse
@@ -30,6 +30,7 @@ from warehouse.migrate import applied_repeatables, latest_version, migrate, sche
 pytestmark = pytest.mark.integration
 
 BEFORE = "a472052"  # the last commit with views in the numbered files
+BEFORE_FILES = ROOT / "tests" / "data" / f"schema_{BEFORE}.tar.gz"
 REFERENCE = ROOT / "docs" / "warehouse.md"
 
 
@@ -51,19 +52,17 @@ def empty(chdb_root: Warehouse) -> Iterator[Warehouse]:
 
 
 def schema_files_before(directory: Path, up_to: int) -> Path:
-    """The numbered schema files 1..`up_to` as commit BEFORE had them, written to `directory`."""
-    listing = subprocess.run(
-        ["git", "ls-tree", "--name-only", f"{BEFORE}:warehouse/schema"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    require(listing.returncode == 0, f"git history holding commit {BEFORE}")
-    for name in listing.stdout.split():
-        if int(name[:4]) <= up_to:
-            text = subprocess.run(
-                ["git", "show", f"{BEFORE}:warehouse/schema/{name}"],
-                cwd=ROOT, capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            (directory / name).write_text(text, encoding="utf-8")
+    """The numbered schema files 1..`up_to` as commit BEFORE had them, written to `directory`.
+
+    They are kept in tests/data/schema_a472052.tar.gz (databases built by them exist; the
+    test must not depend on a clone holding that much history)."""
+    with tarfile.open(BEFORE_FILES) as archive:
+        for member in archive.getmembers():
+            name = Path(member.name).name
+            if member.isfile() and name.endswith(".sql") and int(name[:4]) <= up_to:
+                source = archive.extractfile(member)
+                assert source is not None
+                (directory / name).write_bytes(source.read())
     return directory
 
 
