@@ -40,8 +40,8 @@ from typing import Any
 
 from bench.portal_callbacks import VACCINES, fill, percentile
 from bench.report import write_section
-from dashboards.app import PENDING_MS
 from dashboards.background import INLINE_SECONDS
+from dashboards.frame import PENDING_MS
 from geo.provinces import load_provinces
 from warehouse.client import Warehouse, connect, observe_statements
 from warehouse.migrate import migrate
@@ -104,7 +104,7 @@ def timed(call: Callable[[], Any], expect: int = 200) -> float:
 def time_callbacks(
     warehouse: Warehouse, var: Path, runs: int
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    from dashboards.app import BUILDS_KEY
+    from dashboards.background import BUILDS_KEY
     from dashboards.client_requests import PATH, draw, log_in, version_body
     from dashboards.users import add_user, find_user
     from dashboards.warm import DashboardWarmer

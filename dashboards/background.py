@@ -6,7 +6,7 @@ country on two cores (docs/benchmarks.md, "Internal dashboards"). The page callb
 not hold the request that long: it hands the build to :class:`Builds` and waits at most
 :data:`INLINE_SECONDS` for it; a page built by then is answered at once, otherwise the
 browser gets the page's frame with a "preparing" notice and asks again every
-:data:`dashboards.app.PENDING_MS` until the build is done. One build per page and scope
+:data:`dashboards.frame.PENDING_MS` until the build is done (:func:`build_in_background`). One build per page and scope
 runs at a time, however many officials ask for it (on one worker thread: the embedded
 engine runs one query at a time anyway), and a build that failed is reported to the next
 request for it (then tried again on the one after).
@@ -19,7 +19,15 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Final
+
+import flask
+
+from dashboards.auth import PREFIX
+from dashboards.memo import AUDIENCE, body, keyed
+from dashboards.view import Context
+from web.cache import data_version, use_audience
 
 log = logging.getLogger("vaxviet.dashboards")
 
@@ -27,6 +35,8 @@ log = logging.getLogger("vaxviet.dashboards")
 INLINE_SECONDS: Final = 0.1
 #: a failed build is reported to requests within this many seconds, then tried again
 FAILED_SECONDS: Final = 10.0
+#: server extension: the background page builder
+BUILDS_KEY: Final = "vaxviet.dashboards.builds"
 
 
 class Builds:
@@ -78,3 +88,24 @@ class Builds:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def build_in_background(name: str, context: Context) -> list[Any] | None:
+    """:func:`dashboards.memo.body`, built on the server's :class:`Builds` (one build per
+    page, scope and data version at a time); None when it takes longer than
+    :data:`INLINE_SECONDS` (the browser asks again)."""
+    server = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    builds: Builds = server.extensions[BUILDS_KEY]
+    version = data_version()
+
+    def job() -> list[Any]:
+        with server.test_request_context(f"{PREFIX}/"):
+            use_audience(AUDIENCE)
+            return body(name, context)
+
+    future = builds.start((name, keyed(name, context), version), job)
+    try:
+        parts: list[Any] = future.result(timeout=INLINE_SECONDS)
+    except FutureTimeout:
+        return None
+    return parts

@@ -13,8 +13,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from dashboards.app import INTERVAL_ID, PAGE_ID, PENDING_ID, PENDING_MS, URL_ID, VERSION_ID
 from dashboards.auth import LOGIN_PATH, PREFIX
+from dashboards.frame import INTERVAL_ID, PAGE_ID, PENDING_ID, PENDING_MS, URL_ID, VERSION_ID
 
 #: where Dash posts its callbacks
 PATH = f"{PREFIX}/_dash-update-component"

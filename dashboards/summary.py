@@ -33,6 +33,7 @@ import flask
 import pandas as pd
 
 from dashboards import auth, data, stock, throughput
+from dashboards.context import local_now
 from dashboards.data import read
 from dashboards.names import province_names
 from dashboards.reads import days_ending
@@ -54,11 +55,6 @@ class SummaryError(Exception):
     def __init__(self, status: int, message: str, parameter: str | None = None):
         super().__init__(message)
         self.status, self.message, self.parameter = status, message, parameter
-
-
-def clock() -> datetime:
-    """The local wall clock to the minute, naive (as the pages' ``local_now``)."""
-    return datetime.now(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def site_products(daily: pd.DataFrame, as_of: date, days: int = STOCK_DAYS) -> tuple[int, int]:
@@ -151,7 +147,7 @@ def view() -> flask.Response:
     """``GET /internal/api/v1/summary[?province=<code>]`` (the guard has checked the login)."""
     try:
         province = requested_scope(flask.request.args)
-        document = summary(province, clock(), current_services().settings.silent_site_hours)
+        document = summary(province, local_now(), current_services().settings.silent_site_hours)
     except SummaryError as error:
         refused = {"error": error.message}
         if error.parameter:

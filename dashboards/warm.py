@@ -1,7 +1,7 @@
 """Warm the dashboards' cache on every new data version, so that an official's view after
 an ETL commit does not pay the page's queries.
 
-Every page is memoized on the data version (:mod:`dashboards.data`, :mod:`dashboards.app`):
+Every page is memoized on the data version (:mod:`dashboards.data`, :mod:`dashboards.memo`):
 after each commit — every few seconds in live mode — the first view of each scope would
 run the page's queries and build it (docs/benchmarks.md, "Internal dashboards").
 :class:`DashboardWarmer` is a daemon thread that checks the newest data version every
@@ -26,8 +26,9 @@ from typing import Final
 
 import flask
 
-from dashboards.app import AUDIENCE, RECENT_KEY, body, page_context
 from dashboards.auth import PREFIX
+from dashboards.context import page_context
+from dashboards.memo import AUDIENCE, body
 from web.cache import newest_data_version, newest_version, use_audience
 from web.formatting import Lang
 from web.warm import VersionWarmer
@@ -45,6 +46,15 @@ INTERVAL_SECONDS: Final = 1.0
 MIN_PERIOD_SECONDS: Final = 10.0
 
 Scope = tuple[str, str, Lang]  # (page, province, language)
+#: server extension: (page, province, language) → when it was last drawn (monotonic seconds)
+RECENT_KEY: Final = "vaxviet.dashboards.recent"
+
+
+def remember(name: str, province: str, lang: Lang) -> None:
+    """Note that page `name` was drawn for this scope and language just now (the scopes
+    :func:`warm` keeps warm)."""
+    recent = flask.current_app.extensions.setdefault(RECENT_KEY, {})
+    recent[(name, province, lang)] = time.monotonic()
 
 
 def scopes(server: flask.Flask, now: float) -> list[Scope]:

@@ -25,11 +25,11 @@ import flask
 import pandas as pd
 import pytest
 
-import dashboards.app
+import dashboards.background
 import web.cache
 from dashboards import users
-from dashboards.app import PREPARING_ID
 from dashboards.client_requests import PATH, draw, drawn, log_in, render_body, version_body
+from dashboards.frame import PREPARING_ID
 from dashboards.warm import RECENT_SECONDS, DashboardWarmer, scopes, warm
 from tests.conftest import ROOT
 from tests.dashboards_data import DAY, PASSWORD, VACCINE, build, csrf_of, fill
@@ -50,7 +50,7 @@ def server(warehouse: Warehouse, tmp_path: Path) -> Iterator[flask.Flask]:
     fill(warehouse)
     built = build(warehouse, tmp_path)
     yield built
-    built.extensions[dashboards.app.BUILDS_KEY].shutdown()  # no build outlives its test
+    built.extensions[dashboards.background.BUILDS_KEY].shutdown()  # no build outlives its test
 
 
 def csv_rows(client: Any, path: str) -> list[dict[str, str]]:
@@ -592,7 +592,7 @@ def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
     monkeypatch: pytest.MonkeyPatch,
     counting_queries: Callable[[], list[str]],
 ) -> None:
-    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)  # never wait for a build
+    monkeypatch.setattr(dashboards.background, "INLINE_SECONDS", 0.0)  # never wait for a build
     national, other = server.test_client(), server.test_client()
     log_in(national, "nat-official", PASSWORD)
     log_in(other, "nat-official", PASSWORD)
@@ -616,7 +616,7 @@ def test_a_page_not_built_yet_answers_at_once_and_is_drawn_when_built(
 def test_a_build_that_fails_is_reported_not_polled_for_ever(
     server: flask.Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)
+    monkeypatch.setattr(dashboards.background, "INLINE_SECONDS", 0.0)
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from dashboards.app import PENDING_MS
 from dashboards.client_requests import render_body
+from dashboards.frame import PENDING_ID, PENDING_MS
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
 from tests.integration.browser import requested_urls, wait_for
@@ -165,10 +165,10 @@ def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
 
     from werkzeug.serving import make_server
 
-    import dashboards.app
+    import dashboards.background
     from tests.dashboards_data import build, fill
 
-    monkeypatch.setattr(dashboards.app, "INLINE_SECONDS", 0.0)
+    monkeypatch.setattr(dashboards.background, "INLINE_SECONDS", 0.0)
     fill(warehouse)
     server = build(warehouse, tmp_path)
     polls: list[str] = []
@@ -177,7 +177,7 @@ def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
         from flask import request
 
         body = request.get_json(silent=True) or {}
-        if f"{dashboards.app.PENDING_ID}.n_intervals" in body.get("changedPropIds", []):
+        if f"{PENDING_ID}.n_intervals" in body.get("changedPropIds", []):
             polls.append(request.path)
 
     server.before_request(count_polls)
@@ -186,7 +186,7 @@ def slow_site(warehouse: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) ->
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
-    server.extensions[dashboards.app.BUILDS_KEY].shutdown()
+    server.extensions[dashboards.background.BUILDS_KEY].shutdown()
     assert polls, "no page was ever drawn through the 'preparing' poll"
 
 

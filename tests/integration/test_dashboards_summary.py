@@ -31,7 +31,7 @@ import flask
 import pandas as pd
 import pytest
 
-import dashboards.app
+import dashboards.background
 import dashboards.summary
 from dashboards import users
 from dashboards.client_requests import log_in, render_body
@@ -118,7 +118,7 @@ def server(warehouse: Warehouse, tmp_path: Path) -> Iterator[flask.Flask]:
     users.add_user(engine, "hanoi-official", PASSWORD, "province", "01")
     users.add_user(engine, "hcm-official", PASSWORD, "province", "79")
     yield built
-    built.extensions[dashboards.app.BUILDS_KEY].shutdown()
+    built.extensions[dashboards.background.BUILDS_KEY].shutdown()
 
 
 def client_of(server: flask.Flask, name: str) -> Any:
@@ -320,7 +320,7 @@ def test_doses_follow_the_clock_and_new_commits(
     """While doses arrive, "now" is the wall clock and the count of the last 24 h moves
     with it and with each new dose."""
     client = client_of(server, "nat-official")
-    monkeypatch.setattr(dashboards.summary, "clock", lambda: datetime(2021, 8, 4, 11, 30))
+    monkeypatch.setattr(dashboards.summary, "local_now", lambda: datetime(2021, 8, 4, 11, 30))
     live = summary(client)
     assert (live["as_of"], live["live"]) == ("2021-08-04T11:30:00+07:00", True)
     assert live["doses_last_24h"] == 7  # from 3 Aug 11:31: e1 (11:00) is out
