@@ -105,8 +105,7 @@ def time_callbacks(
     warehouse: Warehouse, var: Path, runs: int
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     from dashboards.background import BUILDS_KEY
-    from dashboards.client_requests import PATH, draw, log_in, version_body
-    from dashboards.users import add_user, find_user
+    from dashboards.client_requests import PATH, bench_clients, draw, version_body
     from dashboards.warm import DashboardWarmer
     from vaxviet.server import create_server
     from vaxviet.services import Services
@@ -116,16 +115,7 @@ def time_callbacks(
 
     settings = Settings.from_env({"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off"})
     server = create_server(Services(settings=settings, warehouse=warehouse))
-    engine = server.extensions["vaxviet.dashboards.users"]
-    for name, role, province in (
-        ("bench-national", "national", ""),
-        ("bench-province", "province", "79"),
-    ):
-        if find_user(engine, name) is None:
-            add_user(engine, name, PASSWORD, role, province)  # type: ignore[arg-type]
-    national, provincial = server.test_client(), server.test_client()
-    log_in(national, "bench-national", PASSWORD)
-    log_in(provincial, "bench-province", PASSWORD)
+    national, provincial = bench_clients(server, PASSWORD)
     viewers = {
         "national": (national, ""),
         "national → 79": (national, "?province=79"),

@@ -50,8 +50,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import web.cache
-    from dashboards.client_requests import log_in
-    from dashboards.users import add_user, find_user
+    from dashboards.client_requests import bench_clients
     from vaxviet.server import create_server
     from vaxviet.services import Services
     from vaxviet.settings import Settings
@@ -61,16 +60,8 @@ def main() -> None:
     settings = Settings.from_env({"VAX_VAR_DIR": str(args.var), "VAX_ETL_WORKER": "off"})
     warehouse = connect(settings.warehouse_dsn, "vax")
     server = create_server(Services(settings=settings, warehouse=warehouse))
-    engine = server.extensions["vaxviet.dashboards.users"]
-    for name, role, province in (
-        ("bench-national", "national", ""),
-        ("bench-province", "province", "79"),
-    ):
-        if find_user(engine, name) is None:
-            add_user(engine, name, PASSWORD, role, province)  # type: ignore[arg-type]
-    clients = {"national": server.test_client(), "provincial (79)": server.test_client()}
-    log_in(clients["national"], "bench-national", PASSWORD)
-    log_in(clients["provincial (79)"], "bench-province", PASSWORD)
+    national, provincial = bench_clients(server, PASSWORD)
+    clients = {"national": national, "provincial (79)": provincial}
     web.cache.VERSION_SECONDS = 1  # type: ignore[misc]  # a commit is seen after 1 s, not 5
 
     def call(client: Any) -> tuple[float, dict[str, Any]]:

@@ -10,6 +10,7 @@ import re
 import time
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -92,3 +93,23 @@ def version_body(known: str) -> dict[str, Any]:
         "changedPropIds": [f"{INTERVAL_ID}.n_intervals"],
         "state": [{"id": VERSION_ID, "property": "data", "value": known}],
     }
+
+
+def bench_clients(server: Flask, password: str) -> tuple[FlaskClient, FlaskClient]:
+    """Test clients of `server` logged in as a national user and as a user of province 79
+    (``bench-national``, ``bench-province``; created with `password` when missing): the
+    two viewers of the dashboards' benchmarks."""
+    from dashboards.users import add_user, find_user
+
+    engine = server.extensions["vaxviet.dashboards.users"]
+    clients = []
+    for name, role, province in (
+        ("bench-national", "national", ""),
+        ("bench-province", "province", "79"),
+    ):
+        if find_user(engine, name) is None:
+            add_user(engine, name, password, role, province)  # type: ignore[arg-type]
+        client = server.test_client()
+        log_in(client, name, password)
+        clients.append(client)
+    return clients[0], clients[1]

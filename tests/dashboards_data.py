@@ -44,6 +44,16 @@ def _at(text: str) -> pd.Timestamp:
     return pd.Timestamp(text, tz=TIME_ZONE)
 
 
+def write_doses(warehouse: Warehouse, doses: list[tuple[str, ...]], batch: str) -> None:
+    """Write doses given as (dose id, citizen key, province, site, local time), each recorded
+    when it was given."""
+    write_states(
+        warehouse,
+        states(*[dose(i, citizen_key=k, province_code=p, site_id=s, administered_at=t, recorded_at=t) for i, k, p, s, t in doses]),
+        batch=batch,
+    )  # fmt: skip
+
+
 def fill(warehouse: Warehouse) -> None:
     doses = [
         ("d1", "k1", "01", "S01-A", "2021-08-04 08:10"),
@@ -54,11 +64,7 @@ def fill(warehouse: Warehouse) -> None:
         ("d6", "k6", "79", "S79-A", "2021-08-04 10:40"),
         ("d7", "k11", "01", "S01-X", "2021-07-20 12:00"),
     ]
-    write_states(
-        warehouse,
-        states(*[dose(i, citizen_key=k, province_code=p, site_id=s, administered_at=t, recorded_at=t) for i, k, p, s, t in doses]),
-        batch="dashboards",
-    )  # fmt: skip
+    write_doses(warehouse, doses, "dashboards")
     sites = [
         {"site_id": s, "name": f"Điểm {s}", "province_code": p, "site_type": "fixed", "daily_capacity": c,
          "opens_minute": 420, "closes_minute": 1020, "change_seq": n}

@@ -38,7 +38,7 @@ from dashboards.client_requests import log_in, render_body
 from dashboards.reads import READS
 from dashboards.summary import site_products
 from geo.calendar import TIME_ZONE
-from tests.dashboards_data import PASSWORD, VACCINE, csrf_of, fill
+from tests.dashboards_data import PASSWORD, VACCINE, csrf_of, fill, write_doses
 from tests.doses import dose, states
 from vaxviet.server import create_server
 from vaxviet.services import Services
@@ -78,11 +78,7 @@ def more(warehouse: Warehouse) -> None:
         ("e3", "k23", "79", "S79-A", "2021-08-03 20:00:00"),
         ("e5", "k25", "79", "S79-A", "2021-08-03 12:00:00"),
     ]
-    write_states(
-        warehouse,
-        states(*[dose(i, citizen_key=k, province_code=p, site_id=s, administered_at=t, recorded_at=t) for i, k, p, s, t in doses]),
-        batch="summary",
-    )  # fmt: skip
+    write_doses(warehouse, doses, "summary")
     write_states(
         warehouse,
         states(dose("e5", version=2, citizen_key="k25", province_code="79", site_id="S79-A",
