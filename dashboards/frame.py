@@ -17,11 +17,14 @@ from dash.exceptions import PreventUpdate
 
 from web.cache import DataUnavailableError, data_version
 
-REFRESH_MS: Final = 30_000
-
+#: the URL: which page, its province and language (the page callback's input)
 URL_ID: Final = "dash-url"
+#: the auto-refresh: asks for the data version every REFRESH_MS
 INTERVAL_ID: Final = "dash-interval"
+REFRESH_MS: Final = 30_000
+#: the data version the page was drawn from (a change redraws it)
 VERSION_ID: Final = "dash-version"
+#: where the header and the page go
 PAGE_ID: Final = "dash-page"
 #: polls while a page is being built: ``disabled`` once it is drawn
 PENDING_ID: Final = "dash-pending"
