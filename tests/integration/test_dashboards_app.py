@@ -691,39 +691,20 @@ def run_cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Completed
 
 
 def test_users_command_adds_lists_and_makes_the_demo_users_once(tmp_path: Path) -> None:
-    added = run_cli(
-        tmp_path,
-        "add",
-        "hcm.official",
-        "--role",
-        "province:79",
-        "--password-stdin",
-        stdin="s3cret-enough\n",
-    )
+    def add(name: str, role: str) -> subprocess.CompletedProcess[str]:
+        return run_cli(
+            tmp_path, "add", name, "--role", role, "--password-stdin", stdin="s3cret-enough\n"
+        )
+
+    added = add("hcm.official", "province:79")
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout.strip().splitlines()[-1]) == {
         "command": "users add", "name": "hcm.official", "role": "province", "province_code": "79",
     }  # fmt: skip
     assert "s3cret" not in added.stdout + added.stderr
-    again = run_cli(
-        tmp_path,
-        "add",
-        "hcm.official",
-        "--role",
-        "national",
-        "--password-stdin",
-        stdin="s3cret-enough\n",
-    )
+    again = add("hcm.official", "national")
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad = run_cli(
-        tmp_path,
-        "add",
-        "x.y.z",
-        "--role",
-        "province:99",
-        "--password-stdin",
-        stdin="s3cret-enough\n",
-    )
+    bad = add("x.y.z", "province:99")
     assert bad.returncode == 1 and "role" in bad.stderr
     first = json.loads(run_cli(tmp_path, "demo").stdout.strip())
     assert [u["name"] for u in first["created"]] == ["demo-national", "demo-province"]
