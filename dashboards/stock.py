@@ -200,6 +200,13 @@ def with_rates(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def overall_wastage_rate(table: pd.DataFrame) -> float:
+    """The wastage rate of all the rows of `table` (``administered, open_vial,
+    closed_vial`` counts) together; NaN when nothing was administered or lost."""
+    total = table[["administered", "open_vial", "closed_vial"]].sum().to_frame().T
+    return float(with_rates(total)["wastage_rate"].iloc[0])
+
+
 def stock_out_days(
     daily: pd.DataFrame, as_of: date, window: int = STOCK_OUT_WINDOW_DAYS
 ) -> pd.DataFrame:

@@ -87,10 +87,7 @@ def figures(province: str, now: datetime, silent_hours: int) -> dict[str, Any]:
         read("doses_between", province=province, start=stop - DOSES_SPAN, stop=stop)["doses"].sum()
     )
     waste = read("stock_wastage", province=province, **days_ending(today, STOCK_DAYS))
-    overall = stock.with_rates(
-        waste[["administered", "open_vial", "closed_vial"]].sum().to_frame().T
-    )
-    rate = float(overall["wastage_rate"].iloc[0])
+    rate = stock.overall_wastage_rate(waste)
     pairs = read("stock_site_products", province=province, **days_ending(today, STOCK_DAYS))
     active, outs = int(pairs["active"].sum()), int(pairs["stock_outs"].sum())
     return {

@@ -5,6 +5,7 @@ definitions (:data:`dashboards.stock.DEFINITIONS`) are on the page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
@@ -64,8 +65,23 @@ def alerts(
     return pd.DataFrame(rows, columns=["alert", "province_code", "place", "vaccine_code", "detail"])
 
 
-def build(context: Context) -> Page:
-    lang, province, now = context.lang, context.province, context.now
+@dataclass(frozen=True)
+class Figures:
+    """What the page's steps share: stock on hand, days of supply, places under cover, lots
+    expiring, wastage, stock-outs, silent sites and the differing administered doses."""
+
+    held: pd.DataFrame
+    supply: pd.DataFrame
+    low: pd.DataFrame
+    expiring: pd.DataFrame
+    waste: pd.DataFrame
+    outs: pd.DataFrame
+    silent: pd.DataFrame
+    differing: pd.DataFrame
+
+
+def read_figures(context: Context) -> Figures:
+    province, now = context.province, context.now
     today = now.date()
     held = read("stock_on_hand", province=province, stop=day_end(today))
     supply = stock.with_supply_days(
@@ -83,7 +99,6 @@ def build(context: Context) -> Page:
     low = pd.concat(
         [stock.low_cover(supply[supply["level"] != "site"]), low_sites], ignore_index=True
     )
-    expiring = stock.expiring(held, today)
     waste = stock.with_rates(
         read("stock_wastage", province=province, **days_ending(today, WASTAGE_DAYS))
     )
@@ -99,32 +114,62 @@ def build(context: Context) -> Page:
         now,
         context.silent_hours,
     )
-    silent = activity[activity["silent"]]
-    overall = stock.with_rates(
-        waste[["administered", "open_vial", "closed_vial"]].sum().to_frame().T
-    )
-    rate = float(overall["wastage_rate"].iloc[0]) if len(overall) else float("nan")
     reconcile = data.administered_vs_doses(province, today, RECONCILE_DAYS)
     reconcile = reconcile.assign(difference=reconcile["stock_administered"] - reconcile["doses"])
-    differing = reconcile[reconcile["difference"] != 0]
+    return Figures(
+        held=held,
+        supply=supply,
+        low=low,
+        expiring=stock.expiring(held, today),
+        waste=waste,
+        outs=outs,
+        silent=activity[activity["silent"]],
+        differing=reconcile[reconcile["difference"] != 0],
+    )
 
-    tables = [
+
+def cards(figures: Figures, lang: Lang) -> html.Div:
+    """Total stock, places under cover, lots expiring and the overall wastage rate."""
+    total = int(figures.held["quantity"].sum())
+    low, expiring = len(figures.low), len(figures.expiring)
+    rate = stock.overall_wastage_rate(figures.waste)
+    return html.Div(
+        [
+            card(text("st.total_stock", lang), number(total, lang), "st-total", total),
+            card(text("st.low_cover", lang), number(low, lang), "st-low", low),
+            card(text("st.expiring_count", lang), number(expiring, lang), "st-expiring", expiring),
+            card(
+                text("st.wastage_rate", lang),
+                "–" if pd.isna(rate) else percent(100 * rate, lang),
+                "st-wastage",
+                rate,
+            ),
+        ],
+        className="cards",
+    )
+
+
+def tables(figures: Figures, context: Context) -> list[Table]:
+    """The page's tables, alerts first."""
+    lang, f = context.lang, figures
+    alerting = alerts(f.low, f.expiring, f.outs, f.silent, lang)
+    return [
         Table(
             "alerts",
             text("st.alerts", lang),
-            with_names(alerts(low, expiring, outs, silent, lang), lang),
+            with_names(alerting, lang),
             [Column("alert"), PROVINCE, PROVINCE_NAME, Column("place"), PRODUCT, DETAIL],
         ),
         Table(
             "on_hand",
             text("st.on_hand", lang),
-            with_names(held, lang),
+            with_names(f.held, lang),
             [LEVEL, PROVINCE, PROVINCE_NAME, SITE, PRODUCT, LOT, EXPIRY, QUANTITY],
         ),
         Table(
             "supply",
             text("st.supply", lang),
-            with_names(supply.sort_values("days_of_supply"), lang),
+            with_names(f.supply.sort_values("days_of_supply"), lang),
             [
                 LEVEL,
                 PROVINCE,
@@ -139,7 +184,7 @@ def build(context: Context) -> Page:
         Table(
             "expiring",
             text("st.expiring", lang),
-            with_names(expiring, lang),
+            with_names(f.expiring, lang),
             [
                 LEVEL,
                 PROVINCE,
@@ -155,7 +200,7 @@ def build(context: Context) -> Page:
         Table(
             "wastage",
             text("st.wastage", lang),
-            with_names(waste, lang),
+            with_names(f.waste, lang),
             [
                 PROVINCE,
                 PROVINCE_NAME,
@@ -171,7 +216,7 @@ def build(context: Context) -> Page:
         Table(
             "stock_out",
             text("st.stock_out", lang),
-            with_names(outs, lang),
+            with_names(f.outs, lang),
             [
                 PROVINCE,
                 PROVINCE_NAME,
@@ -184,7 +229,7 @@ def build(context: Context) -> Page:
         Table(
             "transfers",
             text("st.transfers", lang),
-            read("unbalanced_transfers", province=province),
+            read("unbalanced_transfers", province=context.province),
             [
                 Column("transfer_id"),
                 PRODUCT,
@@ -199,7 +244,7 @@ def build(context: Context) -> Page:
         Table(
             "administered",
             text("st.administered", lang),
-            with_names(differing, lang),
+            with_names(f.differing, lang),
             [
                 DAY,
                 PROVINCE,
@@ -211,30 +256,19 @@ def build(context: Context) -> Page:
             ],
         ),
     ]
-    page = Page(NAME)
-    page.tables = {table.key: table for table in tables}
-    total = int(held["quantity"].sum())
-    page.body = [
-        html.Div(
-            [
-                card(text("st.total_stock", lang), number(total, lang), "st-total", total),
-                card(text("st.low_cover", lang), number(len(low), lang), "st-low", len(low)),
-                card(
-                    text("st.expiring_count", lang),
-                    number(len(expiring), lang),
-                    "st-expiring",
-                    len(expiring),
-                ),
-                card(
-                    text("st.wastage_rate", lang),
-                    "–" if pd.isna(rate) else percent(100 * rate, lang),
-                    "st-wastage",
-                    rate,
-                ),
-            ],
-            className="cards",
-        ),
-        *[table_block(NAME, table, context, PATH) for table in tables],
-        definitions(lang, [pick(pair, lang) for pair in stock.DEFINITIONS.values()]),
-    ]
-    return page
+
+
+def build(context: Context) -> Page:
+    """The page: read the stock figures, then cards and tables, each a step."""
+    figures = read_figures(context)
+    shown = tables(figures, context)
+    lang = context.lang
+    return Page(
+        NAME,
+        body=[
+            cards(figures, lang),
+            *[table_block(NAME, table, context, PATH) for table in shown],
+            definitions(lang, [pick(pair, lang) for pair in stock.DEFINITIONS.values()]),
+        ],
+        tables={table.key: table for table in shown},
+    )

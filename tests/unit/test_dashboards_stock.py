@@ -12,6 +12,7 @@ The ledger (product P, lots L1 expiring 20 Aug 2021 and L2 expiring 31 Dec 2021)
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -144,3 +145,9 @@ def test_a_product_the_site_stopped_using_is_not_out_of_stock() -> None:
     assert stock.stock_out_days(ledger(), later)["site_id"].tolist() == ["S2"]
     gone = AS_OF + timedelta(days=stock.IN_USE_DAYS + 5)
     assert stock.stock_out_days(ledger(), gone).empty
+
+
+def test_the_overall_wastage_rate_adds_the_rows_up_first() -> None:
+    rows = pd.DataFrame({"administered": [90, 10], "open_vial": [6, 0], "closed_vial": [4, 0]})
+    assert stock.overall_wastage_rate(rows) == 10 / 110  # not the mean of 0.1 and 0
+    assert math.isnan(stock.overall_wastage_rate(rows.iloc[0:0]))
