@@ -6,7 +6,7 @@ the platform has it."""
 from __future__ import annotations
 
 import importlib.util
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import pandas as pd
@@ -32,7 +32,7 @@ from dashboards.i18n import text
 from dashboards.names import with_names
 from dashboards.reads import days_ending
 from dashboards.view import Column, Context, Page, Table, card, graph, table_block
-from web.formatting import number
+from web.formatting import Lang, number
 
 NAME: Final = "quality"
 PATH: Final = "/internal/quality"
@@ -122,34 +122,46 @@ def _reconciliation_block(context: Context, page: Page) -> html.Section:
     )
 
 
-def build(context: Context) -> Page:
-    lang, province = context.lang, context.province
-    now = context.clock or context.now  # pipeline health is about the wall clock
+def per_second(frame: pd.DataFrame) -> pd.Series:
+    """Rows read per second of batch time, row by row (NaN where no time was spent)."""
+    return frame["rows_read"] / frame["seconds"].where(frame["seconds"] > 0)
+
+
+def read_pipeline(now: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ETL's checkpoints per source (with their lag at `now`) and per hour over the
+    last :data:`HOURS_DAYS` days, each with its rows per second."""
     sources = read("checkpoint_sources")
     sources = sources.assign(
         lag_seconds=(pd.Timestamp(now) - sources["last_committed_at"]).dt.total_seconds(),
-        rows_per_second=sources["rows_read"] / sources["seconds"].where(sources["seconds"] > 0),
+        rows_per_second=per_second(sources),
     )
     hours = read("checkpoint_hours", **days_ending(now.date(), HOURS_DAYS))
-    hours = hours.assign(
-        rows_per_second=hours["rows_read"] / hours["seconds"].where(hours["seconds"] > 0)
-    )
-    last_day = hours[hours["hour"] > pd.Timestamp(now) - timedelta(days=1)]
-    daily = read("rejects_daily", province=province)
-    by_reason = (
-        daily.groupby(["day", "reason"], as_index=False)["rejects"]
-        .sum()
-        .sort_values(["day", "reason"], ascending=[False, True])
-    )
-    by_province = with_names(
-        daily.groupby(["province_code", "reason"], as_index=False)["rejects"].sum(), lang
-    )
-    examples = read("reject_examples", province=province)
-    examples = examples.assign(record=examples["record"].astype(str).str.slice(0, RECORD_CHARS))
-    unknown = read("unknown_sites", province=province)
-    lag = float(sources["lag_seconds"].min()) if len(sources) else float("nan")
+    return sources, hours.assign(rows_per_second=per_second(hours))
 
-    tables = [
+
+def cards(
+    sources: pd.DataFrame, hours: pd.DataFrame, daily: pd.DataFrame, now: datetime, lang: Lang
+) -> html.Div:
+    """The ETL lag, the load rate over the last 24 hours and the rows rejected."""
+    lag = float(sources["lag_seconds"].min()) if len(sources) else float("nan")
+    rate = _rate(hours[hours["hour"] > pd.Timestamp(now) - timedelta(days=1)])
+    rejected = int(daily["rejects"].sum())
+    lag_text = "–" if pd.isna(lag) else f"{number(lag / 60, lang, 1)} min"
+    return html.Div(
+        [
+            card(text("dq.lag", lang), lag_text, "dq-lag", lag),
+            card(
+                text("dq.rate", lang), "–" if pd.isna(rate) else number(rate, lang), "dq-rate", rate
+            ),
+            card(text("dq.rejects_total", lang), number(rejected, lang), "dq-rejects", rejected),
+        ],
+        className="cards",
+    )
+
+
+def pipeline_tables(sources: pd.DataFrame, hours: pd.DataFrame, lang: Lang) -> list[Table]:
+    """The last checkpoint per source, and the ETL's work per hour (newest first)."""
+    return [
         Table(
             "sources",
             text("dq.sources", lang),
@@ -168,11 +180,28 @@ def build(context: Context) -> Page:
             hours.sort_values("hour", ascending=False),
             [Column("hour", "time"), *CHECKPOINT_COUNTS],
         ),
+    ]
+
+
+def reject_tables(daily: pd.DataFrame, context: Context) -> list[Table]:
+    """Rejects by day and reason, by province and reason, examples of each reason (cut to
+    :data:`RECORD_CHARS`), and the sites doses name that the register does not hold."""
+    lang, province = context.lang, context.province
+    by_reason = (
+        daily.groupby(["day", "reason"], as_index=False)["rejects"]
+        .sum()
+        .sort_values(["day", "reason"], ascending=[False, True])
+    )
+    by_province = daily.groupby(["province_code", "reason"], as_index=False)["rejects"].sum()
+    examples = read("reject_examples", province=province)
+    examples = examples.assign(record=examples["record"].astype(str).str.slice(0, RECORD_CHARS))
+    unknown = read("unknown_sites", province=province)
+    return [
         Table("rejects_reason", text("dq.rejects_reason", lang), by_reason, [DAY, REASON, REJECTS]),
         Table(
             "rejects_province",
             text("dq.rejects_province", lang),
-            by_province,
+            with_names(by_province, lang),
             [PROVINCE, PROVINCE_NAME, REASON, REJECTS],
         ),
         Table(
@@ -197,27 +226,19 @@ def build(context: Context) -> Page:
             [PROVINCE_NAME, SITE, DOSES, LAST_HOUR],
         ),
     ]
-    page = Page(NAME)
-    page.tables = {table.key: table for table in tables}
-    rate = _rate(last_day)
-    rejected = int(daily["rejects"].sum())
-    lag_text = "–" if pd.isna(lag) else f"{number(lag / 60, lang, 1)} min"
+
+
+def build(context: Context) -> Page:
+    """The page: read the pipeline's checkpoints and the rejects, then cards, the rejects
+    figure, the tables and the reconciliation, each a step."""
+    lang = context.lang
+    now = context.clock or context.now  # pipeline health is about the wall clock
+    sources, hours = read_pipeline(now)
+    daily = read("rejects_daily", province=context.province)
+    tables = [*pipeline_tables(sources, hours, lang), *reject_tables(daily, context)]
+    page = Page(NAME, tables={table.key: table for table in tables})
     page.body = [
-        html.Div(
-            [
-                card(text("dq.lag", lang), lag_text, "dq-lag", lag),
-                card(
-                    text("dq.rate", lang),
-                    "–" if pd.isna(rate) else number(rate, lang),
-                    "dq-rate",
-                    rate,
-                ),
-                card(
-                    text("dq.rejects_total", lang), number(rejected, lang), "dq-rejects", rejected
-                ),
-            ],
-            className="cards",
-        ),
+        cards(sources, hours, daily, now, lang),
         html.P(text("dq.national_only", lang), className="note"),
         graph("dq-rejects-figure", _rejects_figure(daily, context)),
         *[table_block(NAME, table, context, PATH) for table in tables],
