@@ -81,8 +81,8 @@ class Figures:
 
 
 def read_figures(context: Context) -> Figures:
-    province, now = context.province, context.now
-    today = now.date()
+    """The page's reads for the day of "now" and the indicators of dashboards.stock."""
+    province, today = context.province, context.now.date()
     held = read("stock_on_hand", province=province, stop=day_end(today))
     supply = stock.with_supply_days(
         read("stock_supply", province=province, **days_ending(today, stock.SUPPLY_WINDOW_DAYS))
@@ -111,7 +111,7 @@ def read_figures(context: Context) -> Figures:
     activity = throughput.site_activity(
         read("sites", province=province),
         read("site_hours", province=province, **days_ending(today)),
-        now,
+        context.now,
         context.silent_hours,
     )
     reconcile = data.administered_vs_doses(province, today, RECONCILE_DAYS)
