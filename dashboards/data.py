@@ -22,6 +22,7 @@ import pandas as pd
 
 from dashboards import reads
 from dashboards.reads import READS, days_ending
+from etl.files import FILE_SOURCE_PREFIX
 from etl.operations import FLOWS
 from etl.stream import SOURCE as DOSE_SOURCE
 from vaxviet.services import current_services
@@ -40,14 +41,12 @@ SOURCE_TABLES: Final[dict[str, frozenset[str]]] = {
     DOSE_SOURCE: DOSE_TABLES,
     **{flow.source: frozenset({flow.table}) for flow in FLOWS},
 }
-#: file drops (``etl.files.load_file`` names their source ``file:<digest>:<name>``) write
-#: the doses and the rejects
-FILE_PREFIX: Final = "file:"
 
 
 def writes(source: str, tables: frozenset[str]) -> bool:
-    """Whether commits of ETL `source` may change any of `tables`."""
-    written = DOSE_TABLES if source.startswith(FILE_PREFIX) else SOURCE_TABLES.get(source)
+    """Whether commits of ETL `source` may change any of `tables` (a file drop writes the
+    doses and the rejects)."""
+    written = DOSE_TABLES if source.startswith(FILE_SOURCE_PREFIX) else SOURCE_TABLES.get(source)
     return written is None or bool(written & tables)
 
 

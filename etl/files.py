@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +26,9 @@ from etl.batch import FILE_COLUMNS, RawBatch, insert_raw, load_batches
 from etl.checkpoints import commit_checkpoint, last_position
 from warehouse.client import Warehouse
 from warehouse.pseudonyms import pseudonym_parts
+
+#: the source of a file drop is ``file:<content digest>:<file name>``
+FILE_SOURCE_PREFIX: Final = "file:"
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +184,7 @@ def load_file(
 ) -> LoadReport:
     """Load one file drop, resuming after its last committed batch."""
     started = time.monotonic()
-    source = f"file:{content_hash(path)[:16]}:{path.name}"
+    source = f"{FILE_SOURCE_PREFIX}{content_hash(path)[:16]}:{path.name}"
     report = LoadReport(source=source)
     done = last_position(warehouse, source)
     parts = pseudonym_parts(key)
