@@ -159,38 +159,30 @@ def test_same_seed_same_people() -> None:
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_make_people_rejects_bad_input() -> None:
-    rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="unknown province"):
+@pytest.mark.parametrize(
+    ("size", "min_age", "max_age", "province_codes", "match"),
+    [
+        (2, 0, 5, np.array(["01", "00"]), "unknown province"),
+        (3, 0, 5, CODES[:2], None),  # fewer province codes than people
+        (1, 9, 5, CODES[:1], None),  # the youngest older than the oldest
+    ],
+)
+def test_make_people_rejects_bad_input(
+    size: int, min_age: int, max_age: int, province_codes: np.ndarray, match: str | None
+) -> None:
+    with pytest.raises(ValueError, match=match):
         make_people(
-            rng,
-            2,
+            np.random.default_rng(0),
+            size,
             on_day=ON_DAY,
-            min_age=0,
-            max_age=5,
-            province_codes=np.array(["01", "00"]),
+            min_age=min_age,
+            max_age=max_age,
+            province_codes=province_codes,
             issuer=CccdIssuer(),
         )
-    with pytest.raises(ValueError):
-        make_people(
-            rng,
-            3,
-            on_day=ON_DAY,
-            min_age=0,
-            max_age=5,
-            province_codes=CODES[:2],
-            issuer=CccdIssuer(),
-        )
-    with pytest.raises(ValueError):
-        make_people(
-            rng,
-            1,
-            on_day=ON_DAY,
-            min_age=9,
-            max_age=5,
-            province_codes=CODES[:1],
-            issuer=CccdIssuer(),
-        )
+
+
+def test_make_people_of_nobody_is_empty() -> None:
     assert len(_people(0)) == 0
 
 
