@@ -673,15 +673,8 @@ class StockState:
                           province_at=self._province_min(first_at), site_at=first_at)  # fmt: skip
         for k in np.flatnonzero(doses.sum(axis=0) > 0):
             sites = np.flatnonzero(doses[:, k] > 0)
-            columns = self._fefo_columns(int(k))
-            rows = self.first_site + sites
-            taken = _fefo(self.stock[np.ix_(rows, columns)], np.zeros(len(sites), np.int64),
-                          doses[sites, k])  # fmt: skip
-            row, column = np.nonzero(taken)
-            quantity = taken[row, column]
-            self.stock[rows[row], columns[column]] -= quantity
-            lots = self.columns[columns[column]]
-            self._emit(ADMINISTERED, rows[row], lots, -quantity, last_at[sites[row]])
+            row, places, lots, quantity = self._take_at_sites(int(k), sites, doses[sites, k])
+            self._emit(ADMINISTERED, places, lots, -quantity, last_at[sites[row]])
             self._administered.append((sites[row], int(k), self.day, lots, quantity))
         self.open_left = self.open_left - from_open + need - rest
         self.used_today += doses
@@ -689,6 +682,20 @@ class StockState:
         self.last_use[used] = self.day.toordinal()
         self.last_use_at = np.where(used, np.fmax(self.last_use_at, last_at[:, None]),
                                     self.last_use_at)  # fmt: skip
+
+    def _take_at_sites(
+        self, k: int, sites: IntArray, doses: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """Take `doses` of product `k` out of the stock of `sites` (site indices), first
+        expiry first. Per lot taken from: the index into `sites`, the place, the lot and the
+        quantity."""
+        columns = self._fefo_columns(k)
+        rows = self.first_site + sites
+        taken = _fefo(self.stock[np.ix_(rows, columns)], np.zeros(len(sites), np.int64), doses)
+        row, column = np.nonzero(taken)
+        quantity = taken[row, column]
+        self.stock[rows[row], columns[column]] -= quantity
+        return row, rows[row], self.columns[columns[column]], quantity
 
     def _province_min(self, at: npt.NDArray[np.datetime64]) -> npt.NDArray[np.datetime64]:
         out = np.full(self.n_provinces, np.datetime64("2262-01-01", "ns"))
@@ -704,15 +711,9 @@ class StockState:
         closes = self._local_time(day, self.closes)
         for k in np.flatnonzero(open_left.sum(axis=0) > 0):
             chosen = np.flatnonzero(open_left[:, k] > 0)
-            columns = self._fefo_columns(int(k))
-            rows = self.first_site + chosen
-            taken = _fefo(self.stock[np.ix_(rows, columns)], np.zeros(len(chosen), np.int64),
-                          open_left[chosen, k])  # fmt: skip
-            row, column = np.nonzero(taken)
-            quantity = taken[row, column]
-            self.stock[rows[row], columns[column]] -= quantity
+            row, places, lots, quantity = self._take_at_sites(int(k), chosen, open_left[chosen, k])
             at = np.fmax(closes[chosen], self.last_use_at[chosen, k])[row]
-            self._emit(WASTED, rows[row], self.columns[columns[column]], -quantity, at)
+            self._emit(WASTED, places, lots, -quantity, at)
             self.used_today[chosen, k] += open_left[chosen, k]
             self.open_left[chosen, k] = 0
             self.last_use_at[chosen, k] = NAT
