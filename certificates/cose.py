@@ -65,12 +65,17 @@ class Sign1:
         return None
 
 
+def loads_cbor(data: bytes, error: type[ValueError], message: str) -> Any:
+    """`data` decoded from CBOR; bad input raises `error` with `message` and the cause."""
+    try:
+        return cbor2.loads(data)
+    except Exception as cause:  # cbor2 raises several types for bad input
+        raise error(f"{message}: {cause}") from None
+
+
 def decode_sign1(data: bytes) -> Sign1:
     """Parse a COSE_Sign1 message (tag 18, untagged, or tag 61 around tag 18)."""
-    try:
-        item = cbor2.loads(data)
-    except Exception as error:  # cbor2 raises several types for bad input
-        raise CoseError(f"not CBOR: {error}") from None
+    item = loads_cbor(data, CoseError, "not CBOR")
     if isinstance(item, cbor2.CBORTag) and item.tag == TAG_CWT:
         item = item.value
     if isinstance(item, cbor2.CBORTag):
@@ -88,10 +93,7 @@ def decode_sign1(data: bytes) -> Sign1:
         raise CoseError("payload and signature must be byte strings")
     protected: Mapping[Any, Any] = {}
     if protected_bytes:
-        try:
-            protected = cbor2.loads(protected_bytes)
-        except Exception as error:
-            raise CoseError(f"protected header is not CBOR: {error}") from None
+        protected = loads_cbor(protected_bytes, CoseError, "protected header is not CBOR")
         if not isinstance(protected, Mapping):
             raise CoseError("protected header must encode a map")
     return Sign1(protected_bytes, protected, unprotected, payload, signature)

@@ -18,6 +18,8 @@ from typing import Any
 import base45
 import cbor2
 
+from certificates.cose import loads_cbor
+
 PREFIX = "HC1:"
 CLAIM_ISS = 1
 CLAIM_EXP = 4
@@ -67,10 +69,7 @@ def inflate(data: bytes) -> bytes:
 
 def decode_claims(payload: bytes) -> Claims:
     """Read the CWT claims map carried by the COSE payload."""
-    try:
-        claims = cbor2.loads(payload)
-    except Exception as error:  # cbor2 raises several types for bad input
-        raise HcertError(f"payload is not CBOR: {error}") from None
+    claims = loads_cbor(payload, HcertError, "payload is not CBOR")
     if not isinstance(claims, Mapping):
         raise HcertError("CWT claims must be a map")
     hcert = claims.get(CLAIM_HCERT)
