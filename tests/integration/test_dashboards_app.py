@@ -53,6 +53,23 @@ def server(warehouse: Warehouse, tmp_path: Path) -> Iterator[flask.Flask]:
     built.extensions[dashboards.background.BUILDS_KEY].shutdown()  # no build outlives its test
 
 
+@pytest.fixture
+def versions_every_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data version is cached for one second instead of VERSION_SECONDS."""
+    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
+
+
+def commit_checkpoint(
+    warehouse: Warehouse, position: int, token: str, source: str = "registry:doses"
+) -> None:
+    """A new ETL commit of `source` (a new data version)."""
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
+        "VALUES ({source:String}, {position:UInt64}, {token:String})",
+        {"source": source, "position": position, "token": token},
+    )
+
+
 def csv_rows(client: Any, path: str) -> list[dict[str, str]]:
     response = client.get(path)
     assert response.status_code == 200, response.data[:300]
@@ -420,10 +437,7 @@ def test_corrections_and_voids_change_the_dose_figures(
         batch="corrections",
     )  # fmt: skip
     before = data_version(warehouse)
-    warehouse.command(
-        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
-        "VALUES ('registry:doses', 103, 'b2')"
-    )
+    commit_checkpoint(warehouse, 103, "b2")
     assert data_version(warehouse) != before
     with server.app_context():
         CACHE.clear()  # the data version is cached for a few seconds: as when they pass
@@ -494,12 +508,12 @@ def test_dose_visits_and_site_doses_agree_with_doses_current(warehouse: Warehous
     assert per_site == {"S01-A": 3, "S01-B": 1, "S79-A": 1}
 
 
+@pytest.mark.usefixtures("versions_every_second")
 def test_stock_figures_follow_the_stock_source_not_every_commit(
-    server: flask.Flask, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+    server: flask.Flask, warehouse: Warehouse
 ) -> None:
     """Stock figures are cached on the versions of the sources that write stock_movements:
     a dose commit keeps them, a stock commit renews them."""
-    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
 
@@ -512,11 +526,7 @@ def test_stock_figures_follow_the_stock_source_not_every_commit(
         )
 
     def commit(source: str, position: int) -> None:
-        warehouse.command(
-            "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
-            "VALUES ({source:String}, {position:UInt64}, {source:String})",
-            {"source": source, "position": position},
-        )
+        commit_checkpoint(warehouse, position, source, source)
         time.sleep(1.1)  # the data version is re-read
 
     held = national_lot_n()
@@ -550,13 +560,10 @@ def counting_queries() -> Iterator[Callable[[], list[str]]]:
         yield start
 
 
+@pytest.mark.usefixtures("versions_every_second")
 def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
-    server: flask.Flask,
-    warehouse: Warehouse,
-    monkeypatch: pytest.MonkeyPatch,
-    counting_queries: Callable[[], list[str]],
+    server: flask.Flask, warehouse: Warehouse, counting_queries: Callable[[], list[str]]
 ) -> None:
-    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     national, hanoi = server.test_client(), server.test_client()
     log_in(national, "nat-official", PASSWORD)
     log_in(hanoi, "hanoi-official", PASSWORD)
@@ -566,10 +573,7 @@ def test_the_warmer_builds_the_recently_viewed_pages_after_a_commit(
     for client, path in viewed:
         assert drawn(draw(client, path)[0])
     assert warm(server) == data_version(warehouse)  # nothing new: the same pages again
-    warehouse.command(
-        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
-        "VALUES ('registry:doses', 102, 'b3')"
-    )
+    commit_checkpoint(warehouse, 102, "b3")
     time.sleep(1.1)  # the new data version is read again
     version = warm(server)
     assert version == data_version(warehouse)
@@ -631,13 +635,10 @@ def test_a_build_that_fails_is_reported_not_polled_for_ever(
     assert len(polls) >= 2  # "preparing" first, then the failure
 
 
+@pytest.mark.usefixtures("versions_every_second")
 def test_officials_see_the_version_the_dashboards_warmer_published(
-    server: flask.Flask,
-    warehouse: Warehouse,
-    monkeypatch: pytest.MonkeyPatch,
-    counting_queries: Callable[[], list[str]],
+    server: flask.Flask, warehouse: Warehouse, counting_queries: Callable[[], list[str]]
 ) -> None:
-    monkeypatch.setattr(web.cache, "VERSION_SECONDS", 1)
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
     assert drawn(draw(client, "/internal/")[0])
@@ -645,10 +646,7 @@ def test_officials_see_the_version_the_dashboards_warmer_published(
     warmer.warmed = warm(server)
     warmer.after_pass()
     before = data_version(warehouse)
-    warehouse.command(
-        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) "
-        "VALUES ('registry:doses', 104, 'b4')"
-    )
+    commit_checkpoint(warehouse, 104, "b4")
     time.sleep(1.1)  # the newest version is read again
     assert data_version(warehouse) != before
     queries = counting_queries()
@@ -744,9 +742,7 @@ def test_reconciliation_shows_the_cells_that_differ(warehouse: Warehouse, tmp_pa
         for n, (p, s) in enumerate([("01", "S01-A"), ("79", "S79-A")])
     ]
     write_states(warehouse, states(*phantoms), batch="phantoms")
-    warehouse.command(
-        "INSERT INTO {db:Identifier}.etl_checkpoints (source, position, batch_token) VALUES ('registry:doses', 5, 'p')"
-    )
+    commit_checkpoint(warehouse, 5, "p")
     time.sleep(VERSION_SECONDS + 0.5)  # past the cached data version
     rows = csv_rows(client, "/internal/export/quality/reconciliation.csv")
     assert [
