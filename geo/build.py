@@ -47,6 +47,7 @@ from geo.buildstep import (
     read_sources,
     require,
     sha256,
+    step_summary,
     write_files,
 )
 from geo.provinces import (
@@ -145,20 +146,19 @@ class BuildResult:
     def summary(self) -> dict[str, Any]:
         """One-line JSON-able summary for the command line."""
         checks = self.manifest["checks"]
-        return {
-            "command": "build",
-            "ok": True,
-            "out": str(self.out_dir),
-            "files": {name: size for name, (size, _) in sorted(self.files.items())},
-            "features": {
+        return step_summary(
+            "build",
+            self.out_dir,
+            self.files,
+            features={
                 GEOJSON_63_FILE: checks["features_63"],
                 GEOJSON_2025_FILE: checks["features_2025"],
             },
-            "neighbour_pairs": {
+            neighbour_pairs={
                 "63": len(checks["neighbour_pairs_63"]),
                 "2025": len(checks["neighbour_pairs_2025"]),
             },
-        }
+        )
 
 
 def _noop(_: str) -> None:

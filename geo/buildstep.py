@@ -29,6 +29,7 @@ __all__ = [
     "render_template",
     "require",
     "sha256",
+    "step_summary",
     "write_files",
 ]
 
@@ -63,6 +64,21 @@ def file_entries(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
     """``{name: {"bytes": size, "sha256": hash}}`` in name order, as a manifest lists files."""
     return {
         name: {"bytes": len(data), "sha256": sha256(data)} for name, data in sorted(files.items())
+    }
+
+
+def step_summary(
+    command: str, out_dir: Path, files: Mapping[str, tuple[int, str]], **facts: Any
+) -> dict[str, Any]:
+    """A build step's one-line JSON-able summary for the command line: its command, where it
+    wrote, each file's size (``files``: name → (size in bytes, sha256)), then the step's
+    own ``facts``."""
+    return {
+        "command": command,
+        "ok": True,
+        "out": str(out_dir),
+        "files": {name: size for name, (size, _) in sorted(files.items())},
+        **facts,
     }
 
 

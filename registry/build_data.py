@@ -49,6 +49,7 @@ from geo.buildstep import (
     render_template,
     require,
     sha256,
+    step_summary,
     write_files,
 )
 from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY
@@ -531,16 +532,15 @@ class BuildResult:
     def summary(self) -> dict[str, Any]:
         """One-line JSON-able summary for the command line."""
         national = self.checks["national_daily"]
-        return {
-            "command": "build_data",
-            "ok": True,
-            "out": str(self.out_dir),
-            "files": {name: size for name, (size, _) in sorted(self.files.items())},
-            "days": national["days"],
-            "doses": national["doses_total"],
+        return step_summary(
+            "build_data",
+            self.out_dir,
+            self.files,
+            days=national["days"],
+            doses=national["doses_total"],
             **{kind: national[f"{kind}_total"] for kind in DOSE_KINDS},
-            "live_day": {key: self.checks["live_day"][key] for key in ("doses", *DOSE_KINDS)},
-        }
+            live_day={key: self.checks["live_day"][key] for key in ("doses", *DOSE_KINDS)},
+        )
 
 
 def _snapshot_check(table: pd.DataFrame, owid: pd.DataFrame) -> dict[str, Any]:
