@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pytest
@@ -210,6 +210,36 @@ def run_seed() -> int:
     return int(os.environ.get("VAX_TEST_SEED") or random.SystemRandom().randrange(1 << 30))
 
 
+class Runs(NamedTuple):
+    """The same command run once uninterrupted and once killed again and again, each on its
+    own warehouse: the summaries it printed, the probed warehouses, the failure context."""
+
+    clean_summary: dict[str, Any]
+    summary: dict[str, Any]
+    clean: dict[str, Any]
+    state: dict[str, Any]
+    context: str
+
+
+def run_clean_and_killed(
+    command: list[str], tmp_path: Path, rng: random.Random, rng_seed: int, source_dsn: str = ""
+) -> Runs:
+    """Run `command` uninterrupted, then with kills; both warehouses consistent, and the
+    second run killed three times at least."""
+    clean_env, clean_dsn = environment(tmp_path, "clean", source_dsn)
+    clean_summary, timing = run_clean(command, clean_env, tmp_path / "clean.log")
+    killed_env, killed_dsn = environment(tmp_path, "killed", source_dsn)
+    summary, attempts = run_with_kills(command, killed_env, tmp_path, rng, timing)
+    context = f"seed {rng_seed}: {attempts}"
+    print(context)
+
+    state, clean = probe(killed_dsn), probe(clean_dsn)
+    check_consistent(state, context)
+    check_consistent(clean, "uninterrupted run")
+    assert sum("killed" in a for a in attempts) >= 3, context
+    return Runs(clean_summary, summary, clean, state, context)
+
+
 def check_consistent(state: dict[str, Any], context: str) -> None:
     """What must hold in any warehouse the ETL wrote, interrupted or not (the aggregates
     apart: `check_aggregates`)."""
@@ -272,17 +302,9 @@ def test_stream_survives_kill_9(registry_dsn: str, tmp_path: Path) -> None:
     engine.dispose()
     command = [sys.executable, "-m", "etl", "stream", "--once", "--batch-rows", "200"]
 
-    clean_env, clean_dsn = environment(tmp_path, "clean", registry_dsn)
-    clean_summary, timing = run_clean(command, clean_env, tmp_path / "clean.log")
-    killed_env, killed_dsn = environment(tmp_path, "killed", registry_dsn)
-    summary, attempts = run_with_kills(command, killed_env, tmp_path, rng, timing)
-    context = f"seed {rng_seed}: {attempts}"
-    print(context)
-
-    state, clean = probe(killed_dsn), probe(clean_dsn)
-    check_consistent(state, context)
-    check_consistent(clean, "uninterrupted run")
-    assert sum("killed" in a for a in attempts) >= 3, context
+    clean_summary, summary, clean, state, context = run_clean_and_killed(
+        command, tmp_path, rng, rng_seed, registry_dsn
+    )
     assert summary["position"] == clean_summary["position"] == int(doses["change_seq"].max())
 
     # every registry row is in exactly one committed batch, loaded or rejected
@@ -383,17 +405,9 @@ def test_file_load_survives_kill_9(tmp_path: Path) -> None:
     frame.to_parquet(path, index=False)
     command = [sys.executable, "-m", "etl", "load", "--batch-rows", "150", str(path)]
 
-    clean_env, clean_dsn = environment(tmp_path, "clean")
-    clean_summary, timing = run_clean(command, clean_env, tmp_path / "clean.log")
-    killed_env, killed_dsn = environment(tmp_path, "killed")
-    summary, attempts = run_with_kills(command, killed_env, tmp_path, rng, timing)
-    context = f"seed {rng_seed}: {attempts}"
-    print(context)
-
-    state, clean = probe(killed_dsn), probe(clean_dsn)
-    check_consistent(state, context)
-    check_consistent(clean, "uninterrupted run")
-    assert sum("killed" in a for a in attempts) >= 3, context
+    clean_summary, summary, clean, state, context = run_clean_and_killed(
+        command, tmp_path, rng, rng_seed
+    )
     assert clean_summary["read"] == len(frame)
     assert clean_summary["read"] == clean_summary["loaded"] + clean_summary["rejected"]
 
