@@ -79,26 +79,32 @@ DETAILS = {
 }
 
 
+def canary_dose(
+    dose_id: str, dose_number: int, vaccine_code: str, lot_number: str, administered_at: str
+) -> dict[str, str]:
+    """A file-drop row of one of the canary's doses."""
+    return {
+        "dose_id": dose_id,
+        "citizen_id": CANARY_CCCD,
+        "full_name": CANARY_NAME,
+        "date_of_birth": "1990-05-01",
+        "sex": "M",
+        "phone": CANARY_PHONE,
+        "province_code": "79",
+        "site_id": "79-0001",
+        "vaccine_code": vaccine_code,
+        "lot_number": lot_number,
+        "dose_number": str(dose_number),
+        "administered_at": administered_at,
+    }
+
+
 @pytest.fixture(name="loaded")
 def canary_loaded(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
     """The fixture `loaded` of the certificate tests: the canary's two doses, loaded."""
     doses = [("EU/1/21/1529", "2021-07-01 08:00:00"), ("EU/1/20/1528", "2021-09-01 08:00:00")]
     rows = [
-        {
-            "dose_id": f"D{n}",
-            "citizen_id": CANARY_CCCD,
-            "full_name": CANARY_NAME,
-            "date_of_birth": "1990-05-01",
-            "sex": "M",
-            "phone": CANARY_PHONE,
-            "province_code": "79",
-            "site_id": "79-0001",
-            "vaccine_code": code,
-            "lot_number": f"LOT{n}",
-            "dose_number": str(n),
-            "administered_at": at,
-        }
-        for n, (code, at) in enumerate(doses, start=1)
+        canary_dose(f"D{n}", n, code, f"LOT{n}", at) for n, (code, at) in enumerate(doses, start=1)
     ]
     path = tmp_path / "drop.csv"
     pd.DataFrame(rows).to_csv(path, index=False)

@@ -31,6 +31,7 @@ from tests.integration.helpers import (
     CANARY_NAME,
     CANARY_PHONE,
     DETAILS,
+    canary_dose,
     canary_loaded,  # noqa: F401  (the fixture `loaded`)
 )
 from vaxviet.server import create_server
@@ -96,22 +97,7 @@ def serving(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """`python -m vaxviet serve` on a var/ where the canary citizen was loaded by the ETL."""
     var = tmp_path / "var"
     env = {**os.environ, "VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off", "VAX_LOG_LEVEL": "DEBUG"}
-    rows = [
-        {
-            "dose_id": "B1",
-            "citizen_id": CANARY_CCCD,
-            "full_name": CANARY_NAME,
-            "date_of_birth": "1990-05-01",
-            "sex": "M",
-            "phone": CANARY_PHONE,
-            "province_code": "79",
-            "site_id": "79-0001",
-            "vaccine_code": "EU/1/21/1529",
-            "lot_number": "LOT-B1",
-            "dose_number": "1",
-            "administered_at": "2021-07-01 08:00:00",
-        }
-    ]
+    rows = [canary_dose("B1", 1, "EU/1/21/1529", "LOT-B1", "2021-07-01 08:00:00")]
     drop = tmp_path / "drop.csv"
     pd.DataFrame(rows).to_csv(drop, index=False)
     log = tmp_path / "serve.log"
