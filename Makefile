@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest install install-dev browser fonts geo-data geo-check clean help
+.PHONY: run test lint typecheck pytest install install-dev bench-tools browser fonts geo-data geo-check clean help
 
 help:
 	@echo "make run   - start the platform at http://127.0.0.1:8050/ (embedded: chDB + SQLite)"
@@ -45,6 +45,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+	@if command -v $(CC) >/dev/null; then $(MAKE) -s bench-tools; \
+	else echo "no C compiler: the load generator (bench/loadgen) is not built"; fi
+
+# The benchmarks' load generator (bench/loadgen/loadgen.c), a native binary in the venv.
+LOADGEN := $(VENV)/bin/vaxviet-loadgen
+bench-tools: $(LOADGEN)
+$(LOADGEN): bench/loadgen/loadgen.c | $(PY)
+	$(CC) -O2 -Wall -o $@ $< -lm
 
 # The demo registry: a simulated national campaign at this share of the real volume
 # (0.01 = ~2.7 M doses), seeded on the first `make run` only.
