@@ -13,9 +13,9 @@ from sqlalchemy import text
 from etl.__main__ import reference_codes
 from etl.reference import refresh_reference
 from etl.stream import stream_once
-from registry.db import make_engine, migrate
 from registry.live import run_live
-from registry.simulator import SeedOptions, seed
+from registry.simulator import SeedOptions
+from tests.integration.registry_helpers import seeded_registry
 from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration
@@ -65,9 +65,8 @@ def assert_same(engine: Any, warehouse: Warehouse) -> None:
 
 
 def test_operational_tables_follow_the_registry(warehouse: Warehouse, registry_dsn: str) -> None:
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0003, until=date(2021, 6, 30), seed=4, error_rate=0.0))
+    options = SeedOptions(scale=0.0003, until=date(2021, 6, 30), seed=4, error_rate=0.0)
+    engine = seeded_registry(registry_dsn, options)
     refresh_reference(warehouse, *reference_codes())
 
     first = stream_once(warehouse, engine, KEY, rows=3000)
@@ -128,9 +127,8 @@ def test_rows_a_dropped_replay_would_lose_are_inserted_again(
     part gone; the replay under the same token is then dropped. Here every operational
     row is deleted after its batch landed and the checkpoints are lost: the replay finds
     its change sequence numbers missing and inserts the rows again."""
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0002, until=date(2021, 6, 20), seed=5, error_rate=0.0))
+    options = SeedOptions(scale=0.0002, until=date(2021, 6, 20), seed=5, error_rate=0.0)
+    engine = seeded_registry(registry_dsn, options)
     refresh_reference(warehouse, *reference_codes())
     stream_once(warehouse, engine, KEY, rows=3000)
     assert_same(engine, warehouse)

@@ -14,9 +14,9 @@ from etl.__main__ import reference_codes
 from etl.batch import FILE_COLUMNS
 from etl.reference import refresh_reference
 from etl.stream import stream_once
-from registry.db import make_engine, migrate
 from registry.live import run_live
-from registry.simulator import SeedOptions, seed
+from registry.simulator import SeedOptions
+from tests.integration.registry_helpers import seeded_registry
 from warehouse.client import Warehouse
 from warehouse.sqlfiles import sql_beside
 
@@ -43,9 +43,8 @@ def warehouse_doses(warehouse: Warehouse) -> set[tuple[str, int]]:
 
 
 def test_stream_follows_the_registry(warehouse: Warehouse, registry_dsn: str) -> None:
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0005, until=date(2021, 6, 30), seed=3, error_rate=0.05))
+    options = SeedOptions(scale=0.0005, until=date(2021, 6, 30), seed=3, error_rate=0.05)
+    engine = seeded_registry(registry_dsn, options)
     refresh_reference(warehouse, *reference_codes())
 
     first = stream_once(warehouse, engine, KEY, rows=500)
@@ -108,9 +107,8 @@ def test_registry_batches_hold_every_changed_row_as_file_drop_text(registry_dsn:
     """The Python read of the registry (SQLite always; PostgreSQL when the warehouse cannot
     pull it): every dose changed after the checkpoint, in change order, in batches of the
     asked size, each field the statement's value as text, times as UTC instants."""
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0003, until=date(2021, 5, 31), seed=4, error_rate=0.05))
+    options = SeedOptions(scale=0.0003, until=date(2021, 5, 31), seed=4, error_rate=0.05)
+    engine = seeded_registry(registry_dsn, options)
     with engine.connect() as connection:
         rows = connection.execute(
             text(sql_beside(stream.__file__, "registry_doses.sql")), {"after": 0}

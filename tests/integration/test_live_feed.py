@@ -9,12 +9,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from geo.calendar import TIME_ZONE
-from registry.db import make_engine, migrate
 from registry.live import BACKFILL, DUE_AFTER_DAYS, LiveFeed
-from registry.simulator import CHECKIN_LEAD, SeedOptions, seed
+from registry.simulator import CHECKIN_LEAD, SeedOptions
+from tests.integration.registry_helpers import frame, local, seeded_registry
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +24,8 @@ NOW = pd.Timestamp("2026-12-07 15:20:00", tz=TIME_ZONE)
 
 @pytest.fixture
 def registry(registry_dsn: str) -> Engine:
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=SCALE, until=date(2021, 9, 30), seed=2, error_rate=0.0))
-    return engine
-
-
-def frame(engine: Engine, sql: str) -> pd.DataFrame:
-    with engine.connect() as connection:
-        result = connection.execute(text(sql))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def local(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
+    options = SeedOptions(scale=SCALE, until=date(2021, 9, 30), seed=2, error_rate=0.0)
+    return seeded_registry(registry_dsn, options)
 
 
 def live_doses(engine: Engine) -> pd.DataFrame:

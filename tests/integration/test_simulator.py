@@ -24,6 +24,7 @@ from registry.live import run_live
 from registry.models import STREAMED_TABLES
 from registry.simulator import BOOSTER_MIN_DAYS, CampaignStep, SeedOptions, SeedReport, seed
 from tests.conftest import ROOT
+from tests.integration.registry_helpers import frame, seeded_registry
 
 pytestmark = pytest.mark.integration
 
@@ -36,17 +37,8 @@ ABDALA = "Abdala"
 
 
 def seeded(dsn: str, **options: object) -> Engine:
-    engine = make_engine(dsn)
-    migrate(engine)
     settings = {"scale": SCALE, "until": UNTIL, "seed": 7, "error_rate": 0.0, **options}
-    seed(engine, SeedOptions(**settings))  # type: ignore[arg-type]
-    return engine
-
-
-def frame(engine: Engine, sql: str) -> pd.DataFrame:
-    with engine.connect() as connection:
-        result = connection.execute(text(sql))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return seeded_registry(dsn, SeedOptions(**settings))  # type: ignore[arg-type]
 
 
 def local_days(values: pd.Series) -> pd.Series:
@@ -244,9 +236,8 @@ def test_queue_reads_bounded_by_due_day_give_the_same_campaign(
         return self.c.day_ends[-1][1] if self.c.day_ends else ""
 
     monkeypatch.setattr(CampaignStep, "last_dose_until", everything_written)
-    engine = make_engine(f"sqlite:///{tmp_path / 'loose.sqlite'}")
-    migrate(engine)
-    seed(engine, SeedOptions(scale=ABDALA_SCALE, until=ABDALA_UNTIL, seed=7, error_rate=0.0))
+    options = SeedOptions(scale=ABDALA_SCALE, until=ABDALA_UNTIL, seed=7, error_rate=0.0)
+    engine = seeded_registry(f"sqlite:///{tmp_path / 'loose.sqlite'}", options)
     pd.testing.assert_frame_equal(fingerprint(engine), fingerprint(autumn_sqlite[0]))
 
 

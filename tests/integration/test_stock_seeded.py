@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
 
 from geo.calendar import TIME_ZONE
 from registry import calibration
-from registry.db import make_engine, migrate
-from registry.simulator import SeedOptions, seed
+from registry.simulator import SeedOptions
 from registry.stock import check_ledger, open_vial_loss
+from tests.integration.registry_helpers import frame, local, seeded_registry
 
 pytestmark = pytest.mark.integration
 
@@ -24,23 +23,11 @@ pytestmark = pytest.mark.integration
 OPTIONS = SeedOptions(scale=0.0005, until=date(2021, 12, 31), seed=3, error_rate=0.02)
 
 
-def frame(engine: Engine, sql: str) -> pd.DataFrame:
-    with engine.connect() as connection:
-        result = connection.execute(text(sql))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def local(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
-
-
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the stock movements, the doses) of a seeded registry."""
     path: Path = tmp_path_factory.mktemp("stock") / "registry.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    seed(engine, OPTIONS)
+    engine = seeded_registry(f"sqlite:///{path}", OPTIONS)
     movements = frame(engine, "SELECT * FROM stock_movements")
     movements["moved_at"] = local(movements["moved_at"])
     doses = frame(
