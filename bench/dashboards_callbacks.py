@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.portal_callbacks import VACCINES, fill, percentile
+from bench.portal_callbacks import VACCINES, fill, filled_warehouse, percentile
 from bench.report import write_section
 from dashboards.background import INLINE_SECONDS
 from dashboards.frame import PENDING_MS
@@ -255,16 +255,9 @@ def main() -> None:
 
     var = Path(args.dir or tempfile.mkdtemp(prefix="bench-dashboards-"))
     var.mkdir(parents=True, exist_ok=True)
-    warehouse = connect(f"chdb://{var / 'warehouse'}", "vax")
-    migrate(warehouse)
-    filled = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
-    if args.reuse and filled:
-        args.doses, fill_seconds = filled, float("nan")
-        print(f"reusing {filled:,} doses in {var}")
-    else:
-        print(f"filling {args.doses:,} doses into {var}")
-        fill_seconds = fill(warehouse, args.doses)
-        fill_operations(warehouse)
+    warehouse, args.doses, fill_seconds = filled_warehouse(
+        var, args.doses, args.reuse, after_fill=fill_operations
+    )
     operations = operation_counts(warehouse)
     print(f"  doses in {fill_seconds:.0f} s; operations: {operations}")
 

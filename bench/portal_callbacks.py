@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -133,6 +134,25 @@ class Callbacks:
         if response.status_code != 200:
             raise RuntimeError(f"{output}: {response.status_code} {response.data[:300]!r}")
         return elapsed
+
+
+def filled_warehouse(
+    var: Path, doses: int, reuse: bool, after_fill: Callable[[Warehouse], object] | None = None
+) -> tuple[Warehouse, int, float]:
+    """The migrated warehouse in `var`, filled with `doses` synthetic doses (then `after_fill`
+    run on it), or with `reuse` the doses an earlier run left there. Returns the warehouse,
+    the doses it holds and the fill's seconds (NaN when reused)."""
+    warehouse = connect(f"chdb://{var / 'warehouse'}", "vax")
+    migrate(warehouse)
+    filled = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
+    if reuse and filled:
+        print(f"reusing {filled:,} doses in {var}")
+        return warehouse, filled, float("nan")
+    print(f"filling {doses:,} doses into {var}")
+    fill_seconds = fill(warehouse, doses)
+    if after_fill is not None:
+        after_fill(warehouse)
+    return warehouse, doses, fill_seconds
 
 
 def time_callbacks(warehouse: Warehouse, var: Path, runs: int) -> dict[str, list[float]]:
@@ -588,15 +608,7 @@ def main() -> None:
         print(f"server cache warmed in {load['warm_ms']:.0f} ms")
         print("\n".join(view_table(load["views"], load["warm_ms"])))
         return
-    warehouse = connect(f"chdb://{var / 'warehouse'}", "vax")
-    migrate(warehouse)
-    filled = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
-    if args.reuse and filled:
-        args.doses, fill_seconds = filled, float("nan")
-        print(f"reusing {filled:,} doses in {var}")
-    else:
-        print(f"filling {args.doses:,} doses into {var}")
-        fill_seconds = fill(warehouse, args.doses)
+    warehouse, args.doses, fill_seconds = filled_warehouse(var, args.doses, args.reuse)
     coverage_rows = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.coverage_daily"))
     rate = f"{args.doses / fill_seconds:,.0f} doses/s; " if fill_seconds == fill_seconds else ""
     print(f"  {rate}coverage_daily holds {coverage_rows:,} rows")
