@@ -20,7 +20,9 @@ import time
 from typing import Final
 
 import flask
+from werkzeug.test import EnvironBuilder
 
+from web import stored
 from web.cache import VERSION_SECONDS, newest_data_version, newest_version
 from web.warm import VersionWarmer
 
@@ -50,7 +52,9 @@ def warm_bundles(server: flask.Flask) -> int:
 
 
 def warm(server: flask.Flask) -> str:
-    """Render :data:`WARM_PAGES` on `server` (filling its cache); returns the data version."""
+    """Render :data:`WARM_PAGES` on `server` (filling its cache), then compute for the new
+    version the answers visitors asked most at the current one (:mod:`web.stored`); returns
+    the data version."""
     from portal.app import prerendered
 
     version = ""
@@ -59,6 +63,16 @@ def warm(server: flask.Flask) -> str:
             with server.test_request_context(path, query_string=query):
                 version = newest_data_version()
                 prerendered(path, query)
+        store = server.extensions.get(stored.EXTENSION_KEY)
+        if store is not None and version:
+            started = time.monotonic()
+            count = store.refill(version, store.popular(), EnvironBuilder("/").get_environ())
+            log.info(
+                "stored answers: %d computed for data version %s in %.0f ms",
+                count,
+                version,
+                (time.monotonic() - started) * 1000,
+            )
     return version
 
 
@@ -78,6 +92,9 @@ class CacheWarmer(VersionWarmer):
 
     def after_pass(self) -> None:
         super().after_pass()  # visitors move to the warmed version now
+        store = self.server.extensions.get(stored.EXTENSION_KEY)
+        if store is not None and self.warmed:
+            store.adopt(self.warmed)  # with the answers computed for it
         if not self._bundles_warm:
             started = time.monotonic()
             count = warm_bundles(self.server)

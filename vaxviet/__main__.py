@@ -109,21 +109,13 @@ def serve(args: argparse.Namespace) -> int:
     )
     host, port = args.host or settings.host, args.port or settings.port
     log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
-    import waitress
+    from vaxviet.server import admit
+    from vaxviet.serving import serve as serve_http
+    from vaxviet.serving import waited
 
+    admit(server, waited, settings.shed_wait_ms / 1000)
     try:
-        threads = settings.web_threads
-        waitress.serve(
-            server,
-            host=host,
-            port=port,
-            threads=threads,
-            connection_limit=max(100, 4 * threads),
-            # poll(), not select(): select() fails outright on a descriptor numbered
-            # 1024 or more, and chDB's open files push connections past that under load
-            asyncore_use_poll=True,
-            ident="vaxviet",
-        )
+        serve_http(server, host, port, settings.web_threads)
     finally:
         warmer.stop()
         internal.stop()

@@ -10,6 +10,7 @@ from typing import Any
 import flask
 
 from vaxviet.services import Services, current_services
+from web.stored import EXTENSION_KEY
 
 
 def _worker_health(document: dict[str, Any], key: str, name: str, state: dict[str, Any]) -> None:
@@ -30,6 +31,16 @@ def healthz() -> flask.Response:
         _worker_health(document, "etl_worker", "ETL worker", services.worker.status())
     if services.live is not None:
         _worker_health(document, "live_feed", "live feed", services.live.document())
+    web = {
+        name: extension.status()
+        for name, extension in (
+            ("stored_answers", flask.current_app.extensions.get(STORED_KEY)),
+            ("admission", flask.current_app.extensions.get(ADMISSION_KEY)),
+        )
+        if extension is not None
+    }
+    if web:
+        document["web"] = web
     response = flask.jsonify(document)
     response.status_code = 200 if document["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
@@ -43,6 +54,42 @@ def trust_proxies(server: flask.Flask, count: int) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
+ADMISSION_KEY = "vaxviet.admission"
+STORED_KEY = EXTENSION_KEY
+
+
+def _version() -> tuple[str, bool]:
+    """(the data version visitors see, whether it comes from fallback copies)."""
+    from web.cache import data_version, is_stale
+
+    version = data_version()
+    return version, is_stale()
+
+
+def store_answers(server: flask.Flask) -> None:
+    """Put the portal's stored answers (:mod:`web.stored`, rules in :mod:`portal.stored`)
+    in front of `server`'s app; the store is ``server.extensions[STORED_KEY]``."""
+    from portal.stored import PortalRules
+    from web.stored import StoredAnswers
+
+    def version() -> tuple[str, bool]:
+        with server.app_context():
+            return _version()
+
+    store = StoredAnswers(server.wsgi_app, PortalRules(), version)
+    server.extensions[STORED_KEY] = store
+    server.wsgi_app = store  # type: ignore[method-assign]
+
+
+def admit(server: flask.Flask, waited: Any, max_wait: float) -> None:
+    """Turn away requests that waited over `max_wait` seconds for a thread (:mod:`web.admission`)."""
+    from web.admission import Admission
+
+    admission = Admission(server.wsgi_app, waited, max_wait)
+    server.extensions[ADMISSION_KEY] = admission
+    server.wsgi_app = admission  # type: ignore[method-assign]
 
 
 def create_server(services: Services) -> flask.Flask:
@@ -63,4 +110,5 @@ def create_server(services: Services) -> flask.Flask:
     server.register_blueprint(api)
     create_portal(server)
     create_dashboards(server)  # after the portal: Dash's global callbacks belong to the portal
+    store_answers(server)
     return server

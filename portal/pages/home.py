@@ -19,8 +19,7 @@ import pandas as pd
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from geo.provinces import provinces_2025_geojson, provinces_geojson
-from portal import data, figures
+from portal import data, figures, geometry
 from portal.i18n import text
 from portal.layout import URL_ID, data_notes, href, lang_from, sample_notice, stamp, unavailable
 from portal.metrics import DENOMINATORS, METRICS, SNAPSHOT_DAY, Denominator, Level, Metric
@@ -77,20 +76,16 @@ def _as_of(value: str | None, fallback: date) -> date:
         return fallback
 
 
-def _geojson(geography: str) -> dict[str, Any]:
-    return provinces_geojson() if geography == "63" else provinces_2025_geojson()
-
-
 # -- views: what each callback returns, as plain functions ---------------------------------
 
 
 def map_figure(
     metric: Metric, denominator: Denominator, as_of: date, geography: str, lang: Lang
 ) -> Any:
-    """The whole map figure (boundaries included)."""
+    """The whole map figure; the boundaries by URL (:mod:`portal.geometry`)."""
     level, key = GEOGRAPHIES[geography]
     colours = figures.map_colours(data.coverage(as_of, level, denominator), metric, lang)
-    return figures.choropleth(_geojson(geography), key, colours)
+    return figures.choropleth(geometry.url(geography), key, colours)
 
 
 def map_patch(

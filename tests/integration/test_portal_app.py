@@ -20,7 +20,7 @@ import plotly.utils
 import pytest
 from dash.exceptions import PreventUpdate
 
-from portal import data
+from portal import data, geometry
 from portal.app import frame_for
 from tests.portal_data import campaign
 from vaxviet.server import create_server
@@ -85,7 +85,9 @@ def test_home_views_match_direct_sql(filled: Warehouse, tmp_path: Path) -> None:
         assert "Tiêm chủng COVID-19 tại Việt Nam" in page and "home-map" in page
         figure = home.map_figure("pct_dose1", "total", SNAPSHOT, "63", "vi")
         trace = figure["data"][0]
-        assert len(trace["geojson"]["features"]) == 63 and len(trace["locations"]) == 63
+        assert trace["geojson"] == geometry.url("63") and len(trace["locations"]) == 63
+        shapes = server.test_client().get(trace["geojson"]).get_json()
+        assert len(shapes["features"]) == 63
         patch = home.map_patch("pct_full", "adult", SNAPSHOT, "63", "vi").to_plotly_json()
         touched = {tuple(op["location"]) for op in patch["operations"]}
         assert ("data", 0, "z") in touched and not any("geojson" in path for path in touched)

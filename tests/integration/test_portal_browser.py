@@ -79,11 +79,9 @@ def assert_on_origin(browser: Any, base: str) -> None:
     assert network and foreign == [], f"requests left the origin: {foreign}"
 
 
-MARK_GEOMETRY = (
-    "document.querySelector('#home-map .js-plotly-plot').data[0].geojson.vaxvietMark = 1;"
-)
-GEOMETRY_MARKED = (
-    "return document.querySelector('#home-map .js-plotly-plot').data[0].geojson.vaxvietMark === 1;"
+MARK_TRACE = "document.querySelector('#home-map .js-plotly-plot').data[0].vaxvietMark = 1;"
+TRACE_MARKED = (
+    "return document.querySelector('#home-map .js-plotly-plot').data[0].vaxvietMark === 1;"
 )
 
 
@@ -137,7 +135,7 @@ def test_metric_date_and_boundaries_update_the_map(browser: Any, site: str) -> N
     from selenium.webdriver.common.by import By
 
     open_home(browser, site)
-    browser.execute_script(MARK_GEOMETRY)  # a whole new figure would come without the mark
+    browser.execute_script(MARK_TRACE)  # a whole new figure would come without the mark
     browser.find_element(By.CSS_SELECTOR, "#home-metric input[value='pct_full']").click()
     latest = expected_values(site, "coverage?level=province", "pct_full")
     wait_for(lambda: map_values(browser) == latest)
@@ -146,11 +144,19 @@ def test_metric_date_and_boundaries_update_the_map(browser: Any, site: str) -> N
     wait_for(lambda: map_values(browser) == snapshot)
     assert snapshot != latest
     assert browser.find_element(By.ID, "home-date").get_attribute("value") == "04/08/2021"
-    assert browser.execute_script(GEOMETRY_MARKED)  # patched: the boundaries were not resent
+    assert browser.execute_script(TRACE_MARKED)  # patched: the figure was not resent
+    # the boundaries are a file of their own, fetched (at most) once for all of this
+    boundaries = [u for u in requested_urls(browser) if "/geo/provinces-63." in u]
+    assert len(boundaries) <= 1
+    assert browser.execute_script(MAP_DATA)["geojson"].startswith("/geo/provinces-63.")
     browser.find_element(By.CSS_SELECTOR, "#home-geography input[value='34']").click()
     merged = expected_values(site, "coverage?level=province2025&date=2021-08-04", "pct_full")
     wait_for(lambda: map_values(browser) == merged)
-    assert len(merged) == 34 and not browser.execute_script(GEOMETRY_MARKED)  # new boundaries
+    assert len(merged) == 34 and not browser.execute_script(TRACE_MARKED)  # new boundaries
+    assert browser.execute_script(MAP_DATA)["geojson"].startswith("/geo/provinces-34.")
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#home-map canvas")) > 0)
+    health = json.loads(get(f"{site}/healthz")[1])
+    assert health["web"]["stored_answers"]["hits"] > 0  # the views were served stored answers
     assert_on_origin(browser, site)
 
 
