@@ -110,10 +110,10 @@ def serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
     from vaxviet.server import admit
+    from vaxviet.serving import queue_ahead, waited
     from vaxviet.serving import serve as serve_http
-    from vaxviet.serving import waited
 
-    admit(server, waited, settings.shed_wait_ms / 1000)
+    admit(server, queue_ahead, waited, settings.shed_queue)
     try:
         serve_http(server, host, port, settings.web_threads)
     finally:

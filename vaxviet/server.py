@@ -83,11 +83,11 @@ def store_answers(server: flask.Flask) -> None:
     server.wsgi_app = store  # type: ignore[method-assign]
 
 
-def admit(server: flask.Flask, waited: Any, max_wait: float) -> None:
-    """Turn away requests that waited over `max_wait` seconds for a thread (:mod:`web.admission`)."""
+def admit(server: flask.Flask, ahead: Any, waited: Any, bound: int) -> None:
+    """Turn away requests queued behind more than `bound` others (:mod:`web.admission`)."""
     from web.admission import Admission
 
-    admission = Admission(server.wsgi_app, waited, max_wait)
+    admission = Admission(server.wsgi_app, ahead, waited, bound)
     server.extensions[ADMISSION_KEY] = admission
     server.wsgi_app = admission  # type: ignore[method-assign]
 

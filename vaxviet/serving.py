@@ -1,9 +1,10 @@
 """The web server under the platform: waitress, with each request stamped when it is queued.
 
 waitress reads requests on one thread and queues them until one of its worker threads is
-free. :class:`StampingDispatcher` notes when each was queued, so that the application can
-tell how long a request waited (:func:`waited`) and turn it away early when the machine is
-behind (:mod:`web.admission`).
+free. :class:`StampingDispatcher` notes on each request, as it queues it, how many requests
+were already waiting for a thread (:func:`queue_ahead`) and when (:func:`waited`), so that
+the application can turn it away at once when the queue is past its bound
+(:mod:`web.admission`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from typing import Any
 
 from waitress.task import ThreadedTaskDispatcher
 
-#: the attribute a queued connection carries: when its request was queued (monotonic)
+#: the attributes a queued connection carries: when its request was queued (monotonic), and
+#: how many requests were waiting for a thread then
 QUEUED_AT = "vaxviet_queued_at"
+AHEAD = "vaxviet_queue_ahead"
 
 
 class StampingDispatcher(ThreadedTaskDispatcher):
-    """waitress's thread pool, noting on each queued connection when it was queued."""
+    """waitress's thread pool, noting on each queued connection when it was queued and how
+    many requests were waiting for a thread then."""
 
     def add_task(self, task: Any) -> None:
+        idle = len(self.threads) - self.stop_count - self.active_count
+        setattr(task, AHEAD, max(0, len(self.queue) - idle))
         setattr(task, QUEUED_AT, time.monotonic())
         super().add_task(task)
 
@@ -29,15 +35,21 @@ class StampingDispatcher(ThreadedTaskDispatcher):
         return len(self.queue)
 
 
+def _channel(environ: dict[str, Any]) -> Any:
+    return getattr(environ.get("waitress.client_disconnected"), "__self__", None)
+
+
+def queue_ahead(environ: dict[str, Any]) -> int | None:
+    """How many requests waited for a thread when the request in `environ` was queued; None
+    when the server did not note it (another server, or a test client)."""
+    ahead = getattr(_channel(environ), AHEAD, None)
+    return None if ahead is None else int(ahead)
+
+
 def waited(environ: dict[str, Any]) -> float | None:
-    """Seconds the request in `environ` waited for a thread; None when the server did not
-    stamp it (another server, or a test client)."""
-    probe = environ.get("waitress.client_disconnected")
-    channel = getattr(probe, "__self__", None)
-    queued_at = getattr(channel, QUEUED_AT, None)
-    if queued_at is None:
-        return None
-    return time.monotonic() - float(queued_at)
+    """Seconds the request in `environ` waited for a thread (None: not noted)."""
+    queued_at = getattr(_channel(environ), QUEUED_AT, None)
+    return None if queued_at is None else time.monotonic() - float(queued_at)
 
 
 def serve(app: Any, host: str, port: int, threads: int) -> None:

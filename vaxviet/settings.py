@@ -72,11 +72,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "local hour (0-23, Asia/Ho_Chi_Minh) at which the serve process compacts the tables "
         "the certificate lookup reads by key, once a day; 'off' for never",
     ),
-    "VAX_SHED_WAIT_MS": (
-        "50",
-        "a request that waited longer than this many milliseconds for a web thread is answered "
-        "503 with Retry-After at once (load shedding; /healthz and the certificate lookup are "
-        "always served)",
+    "VAX_SHED_QUEUE": (
+        "64",
+        "a request queued behind more than this many others waiting for a web thread is "
+        "answered 503 with Retry-After at once (load shedding; /healthz and the certificate "
+        "lookup are always served)",
     ),
     "VAX_WEB_THREADS": (
         "128",
@@ -172,7 +172,7 @@ class Settings:
     internal_session_minutes: int = 480
     silent_site_hours: int = 2
     web_threads: int = 128
-    shed_wait_ms: int = 50
+    shed_queue: int = 64
     trusted_proxies: int = 0
     compact_hour: int | None = 2
     sms_gateway_url: str = ""
@@ -264,7 +264,7 @@ class Settings:
             ),
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
             web_threads=_positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS"),
-            shed_wait_ms=_positive(get("VAX_SHED_WAIT_MS", "50"), "VAX_SHED_WAIT_MS"),
+            shed_queue=_positive(get("VAX_SHED_QUEUE", "64"), "VAX_SHED_QUEUE"),
             trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
             compact_hour=_hour(get("VAX_COMPACT_HOUR", "2"), "VAX_COMPACT_HOUR"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),

@@ -1,13 +1,17 @@
 """Shedding load early and honestly: under more load than the machine can serve, a request
-that has waited too long for a thread is answered ``503 Service Unavailable`` with
+that arrives behind a full queue is answered ``503 Service Unavailable`` with
 ``Retry-After`` at once, instead of every visitor waiting for time-outs.
 
-The web server (waitress) queues each request until one of its threads is free; the server
-stamps the time it queued it (:func:`vaxviet.serving` does). :class:`Admission`, the
-outermost WSGI middleware, reads how long the request waited: past `max_wait` seconds the
-machine is behind by that much, and the request is turned away in microseconds, which
-drains the queue quickly and keeps the wait of the requests it does serve near the bound.
-A request that has waited less is served whatever the load.
+The web server (waitress) runs `VAX_WEB_THREADS` requests at once and queues the others
+until a thread is free; it notes on each request how many were already waiting when it
+was queued (:mod:`vaxviet.serving`). :class:`Admission`, the outermost WSGI middleware,
+turns away a request that found more than `bound` requests ahead of it (`VAX_SHED_QUEUE`,
+64 by default): such a request costs microseconds, so the queue drains quickly, the
+turned-away visitor learns in about the time the queue ahead takes to serve, and the
+requests that are served wait behind at most `bound` others. A request that found the
+queue shorter is served whatever the load. While no more requests are in flight than there
+are threads (a closed crowd of 128 visitors on 128 threads, say) the queue stays empty and
+nobody is turned away.
 
 Never turned away: ``/healthz`` (an orchestrator must see the process alive) and the
 certificate lookup (``/api/v1/certificate/…``, a citizen at a vaccination desk), which
@@ -28,8 +32,8 @@ Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
-#: a request that waited longer than this for a thread is turned away (seconds)
-MAX_WAIT: Final = 0.05
+#: a request queued behind more than this many others is turned away
+BOUND: Final = 64
 #: what a turned-away client is told to wait before trying again (seconds)
 RETRY_AFTER: Final = 5
 #: paths served whatever the load
@@ -47,21 +51,24 @@ BUSY_JSON: Final = (
 
 
 class Admission:
-    """WSGI middleware turning away requests that waited over `max_wait` seconds.
+    """WSGI middleware turning away requests queued behind more than `bound` others.
 
-    `waited(environ)` is how long the request waited for a thread (None when unknown, e.g.
-    under a server that does not stamp requests: then nothing is turned away)."""
+    `ahead(environ)` is how many requests were waiting for a thread when this one was
+    queued (None when unknown, e.g. under a server that does not note it: then nothing is
+    turned away); `waited(environ)`, how long it waited (for the log)."""
 
     def __init__(
         self,
         app: WsgiApp,
+        ahead: Callable[[Environ], int | None],
         waited: Callable[[Environ], float | None],
-        max_wait: float = MAX_WAIT,
+        bound: int = BOUND,
         retry_after: int = RETRY_AFTER,
     ) -> None:
         self.app = app
+        self.ahead = ahead
         self.waited = waited
-        self.max_wait = max_wait
+        self.bound = bound
         self.retry_after = retry_after
         self.shed = 0
         self._lock = threading.Lock()
@@ -71,13 +78,13 @@ class Admission:
         path = environ.get("PATH_INFO", "")
         if path.startswith(PRIORITY):
             return self.app(environ, start_response)
-        waited = self.waited(environ)
-        if waited is None or waited <= self.max_wait:
+        ahead = self.ahead(environ)
+        if ahead is None or ahead <= self.bound:
             return self.app(environ, start_response)
-        return self._turn_away(environ, start_response, waited)
+        return self._turn_away(environ, start_response, ahead)
 
     def _turn_away(
-        self, environ: Environ, start_response: StartResponse, waited: float
+        self, environ: Environ, start_response: StartResponse, ahead: int
     ) -> Iterable[bytes]:
         with self._lock:
             self.shed += 1
@@ -86,10 +93,13 @@ class Admission:
             if report:
                 self._last_log = now
         if report:
+            waited = self.waited(environ)
             log.warning(
-                "overloaded: turning requests away (%d so far; this one waited %.0f ms)",
+                "overloaded: turning requests away (%d so far; this one found %d ahead "
+                "and waited %.0f ms)",
                 self.shed,
-                waited * 1000,
+                ahead,
+                (waited or 0.0) * 1000,
             )
         wants_html = "text/html" in environ.get("HTTP_ACCEPT", "")
         body = BUSY_HTML if wants_html else BUSY_JSON
@@ -105,4 +115,4 @@ class Admission:
         return [body]
 
     def status(self) -> dict[str, Any]:
-        return {"max_wait_ms": round(self.max_wait * 1000), "shed": self.shed}
+        return {"bound": self.bound, "shed": self.shed}

@@ -260,10 +260,10 @@ def test_nothing_personal_or_live_is_stored(filled: Warehouse, tmp_path: Path) -
 @pytest.fixture
 def held_server(filled: Warehouse, tmp_path: Path) -> Iterator[tuple[int, threading.Event]]:
     """The real server app under waitress with 2 threads and a route that holds a thread
-    until the test releases it; requests that wait over 50 ms for a thread are turned away."""
+    until the test releases it; a request queued behind more than 1 other is turned away."""
     import waitress
 
-    from vaxviet.serving import StampingDispatcher, waited
+    from vaxviet.serving import StampingDispatcher, queue_ahead, waited
 
     server = build(filled, tmp_path)
     release = threading.Event()
@@ -273,7 +273,7 @@ def held_server(filled: Warehouse, tmp_path: Path) -> Iterator[tuple[int, thread
         return "held"
 
     server.add_url_rule("/held-for-test", "held", hold)
-    admit(server, waited, 0.05)
+    admit(server, queue_ahead, waited, 1)
     dispatcher = StampingDispatcher()
     dispatcher.set_thread_count(2)
     http_server = waitress.create_server(
@@ -314,13 +314,17 @@ def test_the_shed_path_answers_503_with_retry_after_under_a_held_queue(
 
     holders = [ask(f"held{i}", "GET", "/held-for-test") for i in range(2)]
     time.sleep(0.3)  # both threads held
-    queued = [
-        ask("page", "GET", "/"),
-        ask("api", "GET", "/api/v1/coverage"),
-        ask("health", "GET", "/healthz"),
-        ask("lookup", "POST", "/api/v1/certificate/code", b"{}"),
-    ]
-    time.sleep(0.3)  # they wait in the queue, past the bound
+    queued = []
+    for name, method, path, body in (
+        ("first", "GET", "/api/v1/coverage?level=province", None),  # 0 ahead: served
+        ("second", "GET", "/?lang=en", None),  # 1 ahead: served
+        ("page", "GET", "/", None),  # 2 ahead: past the bound
+        ("api", "GET", "/api/v1/coverage", None),
+        ("health", "GET", "/healthz", None),  # always served
+        ("lookup", "POST", "/api/v1/certificate/code", b"{}"),
+    ):
+        queued.append(ask(name, method, path, body))
+        time.sleep(0.1)  # queued in this order
     release.set()
     for thread in holders + queued:
         thread.join(30)
@@ -329,6 +333,7 @@ def test_the_shed_path_answers_503_with_retry_after_under_a_held_queue(
     assert "quá tải".encode() in busy and b"try again" in busy
     assert page.getheader("Cache-Control") == "no-store"
     assert answers["api"][0].status == 503
+    assert answers["first"][0].status == 200 and answers["second"][0].status == 200
     assert answers["health"][0].status in (200, 503)  # answered by the app: its own verdict
     assert answers["health"][0].getheader("Retry-After") is None
     assert b"busy" not in answers["lookup"][1]  # the lookup's own answer, not turned away
