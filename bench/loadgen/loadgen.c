@@ -35,7 +35,9 @@
  *
  * Output: one JSON document (stdout or --out) per script: views/s, requests/s, counts per
  * status class and status, latency p50/p95/p99/max overall, per request index, for 503s,
- * for a view's dynamic requests answered 2xx/304, for whole views; Retry-After values.
+ * for a view's dynamic requests answered 2xx/304, for whole views; the wait of arriving
+ * views for a connection (queue_ms) and latency from the sending of the request instead of
+ * its intended start (from_send_ms, from_send_503_ms: the server's part); Retry-After.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -174,7 +176,7 @@ typedef struct {
     uint64_t views_started, views_completed, views_shed, views_failed, views_unstarted, views_cut;
     uint64_t status_class[NCLASS], connects, bytes_in;
     uint64_t statuses[600];
-    Samples lat, lat503, dynamic_ok, view, queue_wait;
+    Samples lat, lat503, dynamic_ok, view, queue_wait, from_send, from_send503;
     char *retry_after[MAX_RETRY_AFTER];
     uint64_t retry_after_n[MAX_RETRY_AFTER];
     uint64_t retry_after_missing;
@@ -525,7 +527,11 @@ static void record(Visitor *v, double now, int cls) {
     r->status_class[cls]++;
     add(&s->lat, ms);
     add(&r->lat, ms);
-    if (cls == C503) add(&s->lat503, ms);
+    add(&s->from_send, now - v->sent);
+    if (cls == C503) {
+        add(&s->lat503, ms);
+        add(&s->from_send503, now - v->sent);
+    }
     if (r->dynamic && (cls == C2XX || cls == C304)) add(&s->dynamic_ok, ms);
     if (cls == C503) {
         if (!v->has_retry_after) s->retry_after_missing++;
@@ -865,6 +871,10 @@ static void report(FILE *f, double measured_s, double wall_s) {
         print_samples(f, &s->view);
         fprintf(f, ",\n   \"queue_ms\": ");
         print_samples(f, &s->queue_wait);
+        fprintf(f, ",\n   \"from_send_ms\": ");
+        print_samples(f, &s->from_send);
+        fprintf(f, ",\n   \"from_send_503_ms\": ");
+        print_samples(f, &s->from_send503);
         fprintf(f, ",\n   \"requests_by_index\": [");
         for (int i = 0; i < s->nreq; i++) {
             Req *r = &s->reqs[i];

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bench.loadgen import Request, write_view
 from tests.conftest import ROOT, require
 
 SOURCE = ROOT / "bench" / "loadgen" / "loadgen.c"
@@ -107,20 +108,8 @@ def server() -> Iterator[Server]:
     serving.server_close()
 
 
-def write_view(path: Path, requests: list[dict[str, Any]]) -> Path:
-    """A view script: each request a dict of method, path, dynamic, headers, body."""
-    lines = [b"VIEW test\n"]
-    for request in requests:
-        lines.append(
-            f"REQ {request.get('method', 'GET')} {int(request.get('dynamic', 1))} {request['path']}\n".encode()
-        )
-        for name, value in request.get("headers", {}).items():
-            lines.append(f"H {name}: {value}\n".encode())
-        if "body" in request:
-            body = request["body"].encode()
-            lines.append(f"B {len(body)}\n".encode() + body + b"\n")
-    path.write_bytes(b"".join(lines))
-    return path
+def view(path: Path, *requests: Request) -> Path:
+    return write_view(path, "test", requests)
 
 
 def run(binary: Path, port: int, *arguments: str) -> dict[str, Any]:
@@ -133,16 +122,17 @@ def run(binary: Path, port: int, *arguments: str) -> dict[str, Any]:
 
 
 def test_counts_status_classes_and_bodies(loadgen: Path, server: Server, tmp_path: Path) -> None:
-    view = write_view(tmp_path / "v.view", [
-        {"path": "/ok", "dynamic": 0, "headers": {"Accept-Encoding": "gzip"}},
-        {"path": "/chunked"},
-        {"path": "/etag", "headers": {"If-None-Match": ETAG}},
-        {"path": "/etag"},
-        {"method": "POST", "path": "/form", "headers": {"Content-Type": "application/json"},
-         "body": '{"id": "1{seq:5}", "phone": "09{seq:8}"}'},
-    ])  # fmt: skip
+    script = view(
+        tmp_path / "v.view",
+        Request("/ok", dynamic=False, headers={"Accept-Encoding": "gzip"}),
+        Request("/chunked"),
+        Request("/etag", headers={"If-None-Match": ETAG}),
+        Request("/etag"),
+        Request("/form", "POST", {"Content-Type": "application/json"},
+                b'{"id": "1{seq:5}", "phone": "09{seq:8}"}'),
+    )  # fmt: skip
     result = run(loadgen, server.server_address[1], "--duration-s", "1.5", "--visitors", "4",
-                 "--script", f"file={view},name=page,seq-start=42")  # fmt: skip
+                 "--script", f"file={script},name=page,seq-start=42")  # fmt: skip
     page = result["scripts"][0]
     by_index = page["requests_by_index"]
     views = page["views_completed"]
@@ -173,9 +163,9 @@ def test_counts_status_classes_and_bodies(loadgen: Path, server: Server, tmp_pat
 def test_503_ends_the_view_and_retry_after_is_reported(
     loadgen: Path, server: Server, tmp_path: Path
 ) -> None:
-    view = write_view(tmp_path / "v.view", [{"path": "/busy"}, {"path": "/ok"}])
+    script = view(tmp_path / "v.view", Request("/busy"), Request("/ok"))
     result = run(loadgen, server.server_address[1], "--duration-s", "1", "--visitors", "2",
-                 "--script", f"file={view}")  # fmt: skip
+                 "--script", f"file={script}")  # fmt: skip
     page = result["scripts"][0]
     shed = page["views_shed"]
     assert shed > 5 and page["views_completed"] == 0
@@ -186,9 +176,9 @@ def test_503_ends_the_view_and_retry_after_is_reported(
 
 
 def test_latency_follows_the_server_delay(loadgen: Path, server: Server, tmp_path: Path) -> None:
-    view = write_view(tmp_path / "v.view", [{"path": "/slow?ms=60"}, {"path": "/ok"}])
+    script = view(tmp_path / "v.view", Request("/slow?ms=60"), Request("/ok"))
     result = run(loadgen, server.server_address[1], "--duration-s", "1.5", "--visitors", "3",
-                 "--script", f"file={view}")  # fmt: skip
+                 "--script", f"file={script}")  # fmt: skip
     slow, fast = (r["latency_ms"] for r in result["scripts"][0]["requests_by_index"])
     assert 60 <= slow["p50"] < 200
     assert fast["p50"] < 20 < slow["p50"]
@@ -196,9 +186,9 @@ def test_latency_follows_the_server_delay(loadgen: Path, server: Server, tmp_pat
 
 
 def test_open_loop_honours_the_rate(loadgen: Path, server: Server, tmp_path: Path) -> None:
-    view = write_view(tmp_path / "v.view", [{"path": "/ok"}, {"path": "/etag"}])
+    script = view(tmp_path / "v.view", Request("/ok"), Request("/etag"))
     result = run(loadgen, server.server_address[1], "--duration-s", "2", "--visitors", "4",
-                 "--rate", "150", "--script", f"file={view}")  # fmt: skip
+                 "--rate", "150", "--script", f"file={script}")  # fmt: skip
     page = result["scripts"][0]
     assert page["mode"] == "open"
     assert 285 <= page["views_started"] <= 301
@@ -213,24 +203,25 @@ def test_a_slow_server_shows_latency_from_the_intended_start(
     """40 views/s offered to one connection served in 50 ms each (20/s at most): the views
     queue in the generator and their latency grows with the queue, from each one's arrival,
     not from the moment it could be sent."""
-    view = write_view(tmp_path / "v.view", [{"path": "/slow?ms=50"}])
+    script = view(tmp_path / "v.view", Request("/slow?ms=50"))
     result = run(loadgen, server.server_address[1], "--duration-s", "2", "--rate", "40",
-                 "--script", f"file={view},visitors=1,max-connections=1")  # fmt: skip
+                 "--script", f"file={script},visitors=1,max-connections=1")  # fmt: skip
     page = result["scripts"][0]
     latency = page["latency_ms"]
     assert page["views_completed"] <= 42  # at most 20/s for 2 s
     assert page["views_unstarted"] + page["views_started"] == pytest.approx(80, abs=2)
     assert latency["p50"] > 50 * 3 and latency["max"] > 800  # the queue, not the 50 ms
     assert page["queue_ms"]["max"] > 700
+    assert 50 <= page["from_send_ms"]["p50"] < 150  # the server's own part stays 50 ms
 
 
 def test_more_connections_absorb_the_same_overload(
     loadgen: Path, server: Server, tmp_path: Path
 ) -> None:
     """The same offered load with connections to spare: new visitors open their own."""
-    view = write_view(tmp_path / "v.view", [{"path": "/slow?ms=50"}])
+    script = view(tmp_path / "v.view", Request("/slow?ms=50"))
     result = run(loadgen, server.server_address[1], "--duration-s", "2", "--rate", "40",
-                 "--script", f"file={view},visitors=1,max-connections=16")  # fmt: skip
+                 "--script", f"file={script},visitors=1,max-connections=16")  # fmt: skip
     page = result["scripts"][0]
     assert page["views_completed"] == pytest.approx(80, abs=2)
     assert page["connections_used"] > 1
@@ -240,7 +231,7 @@ def test_more_connections_absorb_the_same_overload(
 def test_timeouts_and_refused_connections_are_counted(
     loadgen: Path, server: Server, tmp_path: Path
 ) -> None:
-    slow = write_view(tmp_path / "slow.view", [{"path": "/slow?ms=600"}])
+    slow = view(tmp_path / "slow.view", Request("/slow?ms=600"))
     result = run(loadgen, server.server_address[1], "--duration-s", "1", "--timeout-ms", "150",
                  "--script", f"file={slow},visitors=2")  # fmt: skip
     page = result["scripts"][0]
@@ -257,10 +248,8 @@ def test_timeouts_and_refused_connections_are_counted(
 def test_several_scripts_in_one_run_are_reported_apart(
     loadgen: Path, server: Server, tmp_path: Path
 ) -> None:
-    page = write_view(tmp_path / "page.view", [{"path": "/ok"}, {"path": "/chunked"}])
-    lookup = write_view(tmp_path / "lookup.view", [
-        {"method": "POST", "path": "/lookup", "body": '{"n": "{seq:6}"}'},
-    ])  # fmt: skip
+    page = view(tmp_path / "page.view", Request("/ok"), Request("/chunked"))
+    lookup = view(tmp_path / "lookup.view", Request("/lookup", "POST", body=b'{"n": "{seq:6}"}'))  # fmt: skip
     result = run(loadgen, server.server_address[1], "--duration-s", "1.5",
                  "--script", f"file={page},name=portal,visitors=3",
                  "--script", f"file={lookup},name=lookup,rate=50,visitors=4,fresh=1,bind=1")  # fmt: skip
