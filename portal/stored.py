@@ -11,9 +11,10 @@ browser asks again and gets ``304 Not Modified`` while the data have not changed
   the inputs and states the browser sent. Never a certificate page's callback: those
   answers carry a citizen's data.
 
-Stored once for the life of the process, with Dash's own caching (a year for its
-fingerprinted bundles) or a year for the assets Dash links with their modification time
-(``?m=``) and the map's boundaries (:mod:`portal.geometry`): compressed once.
+Stored once for the life of the process and kept by browsers for a year (``immutable``):
+Dash's fingerprinted bundles, the assets Dash links with their modification time (``?m=``)
+and the map's boundaries (:mod:`portal.geometry`); compressed once. Other files under these
+paths keep the app's own caching.
 
 The open-data API's answers are stored per data version with the API's own
 ``Cache-Control`` (five minutes) and validators. ``/status`` (which reports health) and
@@ -27,6 +28,8 @@ import json
 import re
 from typing import Final
 from urllib.parse import parse_qs
+
+from dash.fingerprint import check_fingerprint
 
 from geo.provinces import load_provinces
 from portal.compress import PUBLIC_OUTPUTS
@@ -79,7 +82,9 @@ class PortalRules:
 
     def _get(self, path: str, query: str) -> Rule | None:
         if path.startswith(STATIC_PREFIXES):
-            fingerprinted = path.startswith("/assets/") and query.startswith("m=")
+            fingerprinted = (path.startswith("/assets/") and query.startswith("m=")) or (
+                path.startswith("/_dash-component-suites/") and check_fingerprint(path)[1]
+            )
             return Rule(
                 f"static:{path}?{query}",
                 static=True,

@@ -84,11 +84,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class Answer:
+    """The app's answer; a `storable` one holds the headers replayed (the store sets the
+    others), one that is not holds all of the app's headers and is sent once as it is."""
+
     status: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
     gzipped: bytes | None
     etag: str
+    storable: bool = True
 
     @property
     def size(self) -> int:
@@ -299,17 +303,19 @@ class StoredAnswers:
         if answer is None:
             replay = Replay(method, path, query, body, environ.get("CONTENT_TYPE", ""))
             answer = self._compute(rule, version, environ, replay)
-            if answer is None:
+            if not answer.storable:
                 self.statistics.passed += 1
-                environ["wsgi.input"] = BytesIO(body)
-                return self.app(environ, start_response)
+                headers = [(n, v) for n, v in answer.headers if n.lower() != "content-length"]
+                start_response(answer.status, [*headers, ("Content-Length", str(len(answer.body)))])
+                return [] if method == "HEAD" else [answer.body]
             self.statistics.misses += 1
         else:
             self.statistics.hits += 1
         return self._send(answer, rule, environ, start_response, head=method == "HEAD")
 
-    def _compute(self, rule: Rule, version: str, environ: Environ, replay: Replay) -> Answer | None:
-        """The answer to `rule` at `version`, computed once however many ask at once."""
+    def _compute(self, rule: Rule, version: str, environ: Environ, replay: Replay) -> Answer:
+        """The answer to `rule` at `version`, computed once however many ask at once (an
+        answer that may not be stored is computed for each)."""
         flight = f"{'' if rule.static else version}\x00{rule.key}"
         with self._lock:
             running = self._flights.get(flight)
@@ -322,7 +328,7 @@ class StoredAnswers:
                 return found
         try:
             answer = self.fetch(environ, replay)
-            if answer is not None:
+            if answer.storable:
                 self._put(rule, version, answer, replay)
             return answer
         finally:
@@ -330,12 +336,14 @@ class StoredAnswers:
                 with self._lock:
                     self._flights.pop(flight).set()
 
-    def fetch(self, environ: Environ, replay: Replay) -> Answer | None:
-        """The app's answer to `replay` (uncompressed), or None when it may not be stored."""
+    def fetch(self, environ: Environ, replay: Replay) -> Answer:
+        """The app's answer to `replay`, uncompressed (see :attr:`Answer.storable`)."""
         inner = replay.environ(environ)
         inner.pop("HTTP_ACCEPT_ENCODING", None)  # the store compresses once itself
         inner.pop("HTTP_IF_NONE_MATCH", None)
         inner.pop("HTTP_IF_MODIFIED_SINCE", None)
+        inner.pop("HTTP_COOKIE", None)  # answers are the same for everyone: computed so
+        inner.pop("HTTP_AUTHORIZATION", None)
         captured: dict[str, Any] = {}
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -352,7 +360,7 @@ class StoredAnswers:
         status = str(captured.get("status", "500"))
         headers: list[tuple[str, str]] = captured.get("headers", [])
         if not self._storable(status, headers, body):
-            return None
+            return Answer(status, tuple(headers), body, None, "", storable=False)
         kept = tuple((name, value) for name, value in headers if name.lower() not in NOT_REPLAYED)
         gzipped = (
             gzip.compress(body, GZIP_LEVEL, mtime=0)
@@ -427,7 +435,7 @@ class StoredAnswers:
             except Exception:
                 log.exception("stored answers: %s %s failed", replay.method, replay.path)
                 continue
-            if answer is not None:
+            if answer.storable:
                 fresh.answers[rule.key] = answer
                 fresh.replays[rule.key] = replay
                 count += 1
