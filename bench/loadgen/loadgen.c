@@ -22,7 +22,10 @@
  * is measured from each request's *intended* start: for a view's first request its
  * arrival (waiting in the queue included: no coordinated omission), for the others the
  * end of the one before (when a browser would send it). A view ends early on a 503, a
- * socket error or a timeout (--timeout-ms from the request's sending).
+ * socket error or a timeout (--timeout-ms from the request's sending). When the time is
+ * up no view starts that arrived later; the views that arrived in time are served to
+ * their end (the slowest are not left out), for at most --timeout-ms + 1 s more (wall_s
+ * says how long the run took); what is left then is reported as cut or unstarted.
  *
  * View script format (text lines; bodies length-prefixed):
  *   VIEW <name>
@@ -488,7 +491,7 @@ static void begin_view(Visitor *v, double intended, double now) {
     v->intended = intended;
     v->seq = s->seq_start + s->seq_next++;
     if (s->seq_count) v->seq = v->seq % s->seq_count;
-    if (now < g_end) s->views_started++;
+    if (intended < g_end) s->views_started++;
     if (recording(intended)) add(&s->queue_wait, now - intended);
     if (s->fresh) close_conn(v);
     start_request(v, now);
@@ -521,7 +524,7 @@ static void end_view(Visitor *v, double now, int outcome) {
 static void record(Visitor *v, double now, int cls) {
     Script *s = &scripts[v->script];
     Req *r = &s->reqs[v->req];
-    if (!recording(v->intended) || v->intended >= g_end) return;
+    if (!recording(v->view_intended) || v->view_intended >= g_end) return;
     double ms = now - v->intended;
     s->status_class[cls]++;
     r->status_class[cls]++;
@@ -579,10 +582,6 @@ static void response_done(Visitor *v, double now) {
     v->attempts = 0;
     if (v->req >= s->nreq) {
         end_view(v, now, 0);
-        return;
-    }
-    if (now >= g_end) { /* the run is over: no further requests of this view */
-        end_view(v, now, 3);
         return;
     }
     v->intended = now;
@@ -1021,7 +1020,7 @@ int main(int argc, char **argv) {
                 enqueue(s, s->next_arrival);
                 s->next_arrival += s->interval;
             }
-            if (!draining) dispatch(s, k, now);
+            dispatch(s, k, now); /* after the end too: views that arrived in time */
         }
         if (now - last_scan >= 2 || draining) {
             last_scan = now;
@@ -1036,6 +1035,7 @@ int main(int argc, char **argv) {
                 }
             }
         }
+        for (int k = 0; k < nscripts; k++) busy |= scripts[k].qlen > 0;
         if (draining && (!busy || now > drain_until)) break;
         int wait = 2;
         for (int k = 0; k < nscripts; k++) {
