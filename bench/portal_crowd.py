@@ -1,12 +1,13 @@
 """The public portal under a launch-day crowd: real browser page views replayed at scale.
 
-    python -m bench.portal_crowd [--doses 50000000] [--dir DIR [--reuse]] [--seconds 60]
-                                 [--visitors 128] [--first-seconds 15] [--lookup-rate 150]
-                                 [--api-seconds 15] [--api-connections 64]
+    python -m bench.portal_crowd [--doses 50000000] [--dir DIR [--reuse | --skip-fill]]
+                                 [--seconds 60] [--visitors 128] [--first-seconds 15]
+                                 [--lookup-rate 150] [--api-seconds 15] [--api-connections 64]
+                                 [--crowd-connections 2048] [--timeout-ms 30000]
                                  [--phases sustained,first,overload,mixed,api]
 
 1. Fills a chDB warehouse with synthetic doses (`bench.portal_callbacks.fill`; `--reuse`
-   keeps what `--dir` holds) and identities for the certificate lookup (the people of
+   fills only an empty `--dir`, `--skip-fill` never) and identities for the certificate lookup (the people of
    `bench.certificates_lookup`, identities only: no doses are added to the portal's).
 2. Serves it with ``python -m vaxviet serve`` and waits until it has warmed its cache.
 3. Captures, in headless Chromium with the DevTools network log, the requests a browser
@@ -92,15 +93,16 @@ class Captured:
 # -- the warehouse ---------------------------------------------------------------------------
 
 
-def prepare(var: Path, doses: int, reuse: bool) -> tuple[int, str]:
-    """The filled warehouse in `var` and the identities the lookup needs; (doses, how)."""
+def prepare(var: Path, doses: int, reuse: bool, skip_fill: bool) -> tuple[int, str]:
+    """The filled warehouse in `var` and the identities the lookup needs; (doses, how).
+    `reuse`: fill only an empty warehouse; `skip_fill`: never fill."""
     warehouse = connect(f"chdb://{var / 'warehouse'}", "vax")
     try:
         migrate(warehouse)
         filled = int(warehouse.scalar("SELECT count() FROM {db:Identifier}.dose_ledger"))
-        if reuse and filled:
-            doses, how = filled, "filled by an earlier run (`--reuse`)"
-            print(f"reusing {filled:,} doses in {var}")
+        if (reuse and filled) or skip_fill:
+            doses, how = filled, "filled before this run"
+            print(f"using the {filled:,} doses in {var}")
         else:
             print(f"filling {doses:,} doses into {var}")
             seconds = fill(warehouse, doses)
@@ -412,7 +414,8 @@ def main() -> None:
     )
     parser.add_argument("--doses", type=int, default=50_000_000)
     parser.add_argument("--dir", default="", help="work directory (default: a temporary one)")
-    parser.add_argument("--reuse", action="store_true", help="use the doses --dir holds")
+    parser.add_argument("--reuse", action="store_true", help="fill --dir only if it is empty")
+    parser.add_argument("--skip-fill", action="store_true", help="serve --dir as it is")
     parser.add_argument("--seconds", type=float, default=60.0, help="sustained, overload, mixed")
     parser.add_argument("--visitors", type=int, default=128)
     parser.add_argument(
@@ -435,7 +438,7 @@ def main() -> None:
     var = Path(args.dir or tempfile.mkdtemp(prefix="bench-crowd-"))
     var.mkdir(parents=True, exist_ok=True)
     loadgen.binary()  # built before anything is timed
-    doses, how = prepare(var, args.doses, args.reuse)
+    doses, how = prepare(var, args.doses, args.reuse, args.skip_fill)
     log_path = var / "portal_crowd.log"
     server, port = start_serve(
         {"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off", "VAX_PSEUDONYM_KEY": KEY.hex()},
