@@ -491,7 +491,7 @@ static void begin_view(Visitor *v, double intended, double now) {
     v->intended = intended;
     v->seq = s->seq_start + s->seq_next++;
     if (s->seq_count) v->seq = v->seq % s->seq_count;
-    if (intended < g_end) s->views_started++;
+    if (recording(intended) && intended < g_end) s->views_started++;
     if (recording(intended)) add(&s->queue_wait, now - intended);
     if (s->fresh) close_conn(v);
     start_request(v, now);
