@@ -391,8 +391,9 @@ def summary(phase: Phase, name: str) -> str:
     """One line of a script's figures in a phase."""
     s = phase.script(name)
     return (
-        f"{phase.name}/{name}: {s['views_per_s']:,.1f} views/s ({s['views_completed']:,} "
-        f"completed, {s['views_shed']:,} shed, {s['views_failed']:,} failed), "
+        f"{phase.name}/{name}: {s['views_per_s']:,.1f} views/s ({s['views_completed_by_end']:,} "
+        f"completed in time, {s['views_completed']:,} in all, {s['views_shed']:,} shed, "
+        f"{s['views_failed']:,} failed), "
         f"{s['requests_per_s']:,.0f} requests/s [{status_text(s)}]; dynamic 2xx/304 p50 "
         f"{ms(s['dynamic_ok_ms'], 'p50')} p95 {ms(s['dynamic_ok_ms'])} ms; all p95 "
         f"{ms(s['latency_ms'])} max {ms(s['latency_ms'], 'max')} ms; 503 p95 "
@@ -430,6 +431,10 @@ def main() -> None:
     parser.add_argument(
         "--sustained-rate", type=float, default=0.0,
         help="views/s for overload and mixed when the sustained phase is not run",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mixed-share", type=float, default=1.0,
+        help="the portal's rate in the mixed phase, as a share of the sustained views/s",
     )  # fmt: skip
     parser.add_argument("--phases", default="sustained,first,overload,mixed,api")
     args = parser.parse_args()
@@ -499,7 +504,7 @@ def main() -> None:
                 print(summary(phase, "first"))
         for name, rate, scripts in (
             ("overload", 2 * sustained_rate, lambda r: [portal_spec(r)]),
-            ("mixed", sustained_rate, lambda r: [portal_spec(r), (
+            ("mixed", args.mixed_share * sustained_rate, lambda r: [portal_spec(r), (
                 f"file={views['lookup']},name=lookup,rate={args.lookup_rate},visitors=64,"
                 f"max-connections=2048,fresh=1,bind=1,seq-start={random.randrange(LOOKUP_PEOPLE)},"
                 f"seq-count={LOOKUP_PEOPLE}")]),
@@ -554,9 +559,9 @@ def section(
         "from the browser's cache left out). Latency from each request's intended start "
         '(waiting for a connection counts); "dynamic": the page, Dash\'s layout, '
         "dependencies and callbacks, the API. A view's requests go one after another on "
-        "one connection (a browser sends some side by side). Views that arrived before the "
-        "end are served to their end and counted (views/s: views completed ÷ the phase's "
-        "seconds).",
+        "one connection (a browser sends some side by side). views/s and requests/s: those "
+        "completed before the phase's time was up ÷ its seconds; the views that had arrived "
+        "by then are served to their end and their latency counted.",
         "",
         "| phase | load | views/s | requests/s | statuses | dynamic p95 ms (2xx/304) | "
         "all p95 / max ms | 503 p95 / max ms | server cores |",
@@ -619,10 +624,10 @@ def section(
     if mixed and mixed.report:
         lookups, portal = mixed.script("lookup"), mixed.script("portal")
         code = lookups["requests_by_index"][0]
-        per_s = code["status_class"]["2xx"] / mixed.report["duration_s"]
+        per_s = code["ok_by_end"] / mixed.report["duration_s"]
         checks.append(
             f"* certificate code requests ≥ {TARGETS['lookups_per_s']:.0f}/s beside the portal "
-            f"at its sustained rate: {per_s:,.1f}/s answered 2xx by `{code['path']}` "
+            f"at {args.mixed_share:.0%} of its sustained rate: {per_s:,.1f}/s answered 2xx by `{code['path']}` in time "
             f"[the lookup view's requests: {status_text(lookups)}], p95 "
             f"{ms(code['latency_ms'])} ms (0.4 s floor included); portal "
             f"{portal['views_per_s']:,.1f} views/s, dynamic p95 {ms(portal['dynamic_ok_ms'])} ms"

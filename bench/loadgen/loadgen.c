@@ -36,7 +36,8 @@
  * "{seq:W}" in a path or body becomes the view's sequence number modulo 10^W, W digits
  * (a different person for every view: seq-start + views started, modulo seq-count).
  *
- * Output: one JSON document (stdout or --out) per script: views/s, requests/s, counts per
+ * Output: one JSON document (stdout or --out) per script: views/s and requests/s (those
+ * completed before the time was up, over the duration), counts per
  * status class and status, latency p50/p95/p99/max overall, per request index, for 503s,
  * for a view's dynamic requests answered 2xx/304, for whole views; the wait of arriving
  * views for a connection (queue_ms) and latency from the sending of the request instead of
@@ -156,7 +157,7 @@ typedef struct {
     char *prebuilt;                 /* the whole request when it has no {seq} */
     size_t prebuilt_len;
     /* stats */
-    uint64_t status_class[NCLASS];
+    uint64_t status_class[NCLASS], ok_by_end;
     Samples lat;
 } Req;
 
@@ -177,6 +178,7 @@ typedef struct {
     int nidle, nconns;
     /* stats */
     uint64_t views_started, views_completed, views_shed, views_failed, views_unstarted, views_cut;
+    uint64_t views_by_end, requests_by_end; /* completed / answered before the time was up */
     uint64_t status_class[NCLASS], connects, bytes_in;
     uint64_t statuses[600];
     Samples lat, lat503, dynamic_ok, view, queue_wait, from_send, from_send503;
@@ -504,6 +506,7 @@ static void end_view(Visitor *v, double now, int outcome) {
     if (recording(v->view_intended) && v->view_intended < g_end) {
         if (outcome == 0) {
             s->views_completed++;
+            if (now <= g_end) s->views_by_end++;
             add(&s->view, now - v->view_intended);
         } else if (outcome == 1) s->views_shed++;
         else if (outcome == 2) s->views_failed++;
@@ -526,6 +529,10 @@ static void record(Visitor *v, double now, int cls) {
     Req *r = &s->reqs[v->req];
     if (!recording(v->view_intended) || v->view_intended >= g_end) return;
     double ms = now - v->intended;
+    if (now <= g_end) {
+        s->requests_by_end++;
+        if (cls == C2XX || cls == C304) r->ok_by_end++;
+    }
     s->status_class[cls]++;
     r->status_class[cls]++;
     add(&s->lat, ms);
@@ -840,9 +847,12 @@ static void report(FILE *f, double measured_s, double wall_s) {
                 (unsigned long long)s->views_started, (unsigned long long)s->views_completed,
                 (unsigned long long)s->views_shed, (unsigned long long)s->views_failed,
                 (unsigned long long)s->views_cut, (unsigned long long)s->views_unstarted, s->qmax);
-        fprintf(f, "   \"views_per_s\": %.3f, \"requests\": %llu, \"requests_per_s\": %.3f, \"bytes_in\": %llu,\n",
-                s->views_completed / measured_s, (unsigned long long)requests, requests / measured_s,
-                (unsigned long long)s->bytes_in);
+        fprintf(f,
+                "   \"views_completed_by_end\": %llu, \"views_per_s\": %.3f, \"requests\": %llu, "
+                "\"requests_by_end\": %llu, \"requests_per_s\": %.3f, \"bytes_in\": %llu,\n",
+                (unsigned long long)s->views_by_end, s->views_by_end / measured_s,
+                (unsigned long long)requests, (unsigned long long)s->requests_by_end,
+                s->requests_by_end / measured_s, (unsigned long long)s->bytes_in);
         fprintf(f, "   \"status_class\": {");
         for (int c = 0; c < NCLASS; c++)
             fprintf(f, "%s\"%s\": %llu", c ? ", " : "", CLASS_NAMES[c], (unsigned long long)s->status_class[c]);
@@ -886,7 +896,7 @@ static void report(FILE *f, double measured_s, double wall_s) {
             fprintf(f, ", \"dynamic\": %s, \"status_class\": {", r->dynamic ? "true" : "false");
             for (int c = 0; c < NCLASS; c++)
                 fprintf(f, "%s\"%s\": %llu", c ? ", " : "", CLASS_NAMES[c], (unsigned long long)r->status_class[c]);
-            fprintf(f, "}, \"latency_ms\": ");
+            fprintf(f, "}, \"ok_by_end\": %llu, \"latency_ms\": ", (unsigned long long)r->ok_by_end);
             print_samples(f, &r->lat);
             fprintf(f, "}");
         }

@@ -207,6 +207,8 @@ def test_a_slow_server_shows_latency_from_the_intended_start(
     page = result["scripts"][0]
     latency = page["latency_ms"]
     assert page["views_completed"] == page["views_started"] == 80
+    assert 36 <= page["views_completed_by_end"] <= 40  # the throughput: 20/s
+    assert page["views_per_s"] == page["views_completed_by_end"] / 2
     assert page["views_unstarted"] == page["views_cut_at_end"] == 0
     assert result["wall_s"] > 3.9  # 80 views at 50 ms: the last ones served after the end
     assert latency["p50"] > 50 * 10 and latency["max"] > 1800  # the queue, not the 50 ms
