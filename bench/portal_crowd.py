@@ -601,6 +601,10 @@ def section(
                 f"{phase.server_cpu:.2f} |"
             )
     lines += ["", "Against the targets of issue 18:", "", *target_lines(args, by_name)]
+    for name in ("sustained", "overload"):
+        measured = by_name.get(name)
+        if measured and measured.report:
+            lines += ["", *request_table(measured, "portal")]
     generator = [
         f"{p.name} {p.report['cpu_s'] / max(p.report['wall_s'], 1e-9):.2f}"
         for p in phases
@@ -616,6 +620,26 @@ def section(
         *capture_lines,
     ]
     return "\n".join(lines)
+
+
+def request_table(phase: Phase, name: str) -> list[str]:
+    """Each request of a view script in a phase: statuses and latency."""
+    rows = []
+    for r in phase.script(name)["requests_by_index"]:
+        c, t = r["status_class"], r["latency_ms"]
+        rows.append(
+            f"| {r['index']} | {r['method']} | `{shorten(r['path'])}` | "
+            f"{'yes' if r['dynamic'] else ''} | {c['2xx']:,} | {c['304']:,} | {c['503']:,} | "
+            f"{c['other'] + c['errors'] + c['timeouts']:,} | {ms(t, 'p50')} | {ms(t)} | "
+            f"{ms(t, 'max')} |"
+        )
+    return [
+        f"Each request of the returning view, {phase.name} phase (ms from its intended start):",
+        "",
+        "| # | method | path | dynamic | 2xx | 304 | 503 | other, errors | p50 | p95 | max |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
 
 
 def target_lines(args: argparse.Namespace, by_name: dict[str, Phase]) -> list[str]:
