@@ -13,8 +13,8 @@ browser asks again and gets ``304 Not Modified`` while the data have not changed
 
 Stored once for the life of the process and kept by browsers for a year (``immutable``):
 Dash's fingerprinted bundles, the assets Dash links with their modification time (``?m=``)
-and the map's boundaries (:mod:`portal.geometry`); compressed once. Other files under these
-paths keep the app's own caching.
+and the map's boundaries (:mod:`portal.geometry`); compressed once. Dash's chunks without a
+fingerprint are kept 10 minutes, then revalidated; other files keep the app's own caching.
 
 The open-data API's answers are stored per data version with the API's own
 ``Cache-Control`` (five minutes) and validators. ``/status`` (which reports health) and
@@ -39,6 +39,9 @@ from web.stored import Rule
 REVALIDATE: Final = "no-cache"
 #: fingerprinted files: the URL changes when the file does
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
+#: Dash's chunks loaded later (async-graph.js, plotly.min.js, …) have no fingerprint: kept
+#: 10 minutes, then revalidated (a 304), so a Dash upgrade reaches every browser that soon
+SHORT: Final = "public, max-age=600"
 PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate"})
 PROVINCE_PAGE: Final = re.compile(r"/province/(\d{2})")
 DASH_JSON: Final = frozenset({"/_dash-layout", "/_dash-dependencies"})
@@ -85,10 +88,11 @@ class PortalRules:
             fingerprinted = (path.startswith("/assets/") and query.startswith("m=")) or (
                 path.startswith("/_dash-component-suites/") and check_fingerprint(path)[1]
             )
+            chunk = path.startswith("/_dash-component-suites/") and not fingerprinted
             return Rule(
                 f"static:{path}?{query}",
                 static=True,
-                cache_control=IMMUTABLE if fingerprinted else None,
+                cache_control=IMMUTABLE if fingerprinted else SHORT if chunk else None,
             )
         if path in DASH_JSON and not query:
             return Rule(f"dash:{path}", cache_control=REVALIDATE)

@@ -112,10 +112,11 @@ def serve(args: argparse.Namespace) -> int:
     from vaxviet.server import admit
     from vaxviet.serving import queue_ahead, waited
     from vaxviet.serving import serve as serve_http
+    from web.admission import PRIORITY
 
     admit(server, queue_ahead, waited, settings.shed_queue)
     try:
-        serve_http(server, host, port, settings.web_threads)
+        serve_http(server, host, port, settings.web_threads, settings.web_connections, PRIORITY)
     finally:
         warmer.stop()
         internal.stop()

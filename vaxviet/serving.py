@@ -22,17 +22,29 @@ AHEAD = "vaxviet_queue_ahead"
 
 class StampingDispatcher(ThreadedTaskDispatcher):
     """waitress's thread pool, noting on each queued connection when it was queued and how
-    many requests were waiting for a thread then."""
+    many requests were waiting for a thread then. A request for one of the `priority` paths
+    goes to the head of the queue (the certificate lookup and /healthz: they must not wait
+    behind a crowd of page views)."""
+
+    def __init__(self, priority: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.priority = priority
+
+    def _first_path(self, task: Any) -> str:
+        requests = getattr(task, "requests", None)
+        return str(getattr(requests[0], "path", "")) if requests else ""
 
     def add_task(self, task: Any) -> None:
         idle = len(self.threads) - self.stop_count - self.active_count
-        setattr(task, AHEAD, max(0, len(self.queue) - idle))
         setattr(task, QUEUED_AT, time.monotonic())
+        if self.priority and self._first_path(task).startswith(self.priority):
+            setattr(task, AHEAD, 0)
+            with self.lock:
+                self.queue.appendleft(task)
+                self.queue_cv.notify()
+            return
+        setattr(task, AHEAD, max(0, len(self.queue) - idle))
         super().add_task(task)
-
-    def queued(self) -> int:
-        """How many requests wait for a thread now."""
-        return len(self.queue)
 
 
 def _channel(environ: dict[str, Any]) -> Any:
@@ -52,8 +64,18 @@ def waited(environ: dict[str, Any]) -> float | None:
     return None if queued_at is None else time.monotonic() - float(queued_at)
 
 
-def serve(app: Any, host: str, port: int, threads: int) -> None:
-    """Serve `app` with waitress until interrupted."""
+def serve(
+    app: Any,
+    host: str,
+    port: int,
+    threads: int,
+    connections: int,
+    priority: tuple[str, ...] = (),
+) -> None:
+    """Serve `app` with waitress until interrupted: `threads` requests at once, up to
+    `connections` open connections (idle keep-alive ones included: past the limit, new
+    connections wait unaccepted, where no queue bound can see them), `priority` paths
+    first."""
     import logging
 
     import waitress
@@ -61,14 +83,15 @@ def serve(app: Any, host: str, port: int, threads: int) -> None:
     # waitress warns on every request queued behind busy threads; web.admission reports
     # overload once every few seconds instead
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    dispatcher = StampingDispatcher()
+    dispatcher = StampingDispatcher(priority)
     dispatcher.set_thread_count(threads)
     waitress.serve(
         app,
         host=host,
         port=port,
         threads=threads,
-        connection_limit=max(100, 4 * threads),
+        connection_limit=connections,
+        backlog=min(connections, 4096),
         # poll(), not select(): select() fails outright on a descriptor numbered 1024 or
         # more, and chDB's open files push connections past that under load
         asyncore_use_poll=True,

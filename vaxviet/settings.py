@@ -83,6 +83,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "requests the web server serves at once; each certificate code request holds one for "
         "its fixed 0.4 s, so 200 lookups/s need at least 80",
     ),
+    "VAX_WEB_CONNECTIONS": (
+        "4096",
+        "open connections the web server accepts, idle keep-alive ones included (a browser "
+        "keeps several); past it, new connections wait unaccepted",
+    ),
     "VAX_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VAX_SECRET_KEY": ("<generated in embedded mode>", "Flask session signing key (secret)"),
     "VAX_PSEUDONYM_KEY": (
@@ -173,6 +178,7 @@ class Settings:
     silent_site_hours: int = 2
     web_threads: int = 128
     shed_queue: int = 64
+    web_connections: int = 4096
     trusted_proxies: int = 0
     compact_hour: int | None = 2
     sms_gateway_url: str = ""
@@ -265,6 +271,7 @@ class Settings:
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
             web_threads=_positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS"),
             shed_queue=_positive(get("VAX_SHED_QUEUE", "64"), "VAX_SHED_QUEUE"),
+            web_connections=_positive(get("VAX_WEB_CONNECTIONS", "4096"), "VAX_WEB_CONNECTIONS"),
             trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
             compact_hour=_hour(get("VAX_COMPACT_HOUR", "2"), "VAX_COMPACT_HOUR"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),

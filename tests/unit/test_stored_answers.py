@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from portal.stored import IMMUTABLE, REVALIDATE, PortalRules
+from portal.stored import IMMUTABLE, REVALIDATE, SHORT, PortalRules
 from web.stored import Replay, Rule, StoredAnswers
 
 
@@ -210,7 +210,7 @@ def test_fingerprinted_files_are_kept_a_year() -> None:
     plain = RULES("GET", "/_dash-component-suites/dash/dcc/async-graph.js", "", b"")
     assert bundle is not None and bundle.static and bundle.cache_control == IMMUTABLE
     assert asset is not None and asset.cache_control == IMMUTABLE
-    assert plain is not None and plain.static and plain.cache_control is None
+    assert plain is not None and plain.static and plain.cache_control == SHORT
     keys = {
         RULES("POST", "/_dash-update-component", "", callback(f"home-map.figure{n}")) for n in "ab"
     }
