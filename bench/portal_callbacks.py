@@ -111,7 +111,8 @@ class Callbacks:
         self.client = client
         self.specs = {d["output"]: d for d in client.get("/_dash-dependencies").get_json()}
 
-    def call(self, output: str, values: dict[str, Any], changed: str) -> float:
+    def body(self, output: str, values: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+        """The JSON body the renderer posts for `output`, with `values` by ``id.property``."""
         spec = self.specs[output]
 
         def filled(items: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -121,13 +122,16 @@ class Callbacks:
             {"id": part.split(".")[0], "property": part.split(".")[1]}
             for part in output.strip(".").split("...")
         ]
-        body = {
+        return {
             "output": output,
             "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": filled(spec["inputs"]),
             "state": filled(spec["state"]),
-            "changedPropIds": [changed],
+            "changedPropIds": changed,
         }
+
+    def call(self, output: str, values: dict[str, Any], changed: str) -> float:
+        body = self.body(output, values, [changed])
         started = time.perf_counter()
         response = self.client.post("/_dash-update-component", json=body)
         elapsed = time.perf_counter() - started
