@@ -24,8 +24,8 @@
    (closed loop) for `--seconds`; *first*: first visits (static bundles included), closed
    loop; *overload*: returning views arriving at twice the sustained rate (open loop, each
    arriving view on an idle visitor's connection or a new one, up to
-   `--crowd-connections`); *mixed*: returning views at the sustained rate (× `--mixed-share`)
-   and certificate code requests at `--lookup-rate`/s together, each lookup another person
+   `--crowd-connections`); *mixed*: the sustained phase's crowd (or, with `--mixed-share`, returning
+   views arriving at that share of its rate) and certificate code requests at `--lookup-rate`/s together, each lookup another person
    from a loopback address of its own (the rate limits apply as to real citizens); *api*:
    GETs of a few open-data URLs by `--api-connections` connections. Each phase's report
    (the generator's JSON) is kept in the work directory as ``<phase>.json``.
@@ -415,7 +415,7 @@ def run_phases(
                        ("mixed", args.mixed_share * sustained_rate)):  # fmt: skip
         if name not in wanted:
             continue
-        if not rate:
+        if not rate and name == "overload":
             phases.append(
                 Phase(name, error="no sustained rate (run sustained or give --sustained-rate)")
             )
@@ -516,8 +516,9 @@ def main() -> None:
         help="views/s for overload and mixed when the sustained phase is not run",
     )  # fmt: skip
     parser.add_argument(
-        "--mixed-share", type=float, default=1.0,
-        help="the portal's rate in the mixed phase, as a share of the sustained views/s",
+        "--mixed-share", type=float, default=0.0,
+        help="the portal's rate in the mixed phase, as a share of the sustained views/s "
+        "(0: the sustained phase's closed crowd of --visitors, as fast as served)",
     )  # fmt: skip
     parser.add_argument("--phases", default="sustained,first,overload,mixed,api")
     args = parser.parse_args()
