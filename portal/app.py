@@ -205,6 +205,15 @@ class PortalDash(dash.Dash):
     def _inline_style(self, link: re.Match[str]) -> str:
         return f"<style>{self._style(link[1])}</style>"
 
+    def _config(self) -> dict[str, Any]:
+        """Dash's front-end configuration without the per-page-load ``end_id``: it binds
+        background callbacks (the portal has none) to a page load, and it would make every
+        copy of a page differ, so that web processes sharing one data version could not give
+        a browser the same page (and ``ETag``) — :mod:`portal.stored`."""
+        config: dict[str, Any] = super()._config()
+        config.pop("end_id", None)
+        return config
+
     def interpolate_index(self, **kwargs: Any) -> Any:  # type: ignore[override]
         """Dash's HTML with the server-rendered page before the app's entry point, the
         page's title and ``<html lang>``."""

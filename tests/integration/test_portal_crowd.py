@@ -159,6 +159,70 @@ def test_a_second_view_of_an_unchanged_page_reads_nothing_and_rebuilds_nothing(
     assert "/geo/provinces-63." in content and "FeatureCollection" not in content
 
 
+PROCESS_PATHS = ("/", "/?lang=en", "/_dash-layout", "/_dash-dependencies", "/api/v1/coverage")
+
+
+def answers_of_a_process(directory: str, redis_url: str) -> None:
+    """Run in a process of its own: the same campaign, committed at the same instant, into
+    a warehouse at `directory`; prints each answer's ETag and digest (JSON)."""
+    import hashlib
+
+    from warehouse.client import connect
+    from warehouse.migrate import migrate
+
+    warehouse = connect(f"chdb://{directory}/warehouse", "vax")
+    migrate(warehouse)
+    write_states(warehouse, campaign(800), batch="processes")
+    warehouse.command(
+        "INSERT INTO {db:Identifier}.etl_checkpoints "
+        "(source, position, batch_token, committed_at) "
+        "VALUES ('processes', 1, 'p', '2021-08-11 00:00:00.000')"
+    )
+    settings = Settings.from_env(
+        {"VAX_VAR_DIR": directory, "VAX_CACHE_URL": redis_url,
+         "VAX_SECRET_KEY": "shared-secret-for-the-test-0123456789"}
+    )  # fmt: skip
+    client = create_server(Services(settings=settings, warehouse=warehouse)).test_client()
+    answers = {}
+    for path in PROCESS_PATHS:
+        response = client.get(path)
+        answers[path] = [response.status_code, response.headers.get("ETag"),
+                         hashlib.sha256(response.data).hexdigest()]  # fmt: skip
+    body = Browser(client).body(".._pages_content.children..._pages_store.data..",
+                                {"_pages_location.pathname": "/", "_pages_location.search": ""},
+                                ["_pages_location.pathname"])  # fmt: skip
+    answers["content"] = [0, None, hashlib.sha256(Browser(client).post(body).data).hexdigest()]
+    print(json.dumps(answers))
+    warehouse.close()
+
+
+def test_web_processes_sharing_redis_give_the_same_answers_and_validators(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Two web processes on the same data and one Redis: a browser balanced from one to the
+    other gets the same bytes, so its validator gives a 304 on either."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def process(name: str) -> dict[str, Any]:
+        code = (
+            "from tests.integration.test_portal_crowd import answers_of_a_process; "
+            f"answers_of_a_process({str(tmp_path / name)!r}, {redis_url!r})"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    one, two = process("one"), process("two")
+    assert one == two
+    assert all(status == 200 and etag for status, etag, _ in (one[p] for p in PROCESS_PATHS))
+
+
 def test_the_boundaries_are_a_file_the_browser_keeps(filled: Warehouse, tmp_path: Path) -> None:
     from geo.provinces import provinces_2025_geojson, provinces_geojson
     from portal import geometry
