@@ -425,6 +425,8 @@ class StoredAnswers:
         """Compute `replays` for `version` (a warmer does so before publishing it); returns
         how many were stored. The previous version's answers stay served meanwhile."""
         fresh = _Generation(version)
+        with self._lock:
+            asked = Counter(self._generation.asked)
         count = 0
         for replay in replays:
             rule = self.rule_for(replay.method, replay.path, replay.query, replay.body)
@@ -438,6 +440,9 @@ class StoredAnswers:
             if answer.storable:
                 fresh.answers[rule.key] = answer
                 fresh.replays[rule.key] = replay
+                # popularity carries over, halved: through a quiet version (the live demo
+                # commits every few seconds) the answers asked before are still computed
+                fresh.asked[rule.key] = max(1, asked[rule.key] // 2)
                 count += 1
         with self._lock:
             if self._generation.version == version:  # visitors got there first: merge

@@ -153,6 +153,11 @@ def test_the_warmer_refills_the_most_asked_for_the_next_version(origin: Origin) 
     answer = client.get("/public/popular")
     assert json.loads(answer.data)["version"] == "v2" and origin.calls == calls
     assert isinstance(popular[0], Replay)
+    # a version nobody visits keeps the popular answers for the next one
+    assert store.refill("v3", store.popular(), {"wsgi.input": None}) == 1
+    store.adopt("v3")
+    assert [replay.path for replay in store.popular()] == ["/public/popular"]
+    assert store.refill("v4", store.popular(), {"wsgi.input": None}) == 1
 
 
 RULES = PortalRules()
