@@ -40,8 +40,9 @@ WARM_PAGES: Final[tuple[tuple[str, dict[str, str]], ...]] = (("/", {}), ("/", {"
 
 def warm_bundles(server: flask.Flask) -> int:
     """Fetch the home page's script bundles and the chunks Dash loads after them once, as a
-    browser accepting gzip would, so that :mod:`portal.compress` has them compressed before
-    the first visitor asks (plotly.js takes ~0.13 s to compress). Returns how many."""
+    browser accepting gzip would, so that the stored answers (:mod:`web.stored`) hold them
+    compressed before the first visitor asks (plotly.js takes ~0.13 s to compress). Returns
+    how many."""
     client = server.test_client()
     html = client.get("/").get_data()
     paths = {m.decode() for m in re.findall(rb'src="(/_dash-component-suites/[^"]+)"', html)}

@@ -6,9 +6,10 @@ The web server (waitress) runs `VAX_WEB_THREADS` requests at once and queues the
 until a thread is free; it notes on each request how many were already waiting when it
 was queued (:mod:`vaxviet.serving`). :class:`Admission`, the outermost WSGI middleware,
 turns away a request that found more than `bound` requests ahead of it (`VAX_SHED_QUEUE`,
-64 by default): such a request costs microseconds, so the queue drains quickly, the
-turned-away visitor learns in about the time the queue ahead takes to serve, and the
-requests that are served wait behind at most `bound` others. A request that found the
+64 by default): such a request costs little, so the queue drains quickly and the requests
+that are served wait behind at most `bound` others. The bound only sees requests waitress
+has read: past what one process serves, requests wait unread in socket buffers first, and
+then nothing is turned away (docs/benchmarks.md, "Portal under a crowd"). A request that found the
 queue shorter is served whatever the load. While no more requests are in flight than there
 are threads (a closed crowd of 128 visitors on 128 threads, say) the queue stays empty and
 nobody is turned away.

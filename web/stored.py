@@ -301,7 +301,10 @@ class StoredAnswers:
             return self.app(environ, start_response)
         answer = self._get(rule, version)
         if answer is None:
-            replay = Replay(method, path, query, body, environ.get("CONTENT_TYPE", ""))
+            # a HEAD is answered from the GET's answer: computed as a GET, or the app's
+            # empty HEAD body would be stored for every GET after it
+            asked = "GET" if method == "HEAD" else method
+            replay = Replay(asked, path, query, body, environ.get("CONTENT_TYPE", ""))
             answer = self._compute(rule, version, environ, replay)
             if not answer.storable:
                 self.statistics.passed += 1

@@ -77,6 +77,21 @@ def test_a_stored_answer_is_computed_once_and_served_compressed_with_a_validator
     assert origin.calls == 3  # no rule: the app each time
 
 
+def test_a_head_first_does_not_store_an_empty_page() -> None:
+    """A HEAD on a miss is computed as the GET it stands for: the app (Flask) drops the body
+    of a HEAD, and that empty answer must not become every visitor's page."""
+    import flask
+
+    app = flask.Flask("head")
+    app.add_url_rule("/public/page", "page", lambda: "the page " * 300)
+    store = StoredAnswers(app.wsgi_app, rule, lambda: ("v1", False))
+    client = Client(store)
+    head = client.head("/public/page")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(len("the page " * 300))
+    assert client.get("/public/page").data == ("the page " * 300).encode()
+
+
 def test_a_new_version_drops_the_old_answers_and_static_ones_stay(
     origin: Origin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
