@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest install install-dev bench-tools browser fonts geo-data geo-check clean help
+.PHONY: run test lint typecheck pytest install install-dev bench-tools browser fonts front geo-data geo-check clean help
 
 help:
 	@echo "make run   - start the platform at http://127.0.0.1:8050/ (embedded: chDB + SQLite)"
@@ -29,6 +29,16 @@ browser:
 		apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }; \
 	else echo "chromium not installed: browser tests will be skipped (install chromium and chromium-driver)"; fi
+
+# The front that takes every connection, queues and sheds (vaxviet/front.py): HAProxy, a
+# Debian package. Without it `make run` serves without a front; its tests fail under CI=true.
+front:
+	@if command -v haproxy >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing haproxy (apt)"; \
+		apt-get install -y -q --no-install-recommends haproxy >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends haproxy >/dev/null; }; \
+	else echo "haproxy not installed: the platform serves without its front (see docs/scaling.md)"; fi
 
 # A font with every Vietnamese letter for the printable certificate (PDF): DejaVu Sans.
 fonts:
@@ -58,7 +68,7 @@ $(LOADGEN): bench/loadgen/loadgen.c | $(PY)
 # (0.01 = ~2.7 M doses), seeded on the first `make run` only.
 DEMO_SCALE ?= 0.01
 
-run: install fonts
+run: install fonts front
 	$(PY) -m registry seed --scale $(DEMO_SCALE) --if-empty
 	$(PY) -m dashboards users demo
 	$(PY) -m vaxviet serve
@@ -71,7 +81,7 @@ lint: install-dev
 typecheck: install-dev
 	$(PY) -m mypy
 
-pytest: install-dev browser fonts
+pytest: install-dev browser fonts front
 	$(PY) -m pytest
 
 test: lint typecheck pytest

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vaxviet.cli import fail, load_settings, summary
 from vaxviet.logs import configure
@@ -72,6 +73,27 @@ def start_live(settings: Settings) -> LiveWorker | None:
     return LiveWorker(engine, interval=settings.live_interval).start()
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def prepare_front(settings: Any, host: str, port: int) -> Any:
+    """The front (:mod:`vaxviet.front`) configured and checked, or None when it is off."""
+    from vaxviet import front
+
+    try:
+        if not front.wanted(settings.front):
+            return None
+        return front.Front.prepare(
+            front.plan(
+                host, port, settings.var_dir, settings.web_threads,
+                settings.front_app_connections, settings.shed_queue, settings.web_connections,
+            )
+        )  # fmt: skip
+    except front.FrontError as error:
+        fail(str(error))
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure(settings.log_level)
@@ -89,10 +111,13 @@ def serve(args: argparse.Namespace) -> int:
         report.schema_version,
         ", ".join(report.applied) or "none",
     )
+    host, port = args.host or settings.host, args.port or settings.port
+    front = prepare_front(settings, host, port)
     worker = start_worker(settings, warehouse)
     live = start_live(settings)
     server = create_server(
-        Services(settings=settings, warehouse=warehouse, worker=worker, live=live)
+        Services(settings=settings, warehouse=warehouse, worker=worker, live=live),
+        behind_front=front is not None,
     )
     from portal.warm import CacheWarmer
 
@@ -107,17 +132,37 @@ def serve(args: argparse.Namespace) -> int:
         if settings.compact_hour is not None
         else None
     )
-    host, port = args.host or settings.host, args.port or settings.port
-    log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
-    from vaxviet.server import admit
+    from vaxviet.server import FRONT_KEY, admit
     from vaxviet.serving import queue_ahead, waited
     from vaxviet.serving import serve as serve_http
     from web.admission import PRIORITY
 
-    admit(server, queue_ahead, waited, settings.shed_queue)
+    signal.signal(signal.SIGTERM, _interrupted)  # stop as on Ctrl-C: workers, front, warehouse
     try:
-        serve_http(server, host, port, settings.web_threads, settings.web_connections, PRIORITY)
+        if front is None:
+            log.info("serving on http://%s:%s/ (health: /healthz)", host, port)
+            admit(server, queue_ahead, waited, settings.shed_queue)
+            serve_http(server, host, port, settings.web_threads, settings.web_connections, PRIORITY)
+        else:
+            front.start()
+            server.extensions[FRONT_KEY] = front
+            log.info(
+                "serving on http://%s:%s/ (health: /healthz) through the front (haproxy): "
+                "%d page requests at a time, shedding past %d queued",
+                host,
+                port,
+                settings.front_app_connections,
+                settings.shed_queue,
+            )
+            serve_http(
+                server, host, port, settings.web_threads, settings.web_connections, PRIORITY,
+                unix_socket=str(front.plan.socket_path),
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        log.info("stopping")
     finally:
+        if front is not None:
+            front.stop()
         warmer.stop()
         internal.stop()
         if compactor is not None:

@@ -36,6 +36,7 @@ def healthz() -> flask.Response:
         for name, extension in (
             ("stored_answers", flask.current_app.extensions.get(STORED_KEY)),
             ("admission", flask.current_app.extensions.get(ADMISSION_KEY)),
+            ("front", flask.current_app.extensions.get(FRONT_KEY)),
         )
         if extension is not None
     }
@@ -47,16 +48,19 @@ def healthz() -> flask.Response:
     return response
 
 
-def trust_proxies(server: flask.Flask, count: int) -> None:
+def trust_proxies(server: flask.Flask, count: int, front: int = 0) -> None:
     """Believe the client address and scheme that `count` reverse proxies in front of the
-    server forward (X-Forwarded-For, X-Forwarded-Proto); with 0, the connection's own."""
-    if count:
+    server forward (X-Forwarded-For, X-Forwarded-Proto); with 0, the connection's own.
+    `front` (1 behind the serve process's own front, :mod:`vaxviet.front`) adds to the
+    addresses believed; the front forwards no scheme."""
+    if count or front:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=count + front, x_proto=count)  # type: ignore[method-assign]
 
 
 ADMISSION_KEY = "vaxviet.admission"
+FRONT_KEY = "vaxviet.front"
 STORED_KEY = EXTENSION_KEY
 
 
@@ -92,8 +96,9 @@ def admit(server: flask.Flask, ahead: Any, waited: Any, bound: int) -> None:
     server.wsgi_app = admission  # type: ignore[method-assign]
 
 
-def create_server(services: Services) -> flask.Flask:
-    """The whole web platform as one WSGI app for `services`."""
+def create_server(services: Services, behind_front: bool = False) -> flask.Flask:
+    """The whole web platform as one WSGI app for `services`; `behind_front`: it is served
+    on the private socket of the serve process's front (:mod:`vaxviet.front`)."""
     from certificates.web import register_certificates
     from dashboards.app import create_dashboards
     from portal.api import api  # Dash import is heavy; keep module import light
@@ -101,7 +106,7 @@ def create_server(services: Services) -> flask.Flask:
     from web.cache import init_cache
 
     server = flask.Flask("vaxviet")
-    trust_proxies(server, services.settings.trusted_proxies)
+    trust_proxies(server, services.settings.trusted_proxies, int(behind_front))
     server.config["SECRET_KEY"] = services.settings.secret_key
     services.attach(server)
     init_cache(server, services.settings.cache_url)

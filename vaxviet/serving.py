@@ -71,11 +71,14 @@ def serve(
     threads: int,
     connections: int,
     priority: tuple[str, ...] = (),
+    unix_socket: str = "",
 ) -> None:
     """Serve `app` with waitress until interrupted: `threads` requests at once, up to
     `connections` open connections (idle keep-alive ones included: past the limit, new
     connections wait unaccepted, where no queue bound can see them), `priority` paths
-    first."""
+    first. With `unix_socket`, on that socket (mode 0600: the front's way in) instead of
+    `host`:`port`. Proxy headers are left to the app (`vaxviet.server.trust_proxies`):
+    waitress would otherwise drop X-Forwarded-For before the app could believe it."""
     import logging
 
     import waitress
@@ -85,10 +88,15 @@ def serve(
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     dispatcher = StampingDispatcher(priority)
     dispatcher.set_thread_count(threads)
+    where: dict[str, Any] = (
+        {"unix_socket": unix_socket, "unix_socket_perms": "600"}
+        if unix_socket
+        else {"host": host, "port": port}
+    )
     waitress.serve(
         app,
-        host=host,
-        port=port,
+        **where,
+        clear_untrusted_proxy_headers=False,
         threads=threads,
         connection_limit=connections,
         backlog=min(connections, 4096),

@@ -83,6 +83,18 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "requests the web server serves at once; each certificate code request holds one for "
         "its fixed 0.4 s, so 200 lookups/s need at least 80",
     ),
+    "VAX_FRONT": (
+        "auto",
+        "the front process that takes every connection, queues requests for the web process "
+        "and sheds past VAX_SHED_QUEUE (docs/scaling.md): haproxy, off (the web process takes "
+        "connections itself), auto (haproxy when the haproxy program is installed)",
+    ),
+    "VAX_FRONT_APP_CONNECTIONS": (
+        "16",
+        "page and API requests the front lets into the web process at once; the others wait "
+        "in the front's queue (the certificate lookup and /healthz have the rest of "
+        "VAX_WEB_THREADS to themselves)",
+    ),
     "VAX_WEB_CONNECTIONS": (
         "4096",
         "open connections the web server accepts, idle keep-alive ones included (a browser "
@@ -177,8 +189,10 @@ class Settings:
     internal_session_minutes: int = 480
     silent_site_hours: int = 2
     web_threads: int = 128
-    shed_queue: int = 64
+    shed_queue: int = 256
     web_connections: int = 4096
+    front: Literal["auto", "haproxy", "off"] = "auto"
+    front_app_connections: int = 16
     trusted_proxies: int = 0
     compact_hour: int | None = 2
     sms_gateway_url: str = ""
@@ -244,6 +258,17 @@ class Settings:
         if live not in ("auto", "on", "off"):
             raise SettingsError(f"VAX_LIVE must be auto, on or off, not {live!r}")
 
+        front = get("VAX_FRONT", "auto").lower()
+        if front not in ("auto", "haproxy", "off"):
+            raise SettingsError(f"VAX_FRONT must be auto, haproxy or off, not {front!r}")
+        web_threads = _positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS")
+        front_app = _positive(get("VAX_FRONT_APP_CONNECTIONS", "16"), "VAX_FRONT_APP_CONNECTIONS")
+        if front_app >= web_threads:
+            raise SettingsError(
+                f"VAX_FRONT_APP_CONNECTIONS ({front_app}) must be below VAX_WEB_THREADS "
+                f"({web_threads}): the certificate lookup and /healthz need threads of their own"
+            )
+
         return cls(
             mode=mode,  # type: ignore[arg-type]
             var_dir=var_dir,
@@ -269,9 +294,11 @@ class Settings:
                 get("VAX_INTERNAL_SESSION_MINUTES", "480"), "VAX_INTERNAL_SESSION_MINUTES"
             ),
             silent_site_hours=_positive(get("VAX_SILENT_SITE_HOURS", "2"), "VAX_SILENT_SITE_HOURS"),
-            web_threads=_positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS"),
-            shed_queue=_positive(get("VAX_SHED_QUEUE", "64"), "VAX_SHED_QUEUE"),
+            web_threads=web_threads,
+            shed_queue=_positive(get("VAX_SHED_QUEUE", "256"), "VAX_SHED_QUEUE"),
             web_connections=_positive(get("VAX_WEB_CONNECTIONS", "4096"), "VAX_WEB_CONNECTIONS"),
+            front=front,  # type: ignore[arg-type]
+            front_app_connections=front_app,
             trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
             compact_hour=_hour(get("VAX_COMPACT_HOUR", "2"), "VAX_COMPACT_HOUR"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),

@@ -14,14 +14,16 @@ queue shorter is served whatever the load. While no more requests are in flight 
 are threads (a closed crowd of 128 visitors on 128 threads, say) the queue stays empty and
 nobody is turned away.
 
-Never turned away: ``/healthz`` (an orchestrator must see the process alive) and the
-certificate lookup (``/api/v1/certificate/…``, a citizen at a vaccination desk), which
-wait their turn like before.
+Never turned away (:func:`is_priority`): ``/healthz`` (an orchestrator must see the
+process alive) and the certificate lookup (``/api/v1/certificate/…`` and the lookup page
+with the requests it makes: a citizen at a vaccination desk), which wait their turn like
+before.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,11 +36,29 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 #: a request queued behind more than this many others is turned away
-BOUND: Final = 64
+BOUND: Final = 256
 #: what a turned-away client is told to wait before trying again (seconds)
 RETRY_AFTER: Final = 5
 #: paths served whatever the load
 PRIORITY: Final = ("/healthz", "/api/v1/certificate/", "/api/v1/trust-list")
+#: the certificate lookup's page: it and every request it makes (Dash's layout and
+#: callbacks, the bundles), which carry it as their Referer, are served whatever the load
+LOOKUP_PAGE: Final = "/certificate"
+#: a Referer naming the lookup page (any host: the page's own origin)
+LOOKUP_REFERER: Final = re.compile(r"^https?://[^/]+/certificate([/?#]|$)")
+
+
+def is_priority(path: str, referer: str) -> bool:
+    """Whether a request is never turned away: /healthz, the certificate API, the lookup
+    page and what it asks for. (A Referer can be forged: the front bounds how many such
+    requests are inside at once, docs/scaling.md.)"""
+    return (
+        path.startswith(PRIORITY)
+        or path == LOOKUP_PAGE
+        or bool(referer and LOOKUP_REFERER.match(referer))
+    )
+
+
 BUSY_HTML: Final = (
     '<!doctype html><html lang="vi"><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -76,8 +96,7 @@ class Admission:
         self._last_log = 0.0
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(PRIORITY):
+        if is_priority(environ.get("PATH_INFO", ""), environ.get("HTTP_REFERER", "")):
             return self.app(environ, start_response)
         ahead = self.ahead(environ)
         if ahead is None or ahead <= self.bound:
