@@ -428,6 +428,34 @@ def run_phases(
     return phases
 
 
+def unfronted(args: argparse.Namespace, var: Path, phases: list[Phase]) -> Phase:
+    """The overload phase's offered rate again, on a server without the front (VAX_FRONT=off:
+    waitress takes the connections itself and sheds by its own queue bound)."""
+    overload = next(p for p in phases if p.name == "overload")
+    if not overload.report:
+        return Phase("unfronted", error="the overload phase failed")
+    rate = overload.script("portal")["offered_views_per_s"]
+    log_path = var / "portal_crowd_unfronted.log"
+    try:
+        server, port = start_serve(
+            {"VAX_VAR_DIR": str(var), "VAX_ETL_WORKER": "off", "VAX_PSEUDONYM_KEY": KEY.hex(),
+             "VAX_FRONT": "off"}, log_path, seconds=300,
+        )  # fmt: skip
+    except Exception as error:
+        return failed_phase("unfronted", error)
+    try:
+        wait_for_warm(server, log_path)
+        spec = (
+            f"file={var / 'returning.view'},name=portal,visitors={args.visitors},"
+            f"rate={rate:.3f},max-connections={args.crowd_connections}"
+        )
+        timeout = ("--timeout-ms", str(args.timeout_ms))
+        return run_phase("unfronted", server.pid, args.seconds, [spec], port, *timeout)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def run_phase(
     name: str, pid: int, seconds: float, scripts: list[str], port: int, *options: str
 ) -> Phase:
@@ -447,11 +475,23 @@ def run_phase(
 
 
 def server_cpu(pid: int) -> float:
-    """CPU seconds of the server so far (NaN once it has stopped)."""
+    """CPU seconds so far of the server and its children (the front, HAProxy), NaN once it
+    has stopped."""
     try:
-        return cpu_seconds(pid)
+        return sum(cpu_seconds(each) for each in process_tree(pid))
     except OSError:
         return float("nan")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux: /proc/PID/task/*/children)."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            waiting += [int(child) for child in task.read_text().split()]
+    return found
 
 
 def failed_phase(name: str, error: Exception) -> Phase:
@@ -520,7 +560,10 @@ def main() -> None:
         help="the portal's rate in the mixed phase, as a share of the sustained views/s "
         "(0: the sustained phase's closed crowd of --visitors, as fast as served)",
     )  # fmt: skip
-    parser.add_argument("--phases", default="sustained,first,overload,mixed,api")
+    parser.add_argument(
+        "--phases", default="sustained,first,overload,mixed,api,unfronted",
+        help="unfronted: the overload phase again on a second server with VAX_FRONT=off",
+    )  # fmt: skip
     args = parser.parse_args()
 
     var = Path(args.dir or tempfile.mkdtemp(prefix="bench-crowd-"))
@@ -546,6 +589,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+    if "unfronted" in args.phases.split(",") and any(p.name == "overload" for p in phases):
+        phases.append(unfronted(args, var, phases))
     for phase in phases:
         if phase.error:
             print(f"{phase.name}: FAILED {phase.error}")
@@ -566,7 +611,9 @@ def section(
     by_name = {p.name: p for p in phases}
     lines = [
         f"{doses:,} synthetic doses ({how}) and {LOOKUP_PEOPLE:,} identities for the "
-        "certificate lookup; `python -m vaxviet serve` on them, its cache warm. Load from "
+        "certificate lookup; `python -m vaxviet serve` on them (behind its front, HAProxy, "
+        "with the default bounds: docs/scaling.md), its cache warm; server cores count the "
+        "web process and the front. Load from "
         "`vaxviet-loadgen` (bench/loadgen, one thread, on the same cores as the server), "
         "replaying the requests headless Chromium sent to the server on a first and on a "
         "returning visit of `/` (captured with the DevTools network log; requests answered "
@@ -679,6 +726,16 @@ def target_lines(args: argparse.Namespace, by_name: dict[str, Phase]) -> list[st
             f"started; arriving views waited for a free connection p95 {ms(s['queue_ms'])} ms "
             f"({s['connections_used']:,} opened) "
             f"→ {verdict(ok and not s['views_unstarted'])}"
+        )
+    unfronted = by_name.get("unfronted")
+    if unfronted and unfronted.report:
+        s = unfronted.script("portal")
+        checks.append(
+            f"* the same overload on a server without the front (`VAX_FRONT=off`, side by "
+            f"side in this run, for comparison): {s['status_class']['503']:,} answered 503 "
+            f"(max {ms(s['latency_503_ms'], 'max')} ms), longest request "
+            f"{ms(s['latency_ms'], 'max')} ms, accepted dynamic p95 {ms(s['dynamic_ok_ms'])} ms, "
+            f"{s['views_per_s']:,.1f} views/s completed in time"
         )
     mixed = by_name.get("mixed")
     if mixed and mixed.report:

@@ -144,19 +144,27 @@ def serve(args: argparse.Namespace) -> int:
             admit(server, queue_ahead, waited, settings.shed_queue)
             serve_http(server, host, port, settings.web_threads, settings.web_connections, PRIORITY)
         else:
-            front.start()
-            server.extensions[FRONT_KEY] = front
-            log.info(
-                "serving on http://%s:%s/ (health: /healthz) through the front (haproxy): "
-                "%d page requests at a time, shedding past %d queued",
-                host,
-                port,
-                settings.front_app_connections,
-                settings.shed_queue,
-            )
+
+            def open_front() -> None:  # the web process's socket is bound: let visitors in
+                from vaxviet.front import FrontError
+
+                try:
+                    front.start()
+                except FrontError as error:
+                    fail(str(error))
+                server.extensions[FRONT_KEY] = front
+                log.info(
+                    "serving on http://%s:%s/ (health: /healthz) through the front (haproxy): "
+                    "%d page requests at a time, shedding past %d queued",
+                    host,
+                    port,
+                    settings.front_app_connections,
+                    settings.shed_queue,
+                )
+
             serve_http(
                 server, host, port, settings.web_threads, settings.web_connections, PRIORITY,
-                unix_socket=str(front.plan.socket_path),
+                unix_socket=str(front.plan.socket_path), listening=open_front,
             )  # fmt: skip
     except KeyboardInterrupt:
         log.info("stopping")

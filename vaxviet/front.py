@@ -175,6 +175,9 @@ defaults
     mode http
     option http-keep-alive
     option forwardfor
+    # a connection to the web process serves any client's next request: a visitor's first
+    # request does not cost the web process a connection of its own (accept, close)
+    http-reuse always
     timeout connect 5s
     timeout client 30s
     timeout http-request {REQUEST_HEAD_SECONDS}s

@@ -10,6 +10,7 @@ the application can turn it away at once when the queue is past its bound
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from waitress.task import ThreadedTaskDispatcher
@@ -72,16 +73,16 @@ def serve(
     connections: int,
     priority: tuple[str, ...] = (),
     unix_socket: str = "",
+    listening: Callable[[], None] | None = None,
 ) -> None:
-    """Serve `app` with waitress until interrupted: `threads` requests at once, up to
+    """Serve `app` with waitress until interrupted (`listening`, if given, is called once
+    the socket is bound, before the first request is taken): `threads` requests at once, up to
     `connections` open connections (idle keep-alive ones included: past the limit, new
     connections wait unaccepted, where no queue bound can see them), `priority` paths
     first. With `unix_socket`, on that socket (mode 0600: the front's way in) instead of
     `host`:`port`. Proxy headers are left to the app (`vaxviet.server.trust_proxies`):
     waitress would otherwise drop X-Forwarded-For before the app could believe it."""
     import logging
-
-    import waitress
 
     # waitress warns on every request queued behind busy threads; web.admission reports
     # overload once every few seconds instead
@@ -93,7 +94,9 @@ def serve(
         if unix_socket
         else {"host": host, "port": port}
     )
-    waitress.serve(
+    from waitress.server import create_server
+
+    server = create_server(
         app,
         **where,
         clear_untrusted_proxy_headers=False,
@@ -106,3 +109,6 @@ def serve(
         ident="vaxviet",
         _dispatcher=dispatcher,
     )
+    if listening is not None:
+        listening()
+    server.run()

@@ -6,12 +6,13 @@ The browser talks to the lookup API (``POST /api/v1/certificate/code`` and ``/co
 callback, a URL or a cache: they travel in POST bodies of answers marked ``no-store``, and
 the rate limits answer 429 with ``Retry-After``. The PDF comes from
 ``POST /api/v1/certificate/pdf`` with the certificate's HC1 text, kept only in the page's
-memory (a ``dcc.Store``) between the card and the click. The Python callback here only turns the
-API's status into a message (`request_message`), from data that holds no personal detail.
+memory (a ``dcc.Store``) between the card and the click. Every callback of the page runs in
+the browser: the server sees only the API's requests.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash
@@ -52,48 +53,53 @@ FIELD_LABELS = {
 }
 
 
-def request_message(state: dict[str, Any] | None) -> tuple[str, bool]:
-    """(message, whether the code step is open) for the API's answer to a code request."""
-    if not state:
-        return "", False
-    status = state.get("status")
-    if status == 202:
-        return (
-            "Nếu thông tin khớp với hồ sơ, mã xác nhận đã được gửi tới điện thoại (hiệu lực 5 "
-            "phút). / If the details match our records, a code was sent to the phone (valid "
-            "5 minutes).",
-            True,
-        )
-    if status == 400:
-        return FIELD_LABELS.get(str(state.get("field")), "Thông tin không hợp lệ / Invalid"), False
-    if status == 429:
-        wait = state.get("retry") or "?"
-        return (
-            f"Quá nhiều yêu cầu, thử lại sau {wait} giây / Too many requests, retry in {wait} s",
-            False,
-        )
-    return "Dịch vụ tạm thời không khả dụng / The service is unavailable", False
+#: what the page says to the API's answer to a code request (the script below picks one)
+REQUEST_MESSAGES = {
+    "sent": "Nếu thông tin khớp với hồ sơ, mã xác nhận đã được gửi tới điện thoại (hiệu lực 5 "
+    "phút). / If the details match our records, a code was sent to the phone (valid 5 minutes).",
+    "invalid": "Thông tin không hợp lệ / Invalid",
+    "too_many": "Quá nhiều yêu cầu, thử lại sau {wait} giây / Too many requests, retry in {wait} s",
+    "unavailable": "Dịch vụ tạm thời không khả dụng / The service is unavailable",
+    "fields": FIELD_LABELS,
+}
 
-
-# The browser posts the form to the API; only the answer's status and token come back here.
+# The browser posts the form to the API and says what the answer means: a code request costs
+# the server that one request (no Dash callback), so the lookup holds its rate beside a crowd.
 dash.clientside_callback(
     """
     async function(clicks, cccd, name, dob, phone) {
-        if (!clicks) { return window.dash_clientside.no_update; }
-        const answer = await fetch('/api/v1/certificate/code', {
-            method: 'POST', credentials: 'same-origin', cache: 'no-store',
-            headers: {'Content-Type': 'application/json'},
-            body: JSON.stringify({citizen_id: cccd || '', full_name: name || '',
-                                  date_of_birth: dob || '', phone: phone || ''})
-        });
+        const none = window.dash_clientside.no_update;
+        if (!clicks) { return [none, none, none]; }
+        const said = MESSAGES;
+        let answer = null;
+        try {
+            answer = await fetch('/api/v1/certificate/code', {
+                method: 'POST', credentials: 'same-origin', cache: 'no-store',
+                headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({citizen_id: cccd || '', full_name: name || '',
+                                      date_of_birth: dob || '', phone: phone || ''})
+            });
+        } catch (e) {
+            return [null, said.unavailable, true];
+        }
         let body = {};
         try { body = await answer.json(); } catch (e) {}
-        return {status: answer.status, request: body.request || null,
-                field: body.field || null, retry: answer.headers.get('Retry-After'),
-                at: Date.now()};
+        if (answer.status === 202) {
+            return [{request: body.request || null, at: Date.now()}, said.sent, false];
+        }
+        if (answer.status === 400) {
+            return [null, said.fields[body.field] || said.invalid, true];
+        }
+        if (answer.status === 429) {
+            const wait = answer.headers.get('Retry-After') || '?';
+            return [null, said.too_many.split('{wait}').join(wait), true];
+        }
+        return [null, said.unavailable, true];
     }
-    """,
+    """.replace("MESSAGES", json.dumps(REQUEST_MESSAGES, ensure_ascii=False)),
     Output(REQUEST_ID, "data"),
+    Output(MESSAGE_ID, "children"),
+    Output(CONFIRM_ID, "disabled"),
     Input(SEND_ID, "n_clicks"),
     State(CCCD_ID, "value"),
     State(NAME_ID, "value"),
@@ -101,18 +107,6 @@ dash.clientside_callback(
     State(PHONE_ID, "value"),
     prevent_initial_call=True,
 )
-
-
-@dash.callback(
-    Output(MESSAGE_ID, "children"),
-    Output(CONFIRM_ID, "disabled"),
-    Input(REQUEST_ID, "data"),
-)
-def on_request(state: dict[str, Any] | None) -> tuple[str, bool]:
-    message, open_step = request_message(
-        {key: state.get(key) for key in ("status", "field", "retry")} if state else None
-    )
-    return message, not open_step
 
 
 # The card is drawn in the browser from the API's answer: it never comes back to Python.

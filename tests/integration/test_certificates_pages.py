@@ -79,16 +79,6 @@ def test_pages_are_served_and_verify_renders(server: flask.Flask, tmp_path: Path
         assert "Dán mã" in text_of(verify_page.check("", None, trust, NOW))
 
 
-def test_request_messages() -> None:
-    from portal.pages.certificate import request_message
-
-    assert request_message(None) == ("", False)
-    assert request_message({"status": 202})[1] is True
-    assert "12" in request_message({"status": 400, "field": "citizen_id"})[0]
-    assert "30" in request_message({"status": 429, "retry": "30"})[0]
-    assert request_message({"status": 503})[1] is False
-
-
 # -- both flows in a real browser against the real process -------------------------------------
 
 
@@ -115,11 +105,12 @@ def type_into(browser: Any, element_id: str, text: str) -> None:
     replaced when Dash mounts, which leaves an element found earlier stale."""
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     def typed() -> bool:
         try:
             box = browser.find_element(By.ID, element_id)
-            box.clear()
+            box.send_keys(Keys.CONTROL + "a", Keys.DELETE)  # as a person would: React sees it
             box.send_keys(text)
             return bool(box.get_attribute("value") == text)
         except (NoSuchElementException, StaleElementReferenceException):
@@ -145,9 +136,16 @@ def test_lookup_and_verify_in_a_browser(serving: tuple[str, Path, Path], tmp_pat
             ("certificate-dob", DETAILS["date_of_birth"]),
             ("certificate-phone", DETAILS["phone"]),
         ]:
-            type_into(browser, element, value)
+            type_into(browser, element, "0123" if element == "certificate-cccd" else value)
+        # the page says what the API answered, in the browser (no Dash callback on the server)
+        browser.find_element(By.ID, "certificate-send").click()  # type: ignore[attr-defined]
+        message = (By.ID, "certificate-message")
+        wait.until(ready.text_to_be_present_in_element(message, "12 chữ số"))
+        assert not browser.find_element(By.ID, "certificate-confirm").is_enabled()  # type: ignore[attr-defined]
+        type_into(browser, "certificate-cccd", DETAILS["citizen_id"])
         browser.find_element(By.ID, "certificate-send").click()  # type: ignore[attr-defined]
         wait.until(ready.element_to_be_clickable((By.ID, "certificate-confirm")))
+        assert "a code was sent" in browser.find_element(*message).text  # type: ignore[attr-defined]
 
         status, page = get(base + "/certificate/demo-sms")
         assert status == 200

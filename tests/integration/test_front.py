@@ -219,3 +219,30 @@ def test_serve_without_the_program_says_how_to_install_it(tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.returncode == 1
     assert "apt-get install haproxy" in result.stderr
+
+
+def test_serve_on_a_taken_port_stops_with_a_clear_error(tmp_path: Path) -> None:
+    """The front cannot bind: serve says where and exits 1, its web socket gone."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        env = {
+            **os.environ,
+            "VAX_FRONT": "haproxy",
+            "VAX_VAR_DIR": str(tmp_path / "var"),
+            "VAX_HOST": "127.0.0.1",
+            "VAX_PORT": str(taken.getsockname()[1]),
+            "VAX_ETL_WORKER": "off",
+            "VAX_LIVE": "off",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "vaxviet", "serve"],
+            cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+            timeout=180,
+        )  # fmt: skip
+    finally:
+        taken.close()
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert f"127.0.0.1:{env['VAX_PORT']}" in result.stderr
+    assert not (tmp_path / "var" / "run" / "web.sock").exists()

@@ -375,9 +375,9 @@ def test_portal_responses_are_gzipped_for_clients_that_accept_it(
     assert bundle[0].headers["Content-Encoding"] == "gzip" and bundle[0].data == bundle[1].data
     assert gzip.decompress(bundle[0].data) == client.get(script).data
     dependencies = client.get("/_dash-dependencies").get_json()
-    callback = next(d for d in dependencies if d["output"].startswith("..certificate-message"))
+    callback = next(d for d in dependencies if d["output"].startswith("verify-result"))
     body = {"output": callback["output"], "outputs": [], "inputs": [], "changedPropIds": []}
     answer = client.post("/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip"})
-    assert "Content-Encoding" not in answer.headers  # a citizen's data beside typed input
+    assert "Content-Encoding" not in answer.headers  # a certificate beside typed input
     internal = client.get("/internal/", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in internal.headers
