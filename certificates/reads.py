@@ -19,6 +19,11 @@ from certificates.issue import Dose, Identity
 from warehouse.batching import Coalesced
 from warehouse.client import Warehouse
 
+#: how long a code request's identity read waits for others to share its statement; the
+#: request answers no sooner than its floor (0.4 s, `certificates.web`), so the citizen does
+#: not see it, and the server makes a fraction of the statements (docs/certificates.md)
+CODE_REQUEST_LINGER = 0.05
+
 
 class CitizenReads:
     """Identity and dose reads of one warehouse, coalesced across threads."""
@@ -32,12 +37,18 @@ class CitizenReads:
         self.doses: Coalesced[str, tuple[Dose, ...]] = Coalesced(
             lambda keys: issue.load_doses_of(warehouse, keys), tuple
         )
+        #: the code request's identity reads: the same statement, lingering (above)
+        self.typed_identities: Coalesced[str, Identity | None] = Coalesced(
+            lambda keys: issue.load_identities(warehouse, keys),
+            lambda: None,
+            linger=CODE_REQUEST_LINGER,
+        )
 
     def find_identity(self, citizen_id: str, phone: str = "") -> tuple[str, Identity | None, str]:
         """(citizen key, identity on record, typed phone's hash) for a typed-in CCCD;
         ("", None, "") when no one has that CCCD."""
         key, typed_phone_hash = issue.citizen_key(self.pseudonym_key, citizen_id, phone)
-        identity = self.identities.get(key)
+        identity = self.typed_identities.get(key)
         return (key, identity, typed_phone_hash) if identity is not None else ("", None, "")
 
     def citizen(self, key: str) -> tuple[Identity | None, tuple[Dose, ...]]:

@@ -12,8 +12,13 @@ them share statements:
   hands out its results and wakes those callers, and hands the queue (up to `max_batch`
   keys) to the first caller in it, who runs the next statement for all of them.
 
-No thread of its own, no timer and no added wait: a lone caller runs its statement at once,
-as before; under load, statements carry the keys that arrived while the last ones ran. A
+No thread of its own and no timer. With `linger` 0 (the default) a lone caller runs its
+statement at once; under load, statements carry the keys that arrived while the last ones
+ran. A caller that can afford to wait (the code request, which answers no sooner than its
+0.4-s floor) may give `linger` seconds: the caller that takes a free slot waits that long
+first, so the callers arriving meanwhile share its statement even when they come one at a
+time — at 150 code requests a second, a 50-ms linger puts about 8 keys in each statement
+instead of 1. A
 failed statement fails every caller in its batch with the same error; the next batch tries
 again. Keys and values stay in memory only for the life of the calls.
 """
@@ -21,6 +26,7 @@ again. Keys and values stay in memory only for the life of the calls.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
@@ -67,9 +73,13 @@ class Coalesced(Generic[K, V]):
         missing: Callable[[], V],
         max_running: int = MAX_RUNNING,
         max_batch: int = MAX_BATCH,
+        linger: float = 0.0,
     ) -> None:
         if max_running < 1 or max_batch < 1:
             raise ValueError("max_running and max_batch must be at least 1")
+        if linger < 0:
+            raise ValueError("linger must not be negative")
+        self._linger = linger
         self._fetch = fetch
         self._missing = missing
         self._max_running = max_running
@@ -92,10 +102,17 @@ class Coalesced(Generic[K, V]):
     def get(self, key: K) -> V:
         call: _Call[K, V] = _Call(key)
         batch: list[_Call[K, V]] | None = None
+        leading = False
         with self._lock:
             self._queue.append(call)
             if self._running < self._max_running:  # a free slot: the queue is just this call
                 self._running += 1
+                leading = True
+                if not self._linger:
+                    batch = self._take()
+        if leading and self._linger:  # the slot is ours: let others join before it runs
+            time.sleep(self._linger)
+            with self._lock:
                 batch = self._take()
         while not call.done:
             if batch is None:

@@ -109,3 +109,24 @@ def test_many_threads_all_answered(max_running: int, max_batch: int) -> None:
 def test_limits_are_checked() -> None:
     with pytest.raises(ValueError):
         Coalesced(Slow(), lambda: "", max_running=0)
+
+
+def test_a_lingering_leader_takes_the_callers_that_arrive_one_at_a_time() -> None:
+    """With `linger`, callers arriving one by one (never while a statement runs) still share
+    one statement: the first waits for them; without it each runs its own."""
+    for linger, statements in ((0.3, 1), (0.0, 3)):
+        fetch = Slow()
+        fetch.release.set()
+        reads = Coalesced(fetch, lambda: "missing", linger=linger)
+        with ThreadPoolExecutor(3) as pool:
+            answers = []
+            for key in (1, 2, 3):
+                answers.append(pool.submit(reads.get, key))
+                if not linger:
+                    answers[-1].result(5)  # the statement is over before the next arrives
+                else:
+                    threading.Event().wait(0.02)
+            assert [a.result(5) for a in answers] == ["value 1", "value 2", "value 3"]
+        assert len(fetch.statements) == statements, fetch.statements
+    with pytest.raises(ValueError):
+        Coalesced(fetch, lambda: "missing", linger=-1)
