@@ -741,14 +741,26 @@ def target_lines(args: argparse.Namespace, by_name: dict[str, Phase]) -> list[st
     if mixed and mixed.report:
         lookups, portal = mixed.script("lookup"), mixed.script("portal")
         code = lookups["requests_by_index"][0]
-        per_s = code["ok_by_end"] / mixed.report["duration_s"]
+        seconds = mixed.report["duration_s"]
+        answered = code["status_class"]["2xx"] / seconds  # every arrival of the phase's time
+        beside = (
+            f"its crowd of {portal['visitors']} visitors in a closed loop"
+            if portal["mode"] == "closed"
+            else f"{portal['offered_views_per_s']:,.0f} views/s offered"
+        )
+        ok = (
+            answered >= TARGETS["lookups_per_s"] and portal["views_per_s"] >= TARGETS["views_per_s"]
+        )
         checks.append(
-            f"* certificate code requests ≥ {TARGETS['lookups_per_s']:.0f}/s beside the portal "
-            f"at {args.mixed_share:.0%} of its sustained rate: {per_s:,.1f}/s answered 2xx by `{code['path']}` in time "
-            f"[the lookup view's requests: {status_text(lookups)}], p95 "
-            f"{ms(code['latency_ms'])} ms (0.4 s floor included); portal "
-            f"{portal['views_per_s']:,.1f} views/s, dynamic p95 {ms(portal['dynamic_ok_ms'])} ms"
-            f" → {verdict(per_s >= TARGETS['lookups_per_s'])}"
+            f"* certificate code requests ≥ {TARGETS['lookups_per_s']:.0f}/s while the portal "
+            f"serves its sustainable rate (≥ {TARGETS['views_per_s']:.0f} views/s), together: "
+            f"{lookups['views_started']:,} code requests arrived at "
+            f"{lookups['offered_views_per_s']:,.0f}/s and {code['status_class']['2xx']:,} were "
+            f"answered 2xx ({answered:,.1f}/s; {code['ok_by_end'] / seconds:,.1f}/s finished "
+            f"within the phase's time) [{status_text(lookups)}], p95 {ms(code['latency_ms'])} ms "
+            f"(0.4 s floor included); the portal beside them ({beside}) "
+            f"{portal['views_per_s']:,.1f} views/s, dynamic p95 {ms(portal['dynamic_ok_ms'])} ms "
+            f"→ {verdict(ok)}"
         )
     api = by_name.get("api")
     if api and api.report:
