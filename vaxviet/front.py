@@ -28,6 +28,7 @@ runs its own proxy.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -54,6 +55,13 @@ QUEUE_SECONDS: Final = 5
 REQUEST_HEAD_SECONDS: Final = 10
 #: the longest answer the web process may take (the open-data exports are the slowest)
 SERVER_SECONDS: Final = 300
+#: what the front sends to the edge (`vaxviet.edge`), when it runs: everything a public page
+#: asks for that the web process may store (`portal.stored`); the rest goes to the web process
+EDGE_PATHS: Final = ("/", "/api", "/verify", "/_dash-layout", "/_dash-dependencies",
+                     "/_dash-update-component")  # fmt: skip
+EDGE_PREFIXES: Final = ("/province/", "/_dash-component-suites/", "/assets/", "/geo/", "/api/v1/")
+#: requests in the edge at once (it answers stored ones in a fraction of a millisecond)
+EDGE_CONNECTIONS: Final = 64
 #: paths whose answers are JSON (the API, Dash's requests); the rest get the busy page
 JSON_PATHS: Final = ("/api/", "/_dash-", "/internal/_dash-")
 
@@ -74,10 +82,15 @@ class Plan:
     priority_connections: int
     shed_queue: int
     connections: int
+    edge: bool = False
 
     @property
     def stats_socket(self) -> Path:
         return self.run_dir / "front-stats.sock"
+
+    @property
+    def edge_socket(self) -> Path:
+        return self.run_dir / "edge.sock"
 
 
 def program() -> str | None:
@@ -117,7 +130,7 @@ def run_dir(var_dir: Path) -> Path:
 
 def plan(
     host: str, port: int, var_dir: Path, web_threads: int, app_connections: int,
-    shed_queue: int, connections: int,
+    shed_queue: int, connections: int, edge: bool = False,
 ) -> Plan:  # fmt: skip
     directory = run_dir(var_dir)
     return Plan(
@@ -129,6 +142,7 @@ def plan(
         priority_connections=max(1, web_threads - app_connections),
         shed_queue=shed_queue,
         connections=connections,
+        edge=edge,
     )
 
 
@@ -161,6 +175,25 @@ def render(plan: Plan, files: dict[str, Path]) -> str:
     priority = " ".join(PRIORITY)
     json_paths = " ".join(JSON_PATHS)
     busy = f'status 503 hdr Retry-After "{RETRY_AFTER}" hdr Cache-Control "no-store"'
+    if plan.edge:
+        # the public pages' requests go to the edge; the rest straight to the web process
+        edge_acls = (
+            f"\n    acl to_edge path {' '.join(EDGE_PATHS)}"
+            f"\n    acl to_edge path_beg {' '.join(EDGE_PREFIXES)}"
+        )
+        routes = "    use_backend direct if !to_edge\n    default_backend app\n"
+        app_socket, app_connections = plan.edge_socket, EDGE_CONNECTIONS
+        direct = (
+            "\nbackend direct\n"
+            f"    server web unix@{plan.socket_path} maxconn {plan.app_connections}\n"
+        )
+        crowded = (
+            f"queue(app) gt {plan.shed_queue}\n    acl crowded queue(direct) gt {plan.shed_queue}"
+        )
+    else:
+        routes, edge_acls = "    default_backend app\n", ""
+        app_socket, app_connections, direct = plan.socket_path, plan.app_connections, ""
+        crowded = f"queue(app) gt {plan.shed_queue}"
     return f"""\
 # VaxViet front (vaxviet/front.py): rendered by `python -m vaxviet serve`; do not edit.
 global
@@ -192,16 +225,18 @@ frontend web
     acl priority path_beg {priority}
     acl priority path {LOOKUP_PAGE}
     acl priority req.hdr(referer) -m reg '{LOOKUP_REFERER.pattern}'
-    acl wants_json path_beg {json_paths}
-    acl crowded queue(app) gt {plan.shed_queue}
+    acl wants_json path_beg {json_paths}{edge_acls}
+    acl crowded {crowded}
     http-request return {busy} content-type "application/json" file {files["json"]} if crowded !priority wants_json
     http-request return {busy} content-type "text/html; charset=utf-8" file {files["html"]} if crowded !priority
+    # the edge's own marks are never taken from a client nor shown to one
+    http-request del-header X-Vax-Edge
+    http-response del-header X-Vax-Stored
     use_backend priority if priority
-    default_backend app
-
+{routes}
 backend app
-    server web unix@{plan.socket_path} maxconn {plan.app_connections}
-
+    server web unix@{app_socket} maxconn {app_connections}
+{direct}
 backend priority
     server web unix@{plan.socket_path} maxconn {plan.priority_connections}
 """
@@ -224,6 +259,7 @@ class Front:
     plan: Plan
     config_path: Path
     process: subprocess.Popen[bytes] | None = None
+    edge: subprocess.Popen[bytes] | None = None
     _watch: threading.Thread | None = field(default=None, repr=False)
     _stopping: bool = False
 
@@ -246,7 +282,10 @@ class Front:
         return cls(plan, config_path)
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start haproxy; returns once it accepts connections on the public address."""
+        """Start the edge (if planned) and haproxy; returns once haproxy accepts connections
+        on the public address."""
+        if self.plan.edge:
+            self._start_edge(timeout)
         executable = program() or PROGRAM
         self.process = subprocess.Popen(  # noqa: S603 - haproxy on PATH, our own configuration
             [executable, "-db", "-f", str(self.config_path)],
@@ -273,8 +312,33 @@ class Front:
         else:
             self.stop()
             raise FrontError(f"haproxy did not listen on {self.plan.host}:{self.plan.port}")
-        self._watch = threading.Thread(target=self._watch_child, name="front-watch", daemon=True)
+        self._watch = threading.Thread(
+            target=self._watch_child, args=(self.process, "haproxy"), name="front-watch",
+            daemon=True,
+        )  # fmt: skip
         self._watch.start()
+
+    def _start_edge(self, timeout: float) -> None:
+        """The edge process (`vaxviet.edge`), answering on its socket."""
+        self.plan.edge_socket.unlink(missing_ok=True)
+        self.edge = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+            [sys.executable, "-m", "vaxviet.edge", "--socket", str(self.plan.edge_socket),
+             "--origin", str(self.plan.socket_path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )  # fmt: skip
+        deadline = time.monotonic() + max(timeout, 60.0)  # it imports the portal's rules
+        while not _edge_answers(self.plan.edge_socket):
+            if self.edge.poll() is not None or time.monotonic() > deadline:
+                output = (
+                    self.edge.stdout.read().decode(errors="replace") if self.edge.stdout else ""
+                )
+                self.stop()
+                raise FrontError(f"the edge did not start: {output.strip()[-500:]}")
+            time.sleep(0.05)
+        threading.Thread(
+            target=self._watch_child, args=(self.edge, "edge"), name="edge-watch", daemon=True
+        ).start()
 
     def _answers(self) -> bool:
         """Whether haproxy's statistics socket answers (it is up, its listeners bound)."""
@@ -284,27 +348,28 @@ class Front:
             return False
         return True
 
-    def _watch_child(self) -> None:
-        """haproxy's own messages go to the log; if it stops while we serve, so do we (a
-        supervisor restarts both; serving with nobody taking connections helps no one)."""
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            log.warning("haproxy: %s", line.decode(errors="replace").rstrip())
-        code = self.process.wait()
+    def _watch_child(self, child: subprocess.Popen[bytes], name: str) -> None:
+        """A child's own messages go to the log; if it stops while we serve, so do we (a
+        supervisor restarts all; serving with nobody taking connections helps no one)."""
+        assert child.stdout is not None
+        for line in child.stdout:
+            log.warning("%s: %s", name, line.decode(errors="replace").rstrip())
+        code = child.wait()
         if not self._stopping:
-            log.error("the front (haproxy) stopped with exit %s: stopping the serve process", code)
+            log.error("the front's %s stopped with exit %s: stopping the serve process", name, code)
             os.kill(os.getpid(), signal.SIGTERM)
 
     def stop(self) -> None:
         self._stopping = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for path in (self.plan.socket_path, self.plan.stats_socket):
+        for child in (self.process, self.edge):
+            if child is not None and child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        for path in (self.plan.socket_path, self.plan.stats_socket, self.plan.edge_socket):
             path.unlink(missing_ok=True)
 
     def status(self) -> dict[str, Any]:
@@ -320,6 +385,14 @@ class Front:
             document.update(statistics(self.plan.stats_socket))
         except OSError as error:
             document["statistics"] = f"unavailable: {type(error).__name__}"
+        if self.plan.edge:
+            try:
+                document["edge"] = {
+                    "running": self.edge is not None and self.edge.poll() is None,
+                    **edge_statistics(self.plan.edge_socket),
+                }
+            except (OSError, ValueError) as error:
+                document["edge"] = {"running": False, "statistics": type(error).__name__}
         return document
 
 
@@ -334,6 +407,30 @@ def _accepts(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def edge_statistics(edge_socket: Path, timeout: float = 1.0) -> dict[str, int]:
+    """The edge's counts (its ``/_edge-status``, which the front never routes to it)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(timeout)
+        client.connect(str(edge_socket))
+        client.sendall(b"GET /_edge-status HTTP/1.1\r\nhost: edge\r\nconnection: close\r\n\r\n")
+        chunks = []
+        while chunk := client.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise ValueError("the edge did not give its counts")
+    found: dict[str, int] = json.loads(body)
+    return found
+
+
+def _edge_answers(edge_socket: Path) -> bool:
+    try:
+        edge_statistics(edge_socket, timeout=0.5)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def statistics(stats_socket: Path, timeout: float = 1.0) -> dict[str, int]:

@@ -89,6 +89,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "and sheds past VAX_SHED_QUEUE (docs/scaling.md): haproxy, off (the web process takes "
         "connections itself), auto (haproxy when the haproxy program is installed)",
     ),
+    "VAX_EDGE": (
+        "on",
+        "with the front: a second process that serves the portal's stored answers, so a crowd "
+        "of page views does not queue for the web process's interpreter lock (on, off)",
+    ),
     "VAX_FRONT_APP_CONNECTIONS": (
         "16",
         "page and API requests the front lets into the web process at once; the others wait "
@@ -193,6 +198,7 @@ class Settings:
     web_connections: int = 4096
     front: Literal["auto", "haproxy", "off"] = "auto"
     front_app_connections: int = 16
+    edge: bool = True
     trusted_proxies: int = 0
     compact_hour: int | None = 2
     sms_gateway_url: str = ""
@@ -262,6 +268,9 @@ class Settings:
         if front not in ("auto", "haproxy", "off"):
             raise SettingsError(f"VAX_FRONT must be auto, haproxy or off, not {front!r}")
         web_threads = _positive(get("VAX_WEB_THREADS", "128"), "VAX_WEB_THREADS")
+        edge = get("VAX_EDGE", "on").lower()
+        if edge not in ("on", "off"):
+            raise SettingsError(f"VAX_EDGE must be on or off, not {edge!r}")
         front_app = _positive(get("VAX_FRONT_APP_CONNECTIONS", "16"), "VAX_FRONT_APP_CONNECTIONS")
         if front_app >= web_threads:
             raise SettingsError(
@@ -299,6 +308,7 @@ class Settings:
             web_connections=_positive(get("VAX_WEB_CONNECTIONS", "4096"), "VAX_WEB_CONNECTIONS"),
             front=front,  # type: ignore[arg-type]
             front_app_connections=front_app,
+            edge=edge == "on",
             trusted_proxies=_count(get("VAX_TRUSTED_PROXIES", "0"), "VAX_TRUSTED_PROXIES"),
             compact_hour=_hour(get("VAX_COMPACT_HOUR", "2"), "VAX_COMPACT_HOUR"),
             sms_gateway_url=get("VAX_SMS_GATEWAY_URL"),

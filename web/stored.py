@@ -39,6 +39,11 @@ from typing import Any, Final
 
 log = logging.getLogger("vaxviet.web")
 
+#: the edge process asks with this header (``X-Vax-Edge: 1``) and keeps only what this
+#: mark says is stored: "static" (for the process's life) or "version" (the data version's)
+EDGE_ENVIRON: Final = "HTTP_X_VAX_EDGE"
+EDGE_MARK: Final = "X-Vax-Stored"
+
 #: where the server keeps its store (``flask.Flask.extensions``)
 EXTENSION_KEY: Final = "vaxviet.stored"
 
@@ -402,6 +407,8 @@ class StoredAnswers:
         headers.append(("ETag", answer.etag))
         if answer.gzipped is not None:
             headers.append(("Vary", "Accept-Encoding"))
+        if environ.get(EDGE_ENVIRON):  # the edge (vaxviet/edge.py) may keep a copy
+            headers.append((EDGE_MARK, "static" if rule.static else "version"))
         if answer.etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             self.statistics.not_modified += 1
             kept = [(n, v) for n, v in headers if n.lower() != "content-type"]

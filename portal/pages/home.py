@@ -466,15 +466,24 @@ def download(
     return dict(content=content, filename=name, type="text/csv")
 
 
-@callback(
+# A click on a province of the 63 opens its page, in the browser: Plotly's graph reports a
+# (null) click when it mounts, and a server callback would cost every page view a request.
+dash.clientside_callback(
+    """
+    function(click, geography, lang) {
+        const none = window.dash_clientside.no_update;
+        if (!click || geography !== '63' || !click.points || !click.points.length) {
+            return none;
+        }
+        const code = String(click.points[0].location || '');
+        if (!/^[0-9]{2}$/.test(code)) { return none; }
+        const english = String(lang || '').toLowerCase().startsWith('en');
+        return '/province/' + code + (english ? '?lang=en' : '');
+    }
+    """,
     Output(URL_ID, "href"),
     Input(MAP_ID, "clickData"),
     State(GEOGRAPHY_ID, "value"),
     State(LANG_ID, "data"),
     prevent_initial_call=True,
 )
-def open_province(click: dict[str, Any] | None, geography: str, lang: str) -> str:
-    if not click or geography != "63" or not click.get("points"):
-        raise PreventUpdate
-    code = str(click["points"][0].get("location", ""))
-    return href(f"/province/{code}", lang_of(lang))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -111,6 +112,10 @@ def test_configuration_is_what_haproxy_accepts(tmp_path: Path) -> None:
     assert "maxconn 16" in text and "maxconn 112" in text  # the app's, the lookup's
     assert "queue(app) gt 64" in text and "timeout queue 5s" in text
     assert oct(plan.run_dir.stat().st_mode)[-3:] == "700"
+    edged = front.plan("127.0.0.1", free_port(), tmp_path, 128, 16, 64, 4096, edge=True)
+    text = front.Front.prepare(edged).config_path.read_text()
+    assert f"unix@{edged.edge_socket} maxconn 64" in text  # the portal's pages: the edge
+    assert "use_backend direct if !to_edge" in text and "queue(direct) gt 64" in text
 
 
 def test_a_bad_address_is_a_clear_error(tmp_path: Path) -> None:
@@ -193,6 +198,11 @@ def test_serve_runs_behind_the_front_and_stops_it(tmp_path: Path) -> None:
         the_front = document["web"]["front"]
         assert the_front["running"] is True and the_front["shed_queue"] == 256
         assert "admission" not in document["web"]  # the front's queue is the one that counts
+        assert the_front["edge"]["running"] is True
+        page = get(f"{base}/")
+        assert page[0] == 200 and get(f"{base}/")[1] == page[1]
+        counts = json.loads(get(f"{base}/healthz")[1])["web"]["front"]["edge"]
+        assert counts["fetched"] + counts["passed"] >= 1 and counts["errors"] == 0
         socket_path = Path(env["VAX_VAR_DIR"], "run", "web.sock")
         assert socket_path.exists() and oct(socket_path.stat().st_mode)[-3:] == "600"
         children = subprocess.run(
@@ -202,6 +212,29 @@ def test_serve_runs_behind_the_front_and_stops_it(tmp_path: Path) -> None:
         assert len(children) == 1
     wait_until(lambda: not Path(f"/proc/{children[0]}").exists())
     assert not socket_path.exists()
+
+
+def test_serve_stops_when_its_edge_dies(tmp_path: Path) -> None:
+    """A supervisor restarts the whole; serving with half of it gone helps no one."""
+
+    def gone(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        return state == "Z"  # exited, not yet waited for by the test's Popen
+
+    with serve_process(tmp_path, {"VAX_FRONT": "haproxy"}) as (_base, env):
+        found = subprocess.run(
+            ["pgrep", "-f", f"vaxviet.edge --socket {env['VAX_VAR_DIR']}/run/edge.sock"],
+            capture_output=True, text=True,
+        ).stdout.split()  # fmt: skip
+        assert len(found) == 1
+        edge_pid = int(found[0])
+        serve_pid = int(Path(f"/proc/{edge_pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(edge_pid, signal.SIGKILL)
+        wait_until(lambda: gone(serve_pid), 60)
+    assert "the front's edge stopped" in (tmp_path / "serve.log").read_text()
 
 
 def test_serve_without_the_program_says_how_to_install_it(tmp_path: Path) -> None:

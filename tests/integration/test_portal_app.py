@@ -18,7 +18,6 @@ from typing import Any
 import flask
 import plotly.utils
 import pytest
-from dash.exceptions import PreventUpdate
 
 from portal import data, geometry
 from portal.app import frame_for
@@ -114,12 +113,6 @@ def test_callbacks_are_thin_and_validate_input(filled: Warehouse, tmp_path: Path
     server = build(filled, tmp_path)
     home, _province = pages()
     with server.test_request_context("/"):
-        click = {"points": [{"location": "79"}]}
-        assert home.open_province(click, "63", "en") == "/province/79?lang=en"
-        with pytest.raises(PreventUpdate):
-            home.open_province(click, "34", "vi")
-        with pytest.raises(PreventUpdate):
-            home.open_province(None, "63", "vi")
         assert home._as_of("not a date", SNAPSHOT) == SNAPSHOT
         assert home._as_of("2021-07-30T00:00:00", SNAPSHOT) == date(2021, 7, 30)
         download = home.download(1, "total", "2021-08-01", "63", home.DEFAULT_SORT, "2021-08-11")

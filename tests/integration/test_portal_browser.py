@@ -178,6 +178,42 @@ def test_province_page_from_the_ranking(browser: Any, site: str) -> None:
     assert_on_origin(browser, site)
 
 
+CLICK = "window.dash_clientside.set_props('home-map', {clickData: arguments[0]});"
+
+
+def callback_outputs(browser: Any) -> list[str]:
+    """The outputs of the Dash callbacks the page asked the server for since the last look."""
+    outputs = []
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        request = message.get("params", {}).get("request", {})
+        if message["method"] == "Network.requestWillBeSent" and request.get("url", "").endswith(
+            "/_dash-update-component"
+        ):
+            outputs.append(json.loads(request.get("postData") or "{}").get("output", ""))
+    return outputs
+
+
+def test_a_click_on_the_map_opens_the_province_in_the_browser(browser: Any, site: str) -> None:
+    """A click on a province (as Plotly reports it) opens its page without asking the
+    server, and the map's own empty click as it mounts costs no request either."""
+    from selenium.webdriver.common.by import By
+
+    open_home(browser, site + "/?lang=en")
+    loaded = callback_outputs(browser)
+    assert loaded and not [o for o in loaded if "url.href" in o], loaded
+    browser.execute_script(CLICK, {"points": [{"location": "79"}]})
+    wait_for(lambda: browser.current_url.endswith("/province/79?lang=en"))
+    assert wait_for(lambda: browser.find_element(By.TAG_NAME, "h1").text) == "Ho Chi Minh City"
+    assert not [o for o in callback_outputs(browser) if "url.href" in o]
+    open_home(browser, site)
+    browser.find_element(By.CSS_SELECTOR, "#home-geography input[value='34']").click()
+    wait_for(lambda: len(map_values(browser)) == 34)
+    browser.execute_script(CLICK, {"points": [{"location": "79"}]})  # 34 areas: no page
+    time.sleep(1)
+    assert browser.current_url == site + "/"
+
+
 def test_english_toggle(browser: Any, site: str) -> None:
     from selenium.webdriver.common.by import By
 
