@@ -429,8 +429,9 @@ def run_phases(
 
 
 def unfronted(args: argparse.Namespace, var: Path, phases: list[Phase]) -> Phase:
-    """The overload phase's offered rate again, on a server without the front (VAX_FRONT=off:
-    waitress takes the connections itself and sheds by its own queue bound)."""
+    """The overload phase's offered rate again, on a server without the front and its edge
+    (VAX_FRONT=off: waitress takes the connections itself and sheds by its own queue
+    bound)."""
     overload = next(p for p in phases if p.name == "overload")
     if not overload.report:
         return Phase("unfronted", error="the overload phase failed")
@@ -612,8 +613,8 @@ def section(
     lines = [
         f"{doses:,} synthetic doses ({how}) and {LOOKUP_PEOPLE:,} identities for the "
         "certificate lookup; `python -m vaxviet serve` on them (behind its front, HAProxy, "
-        "with the default bounds: docs/scaling.md), its cache warm; server cores count the "
-        "web process and the front. Load from "
+        "and its edge, with the default bounds: docs/scaling.md), its cache warm; server "
+        "cores count the web process, the front and the edge. Load from "
         "`vaxviet-loadgen` (bench/loadgen, one thread, on the same cores as the server), "
         "replaying the requests headless Chromium sent to the server on a first and on a "
         "returning visit of `/` (captured with the DevTools network log; requests answered "
@@ -731,7 +732,7 @@ def target_lines(args: argparse.Namespace, by_name: dict[str, Phase]) -> list[st
     if unfronted and unfronted.report:
         s = unfronted.script("portal")
         checks.append(
-            f"* the same overload on a server without the front (`VAX_FRONT=off`, side by "
+            f"* the same overload on a server without the front and edge (`VAX_FRONT=off`, side by "
             f"side in this run, for comparison): {s['status_class']['503']:,} answered 503 "
             f"(max {ms(s['latency_503_ms'], 'max')} ms), longest request "
             f"{ms(s['latency_ms'], 'max')} ms, accepted dynamic p95 {ms(s['dynamic_ok_ms'])} ms, "

@@ -65,7 +65,7 @@ ORIGIN_SECONDS: Final = 300.0
 STORED_HEADER: Final = b"x-vax-stored"
 #: headers of a visitor's request that a shared answer is never asked with
 PRIVATE_HEADERS: Final = frozenset(
-    {b"cookie", b"authorization", b"if-none-match", b"if-modified-since", b"accept-encoding",
+    {b"cookie", b"authorization", b"if-none-match", b"if-modified-since",
      b"connection", b"keep-alive", b"te", b"transfer-encoding", b"content-length", b"expect"}
 )  # fmt: skip
 #: headers of a visitor's request that concern only the way to the edge (it has the body)
@@ -118,6 +118,10 @@ class Answer:
 
     def size(self) -> int:
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 128
+
+
+#: the web process's answer as it came: status, headers, body
+Relayed = tuple[bytes, list[tuple[bytes, bytes]], bytes]
 
 
 @dataclass
@@ -173,15 +177,20 @@ class Edge:
             await self._pass(request, writer)
             return
         stored = await self._shared(key, request, found)
-        if stored is None:  # the web process did not store it: this visitor's own answer
+        if isinstance(stored, Answer):
+            self._send(stored, request, writer)
+        elif stored is not None:  # not stored: the web process's answer, relayed as it came
+            self.statistics.passed += 1
+            self._relay(*stored, request, writer)
+        else:  # another request's fetch found it not stored: this one asks for itself
             await self._pass(request, writer)
-            return
-        self._send(stored, request, writer)
 
     async def _shared(
         self, key: tuple[bytes, bytes, bytes], request: Request, known: Answer | None
-    ) -> Answer | None:
-        """The stored answer for `key`, fetched or revalidated once for everyone asking."""
+    ) -> Answer | Relayed | None:
+        """The stored answer for `key`, fetched or revalidated once for everyone asking; when
+        the web process did not store it, its answer for the request that asked (the
+        others waiting get None)."""
         running = self._flights.get(key)
         if running is not None:
             return await asyncio.shield(running)
@@ -189,11 +198,12 @@ class Edge:
         self._flights[key] = flight
         try:
             fetched = await self._fetch_shared(request, known)
-            if fetched is not None:
+            if isinstance(fetched, Answer):
                 self._keep(key, fetched)
+                flight.set_result(fetched)
             else:
                 self._forget(key)
-            flight.set_result(fetched)
+                flight.set_result(None)
             return fetched
         except BaseException as error:
             flight.set_exception(error)
@@ -202,9 +212,10 @@ class Edge:
         finally:
             del self._flights[key]
 
-    async def _fetch_shared(self, request: Request, known: Answer | None) -> Answer | None:
+    async def _fetch_shared(self, request: Request, known: Answer | None) -> Answer | Relayed:
+        # the visitor's Accept-Encoding goes along: an answer the web process does not store
+        # comes back to this visitor as it is (a stored one is gzip for whoever accepts it)
         headers = [(k, v) for k, v in request.headers if k not in PRIVATE_HEADERS]
-        headers.append((b"accept-encoding", b"gzip"))
         if known is not None:
             headers.append((b"if-none-match", known.etag))
         head, body = await self._exchange(
@@ -219,8 +230,13 @@ class Edge:
             self.statistics.revalidated += 1
             known.checked_at = time.monotonic()
             return known
-        if not marked or status[:3] not in (b"200", b"204"):
-            return None
+        # a visitor without gzip gets the plain copy of an answer that has a gzip one: not
+        # kept, or every visitor after would get the larger copy
+        plain_of_gzip = b"gzip" not in request.header(b"accept-encoding") and any(
+            name == b"vary" for name, _ in response_headers
+        )
+        if not marked or plain_of_gzip or status[:3] not in (b"200", b"204"):
+            return status, response_headers, body
         self.statistics.fetched += 1
         etag = b""
         gzipped = False
@@ -274,6 +290,13 @@ class Edge:
         (status, response_headers), body = await self._exchange(
             request.method, request.target, headers, request.body
         )
+        self._relay(status, response_headers, body, request, writer)
+
+    @staticmethod
+    def _relay(
+        status: bytes, response_headers: list[tuple[bytes, bytes]], body: bytes,
+        request: Request, writer: asyncio.StreamWriter,
+    ) -> None:  # fmt: skip
         connection = b"keep-alive" if request.keep_alive else b"close"
         kept = [(k, v) for k, v in response_headers if k not in NOT_REPLAYED]
         lines = [b"HTTP/1.1 " + status, *(k + b": " + v for k, v in kept)]

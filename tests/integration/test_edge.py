@@ -128,6 +128,12 @@ def test_a_stored_page_is_fetched_once_then_answered_by_the_edge(edged: Edged) -
     head = ask(edged.socket, "HEAD", "/", **{"Accept-Encoding": "gzip"})
     assert head.status == 200 and head.body == b"" and head.headers["etag"] == tag
     assert edged.store.statistics.as_dict() == store_before
+    # a first visitor without gzip: answered plain, and the copy kept is still the gzip one
+    assert ask(edged.socket, "GET", "/api").headers.get("content-encoding") is None
+    assert (
+        ask(edged.socket, "GET", "/api", **{"Accept-Encoding": "gzip"}).headers["content-encoding"]
+        == "gzip"
+    )
 
 
 def test_public_callbacks_are_kept_and_the_certificates_never(edged: Edged) -> None:
