@@ -238,6 +238,7 @@ def main() -> None:
             kind: (reads.statements, reads.keys)
             for kind, reads in (
                 ("identity", service.reads.identities),
+                ("code", service.reads.typed_identities),
                 ("doses", service.reads.doses),
             )
         }
@@ -246,6 +247,7 @@ def main() -> None:
             kind: (reads.keys - before[kind][1]) / max(1, reads.statements - before[kind][0])
             for kind, reads in (
                 ("identity", service.reads.identities),
+                ("code", service.reads.typed_identities),
                 ("doses", service.reads.doses),
             )
         }
@@ -272,7 +274,8 @@ def main() -> None:
     for threads, per_second in rates.items():
         print(
             f"whole lookups/s with {threads:2d} threads: {per_second:5.0f} (keys per statement: "
-            f"identity {shared[threads]['identity']:.1f}, doses {shared[threads]['doses']:.1f})"
+            f"identity {shared[threads]['identity']:.1f} (code requests' "
+            f"{shared[threads]['code']:.1f}), doses {shared[threads]['doses']:.1f})"
         )
     ordered_waits = sorted(waits)
     open_p50 = statistics.median(ordered_waits) * 1000
@@ -298,11 +301,12 @@ def main() -> None:
             f"Whole lookups per second, {args.seconds:.0f} s each, side by side (keys per "
             "identity / dose statement: how many lookups shared one):",
             "",
-            "| threads | lookups/s | keys per identity statement | keys per dose statement |",
-            "|---:|---:|---:|---:|",
+            "| threads | lookups/s | keys per identity statement (confirm) | keys per identity "
+            "statement (code request) | keys per dose statement |",
+            "|---:|---:|---:|---:|---:|",
             *(
                 f"| {threads} | {per_second:.0f} | {shared[threads]['identity']:.1f} | "
-                f"{shared[threads]['doses']:.1f} |"
+                f"{shared[threads]['code']:.1f} | {shared[threads]['doses']:.1f} |"
                 for threads, per_second in rates.items()
             ),
             "",

@@ -19,9 +19,10 @@ from certificates.issue import Dose, Identity
 from warehouse.batching import Coalesced
 from warehouse.client import Warehouse
 
-#: how long a code request's identity read waits for others to share its statement; the
-#: request answers no sooner than its floor (0.4 s, `certificates.web`), so the citizen does
-#: not see it, and the server makes a fraction of the statements (docs/certificates.md)
+#: how long a code request's identity read waits for others to share its statement when
+#: code requests are arriving close together (a lone one runs at once); the request answers
+#: no sooner than its floor (0.4 s, `certificates.web`), so the citizen does not see it, and
+#: the server makes a fraction of the statements (docs/certificates.md)
 CODE_REQUEST_LINGER = 0.05
 
 

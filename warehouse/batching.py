@@ -14,11 +14,12 @@ them share statements:
 
 No thread of its own and no timer. With `linger` 0 (the default) a lone caller runs its
 statement at once; under load, statements carry the keys that arrived while the last ones
-ran. A caller that can afford to wait (the code request, which answers no sooner than its
-0.4-s floor) may give `linger` seconds: the caller that takes a free slot waits that long
-first, so the callers arriving meanwhile share its statement even when they come one at a
-time — at 150 code requests a second, a 50-ms linger puts about 8 keys in each statement
-instead of 1. A
+ran. Callers that can afford to wait (the code request, which answers no sooner than its
+0.4-s floor) may give `linger` seconds: a caller that takes a free slot less than `linger`
+after the previous caller arrived (so others are coming) waits that long first, and the
+callers arriving meanwhile share its statement even when they come one at a time — at 150
+code requests a second, a 50-ms linger puts about 8 keys in each statement instead of 1. A
+caller with nobody before it for `linger` runs at once. A
 failed statement fails every caller in its batch with the same error; the next batch tries
 again. Keys and values stay in memory only for the life of the calls.
 """
@@ -80,6 +81,7 @@ class Coalesced(Generic[K, V]):
         if linger < 0:
             raise ValueError("linger must not be negative")
         self._linger = linger
+        self._last_arrival = float("-inf")
         self._fetch = fetch
         self._missing = missing
         self._max_running = max_running
@@ -102,15 +104,18 @@ class Coalesced(Generic[K, V]):
     def get(self, key: K) -> V:
         call: _Call[K, V] = _Call(key)
         batch: list[_Call[K, V]] | None = None
-        leading = False
+        lingering = False
         with self._lock:
             self._queue.append(call)
+            now = time.monotonic()
+            busy = now - self._last_arrival < self._linger  # others are coming
+            self._last_arrival = now
             if self._running < self._max_running:  # a free slot: the queue is just this call
                 self._running += 1
-                leading = True
-                if not self._linger:
+                lingering = busy
+                if not lingering:
                     batch = self._take()
-        if leading and self._linger:  # the slot is ours: let others join before it runs
+        if lingering:  # the slot is ours: let the others coming join before it runs
             time.sleep(self._linger)
             with self._lock:
                 batch = self._take()

@@ -252,4 +252,6 @@ def test_concurrent_lookups_each_get_their_own_person(loaded: Warehouse) -> None
     with ThreadPoolExecutor(12) as pool:
         for cccd, found in pool.map(look, asked):
             assert found == alone.get(cccd)
-    assert reads.identities.keys == 2 * len(PEOPLE) * 40 + 40 + len(PEOPLE)
+    # every code request's identity (the lingering reads), then each found person's again
+    assert reads.typed_identities.keys == (len(PEOPLE) + 1) * 40
+    assert reads.identities.keys == len(PEOPLE) * 40 + len(PEOPLE)

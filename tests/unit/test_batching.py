@@ -113,8 +113,9 @@ def test_limits_are_checked() -> None:
 
 def test_a_lingering_leader_takes_the_callers_that_arrive_one_at_a_time() -> None:
     """With `linger`, callers arriving one by one (never while a statement runs) still share
-    one statement: the first waits for them; without it each runs its own."""
-    for linger, statements in ((0.3, 1), (0.0, 3)):
+    statements: the first, with nobody before it, runs at once; the second, close behind it,
+    waits for the third. Without it each runs its own."""
+    for linger, statements in ((0.3, 2), (0.0, 3)):
         fetch = Slow()
         fetch.release.set()
         reads = Coalesced(fetch, lambda: "missing", linger=linger)
@@ -128,5 +129,7 @@ def test_a_lingering_leader_takes_the_callers_that_arrive_one_at_a_time() -> Non
                     threading.Event().wait(0.02)
             assert [a.result(5) for a in answers] == ["value 1", "value 2", "value 3"]
         assert len(fetch.statements) == statements, fetch.statements
+        if linger:
+            assert fetch.statements == [[1], [2, 3]]
     with pytest.raises(ValueError):
         Coalesced(fetch, lambda: "missing", linger=-1)
