@@ -62,6 +62,8 @@ EDGE_PATHS: Final = ("/", "/api", "/verify", "/_dash-layout", "/_dash-dependenci
 EDGE_PREFIXES: Final = ("/province/", "/_dash-component-suites/", "/assets/", "/geo/", "/api/v1/")
 #: requests in the edge at once (it answers stored ones in a fraction of a millisecond)
 EDGE_CONNECTIONS: Final = 64
+#: the edge's scheduling priority below the others' (nice): see `_edge_child`
+EDGE_NICENESS: Final = 5
 #: paths whose answers are JSON (the API, Dash's requests); the rest get the busy page
 JSON_PATHS: Final = ("/api/", "/_dash-", "/internal/_dash-")
 
@@ -252,6 +254,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def _edge_child() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """The edge dies with its parent too, and yields the cores to haproxy and the web
+    process when they are short: under a crowd, turning requests away at once and the
+    certificate lookups come before more page views."""
+    _die_with_parent()
+    os.nice(EDGE_NICENESS)
+
+
 @dataclass
 class Front:
     """The running front: the haproxy child of the serve process."""
@@ -325,7 +335,7 @@ class Front:
             [sys.executable, "-m", "vaxviet.edge", "--socket", str(self.plan.edge_socket),
              "--origin", str(self.plan.socket_path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_edge_child if sys.platform == "linux" else None,
         )  # fmt: skip
         deadline = time.monotonic() + max(timeout, 60.0)  # it imports the portal's rules
         while not _edge_answers(self.plan.edge_socket):
