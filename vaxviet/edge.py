@@ -63,15 +63,18 @@ ORIGIN_CONNECTIONS: Final = 16
 ORIGIN_SECONDS: Final = 300.0
 #: the header by which the web process marks an answer as stored, and its data version
 STORED_HEADER: Final = b"x-vax-stored"
-#: headers of a visitor's request that a shared answer is never asked with
-PRIVATE_HEADERS: Final = frozenset(
-    {b"cookie", b"authorization", b"if-none-match", b"if-modified-since",
-     b"connection", b"keep-alive", b"te", b"transfer-encoding", b"content-length", b"expect"}
-)  # fmt: skip
 #: headers of a visitor's request that concern only the way to the edge (it has the body)
 HOP_HEADERS: Final = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"expect", b"te"}
 )
+#: headers of a visitor's request that a shared answer is never asked with: whatever makes
+#: it this visitor's own, and the hop headers
+PRIVATE_HEADERS: Final = HOP_HEADERS | {
+    b"cookie",
+    b"authorization",
+    b"if-none-match",
+    b"if-modified-since",
+}
 #: headers of a stored response the edge does not replay (it sets its own)
 NOT_REPLAYED: Final = frozenset(
     {b"content-length", b"connection", b"keep-alive", b"transfer-encoding", b"date",

@@ -419,16 +419,22 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
-def edge_statistics(edge_socket: Path, timeout: float = 1.0) -> dict[str, int]:
-    """The edge's counts (its ``/_edge-status``, which the front never routes to it)."""
+def _ask(where: Path, request: bytes, timeout: float) -> bytes:
+    """Send `request` on a Unix socket and read the answer to the end of the connection."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
         client.settimeout(timeout)
-        client.connect(str(edge_socket))
-        client.sendall(b"GET /_edge-status HTTP/1.1\r\nhost: edge\r\nconnection: close\r\n\r\n")
+        client.connect(str(where))
+        client.sendall(request)
         chunks = []
         while chunk := client.recv(65536):
             chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return b"".join(chunks)
+
+
+def edge_statistics(edge_socket: Path, timeout: float = 1.0) -> dict[str, int]:
+    """The edge's counts (its ``/_edge-status``, which the front never routes to it)."""
+    request = b"GET /_edge-status HTTP/1.1\r\nhost: edge\r\nconnection: close\r\n\r\n"
+    head, _, body = _ask(edge_socket, request, timeout).partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 200"):
         raise ValueError("the edge did not give its counts")
     found: dict[str, int] = json.loads(body)
@@ -447,14 +453,7 @@ def statistics(stats_socket: Path, timeout: float = 1.0) -> dict[str, int]:
     """Read haproxy's `show stat` on its stats socket: queued now and at most (app backend),
     requests turned away (the frontend's intercepted requests) and answered 503 by the
     queue's time limit (app backend)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(timeout)
-        client.connect(str(stats_socket))
-        client.sendall(b"show stat\n")
-        chunks = []
-        while chunk := client.recv(65536):
-            chunks.append(chunk)
-    lines = b"".join(chunks).decode().splitlines()
+    lines = _ask(stats_socket, b"show stat\n", timeout).decode().splitlines()
     header = lines[0].lstrip("# ").split(",")
     rows = {}
     for line in lines[1:]:
