@@ -6,9 +6,13 @@
   ``/internal/api/``. An anonymous request gets the login page (a redirect, for a page) or
   ``401`` (anything else, the API included), never data. Only the login form itself is
   open.
-* A login lasts ``VAX_INTERNAL_SESSION_MINUTES`` from the moment of login (auto-refresh
-  does not extend it); the user row is read again on every request, so a disabled user is
-  out at once. Logout is a POST with the form's token.
+* A login is a session kept on the server (:mod:`dashboards.sessions`): the browser's
+  cookie holds only its token, renewed at every login. It lasts
+  ``VAX_INTERNAL_SESSION_MINUTES`` from the moment of login (auto-refresh does not extend
+  it); the session and user rows are read on every request, so logout, expiry and a
+  disabled user end it at once, whatever copy of the cookie is presented. Logout is a POST
+  with the form's token. The cookie is ``SameSite=Strict`` and ``HttpOnly``, and ``Secure``
+  in production (:func:`vaxviet.server.secure`).
 * :func:`scope` is the province every query is limited to, taken from the logged-in user
   on the server: never from the request.
 """
@@ -18,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
 from typing import Final
 from urllib.parse import urlencode
 
@@ -28,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from dashboards import users
+from dashboards import sessions, users
 from dashboards.i18n import text
 from web.cache import CACHE
 from web.formatting import Lang, lang_of
@@ -42,7 +45,8 @@ HOME_PATH: Final = f"{PREFIX}/"
 #: the officials' JSON API (:mod:`dashboards.summary`): never redirected to the login page
 API_PREFIX: Final = f"{PREFIX}/api"
 ENGINE_KEY: Final = "vaxviet.dashboards.users"
-_LOGIN_AT: Final = "internal_login_at"
+#: the session's key in Flask's signed cookie: the token of the server-side session
+_SESSION: Final = "internal_session"
 #: failed logins allowed per user name and client address in `FAILURE_SECONDS`, then 429
 MAX_FAILURES: Final = 10
 FAILURE_SECONDS: Final = 900
@@ -73,8 +77,14 @@ _engine = registry_engine
 
 
 def _load(user_id: str) -> SessionUser | None:
-    user = users.get_user(_engine(), int(user_id)) if user_id.isdigit() else None
-    return SessionUser(user) if user is not None and user.active else None
+    """The logged-in user: the one of the live server-side session the cookie names."""
+    token = flask.session.get(_SESSION)
+    if not isinstance(token, str) or not token:
+        return None
+    user = sessions.resume(_engine(), token)
+    if user is None or str(user.id) != user_id:
+        return None
+    return SessionUser(user)
 
 
 def logged_in() -> users.User | None:
@@ -106,14 +116,13 @@ def _csrf_ok() -> bool:
     return bool(expected) and secrets.compare_digest(str(given), str(expected))
 
 
-def _expired(lifetime_minutes: int) -> bool:
-    started = flask.session.get(_LOGIN_AT)
-    return not isinstance(started, int | float) or time.time() - started > lifetime_minutes * 60
-
-
-def _end_session() -> None:
+def _end_session(reason: sessions.EndReason) -> None:
+    """End the browser's session on the server, then forget it in the browser."""
+    token = flask.session.get(_SESSION)
+    if isinstance(token, str) and token:
+        sessions.end(_engine(), token, reason)
     logout_user()
-    flask.session.pop(_LOGIN_AT, None)
+    flask.session.clear()
 
 
 def _safe_next(target: str | None) -> str:
@@ -129,9 +138,6 @@ def _guard() -> Response | tuple[dict[str, str], int] | None:
         return None
     if path == LOGIN_PATH:
         return None
-    lifetime = flask.current_app.config["VAX_INTERNAL_SESSION_MINUTES"]
-    if current_user.is_authenticated and _expired(lifetime):
-        _end_session()
     if current_user.is_authenticated:
         return None
     wants_page = (
@@ -224,8 +230,11 @@ def login() -> Response | str | tuple[str, int]:
         CACHE.set(failures_key, failures + 1, timeout=FAILURE_SECONDS)
         return _login_page(lang, next_path, text("login.failed", lang)), 401
     CACHE.delete(failures_key)
+    # a new session, never the browser's earlier one (which ends on the server too)
+    _end_session("replaced")
+    lifetime = flask.current_app.config["VAX_INTERNAL_SESSION_MINUTES"]
+    flask.session[_SESSION] = sessions.start(_engine(), user.id, lifetime)
     login_user(SessionUser(user))
-    flask.session[_LOGIN_AT] = time.time()
     flask.session[_CSRF] = secrets.token_urlsafe(24)  # a new token for the new session
     return flask.redirect(next_path)
 
@@ -233,7 +242,7 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response | tuple[dict[str, str], int]:
     if not _csrf_ok():
         return {"error": "bad form token"}, 400
-    _end_session()
+    _end_session("logout")
     lang = lang_of(flask.request.args.get("lang", "vi"))
     return flask.redirect(LOGIN_PATH + ("?lang=en" if lang == "en" else ""))
 

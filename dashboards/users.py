@@ -126,11 +126,12 @@ _DUMMY_HASH: Final = hash_password("not a password", salt=b"\0" * 16)
 
 
 def ensure_table(engine: Engine) -> None:
-    """Create ``dashboard_users`` when it is missing (idempotent)."""
+    """Create the tables of `METADATA` that are missing (idempotent): ``dashboard_users``,
+    and ``dashboard_sessions`` when :mod:`dashboards.sessions` is imported (the web app)."""
     METADATA.create_all(engine, checkfirst=True)
 
 
-def _user(row: object) -> User:
+def user_from_row(row: object) -> User:
     mapping = row._mapping  # type: ignore[attr-defined]
     return User(
         id=int(mapping["id"]),
@@ -168,13 +169,13 @@ def add_user(engine: Engine, name: str, password: str, role: Role, province_code
 def get_user(engine: Engine, user_id: int) -> User | None:
     with engine.connect() as connection:
         row = connection.execute(select(USERS).where(USERS.c.id == user_id)).first()
-    return _user(row) if row is not None else None
+    return user_from_row(row) if row is not None else None
 
 
 def find_user(engine: Engine, name: str) -> User | None:
     with engine.connect() as connection:
         row = connection.execute(select(USERS).where(USERS.c.name == name)).first()
-    return _user(row) if row is not None else None
+    return user_from_row(row) if row is not None else None
 
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:
@@ -185,7 +186,7 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
     matches = check_password(password, stored)
     if row is None or not matches:
         return None
-    user = _user(row)
+    user = user_from_row(row)
     return user if user.active else None
 
 
@@ -200,4 +201,4 @@ def set_active(engine: Engine, name: str, active: bool) -> bool:
 def list_users(engine: Engine) -> list[User]:
     with engine.connect() as connection:
         rows = connection.execute(select(USERS).order_by(USERS.c.name)).all()
-    return [_user(row) for row in rows]
+    return [user_from_row(row) for row in rows]

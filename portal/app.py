@@ -214,6 +214,14 @@ class PortalDash(dash.Dash):
         config.pop("end_id", None)
         return config
 
+    def csp_hashes(self, hash_algorithm: str = "sha256") -> list[str]:
+        """Dash's inline scripts, and the one that starts the parked scripts after paint
+        (it replaces Dash's renderer script in a server-rendered page): the page policy
+        allows exactly these (:mod:`web.security`)."""
+        from web.security import script_hash
+
+        return [*super().csp_hashes(hash_algorithm), script_hash(AFTER_PAINT)]
+
     def interpolate_index(self, **kwargs: Any) -> Any:  # type: ignore[override]
         """Dash's HTML with the server-rendered page before the app's entry point, the
         page's title and ``<html lang>``."""

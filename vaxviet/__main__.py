@@ -88,7 +88,7 @@ def prepare_front(settings: Any, host: str, port: int) -> Any:
             front.plan(
                 host, port, settings.var_dir, settings.web_threads,
                 settings.front_app_connections, settings.shed_queue, settings.web_connections,
-                edge=settings.edge,
+                edge=settings.edge, production=not settings.embedded,
             )
         )  # fmt: skip
     except front.FrontError as error:

@@ -13,9 +13,9 @@ core), so its queue is the true one:
 * a request that arrives while more than `VAX_SHED_QUEUE` are waiting is answered ``503``
   with ``Retry-After`` by the front at once (a bilingual page, or JSON for the API and
   Dash's requests), and so is one that waited ``QUEUE_SECONDS``;
-* ``/healthz`` and the certificate lookup (:func:`web.admission.is_priority`: its API, its
-  page and what the page asks for, by Referer) go to the web
-  process by a way of their own, with the rest of its threads: never queued behind the
+* ``/healthz`` and the desk (:func:`web.admission.is_priority`: the certificate API, the
+  lookup and verifier pages, and what their browser asks for, known by the desk cookie the
+  front sets on those pages' answers) go to the web process by a way of their own, with the rest of its threads: never queued behind the
   crowd, never turned away (a code request holds a thread for its fixed 0.4 s).
 
 The web process listens on a private Unix socket (mode 0600) that only the front reaches,
@@ -43,7 +43,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from web.admission import BUSY_HTML, BUSY_JSON, LOOKUP_PAGE, LOOKUP_REFERER, PRIORITY, RETRY_AFTER
+from web.admission import (
+    BUSY_HTML,
+    BUSY_JSON,
+    DESK_COOKIE,
+    DESK_PAGES,
+    PRIORITY,
+    RETRY_AFTER,
+    desk_cookie,
+)  # fmt: skip
+from web.security import plain_headers
 
 log = logging.getLogger("vaxviet.front")
 
@@ -85,6 +94,9 @@ class Plan:
     shed_queue: int
     connections: int
     edge: bool = False
+    #: production mode (behind TLS): the front's own answers carry Strict-Transport-Security
+    #: and the desk cookie is Secure
+    production: bool = False
 
     @property
     def stats_socket(self) -> Path:
@@ -132,7 +144,7 @@ def run_dir(var_dir: Path) -> Path:
 
 def plan(
     host: str, port: int, var_dir: Path, web_threads: int, app_connections: int,
-    shed_queue: int, connections: int, edge: bool = False,
+    shed_queue: int, connections: int, edge: bool = False, production: bool = False,
 ) -> Plan:  # fmt: skip
     directory = run_dir(var_dir)
     return Plan(
@@ -145,6 +157,7 @@ def plan(
         shed_queue=shed_queue,
         connections=connections,
         edge=edge,
+        production=production,
     )
 
 
@@ -177,6 +190,14 @@ def render(plan: Plan, files: dict[str, Path]) -> str:
     priority = " ".join(PRIORITY)
     json_paths = " ".join(JSON_PATHS)
     busy = f'status 503 hdr Retry-After "{RETRY_AFTER}" hdr Cache-Control "no-store"'
+    # the answers the web process did not write (the front's own, the edge's errors) get the
+    # headers of a plain answer (web.security); the web process's own are left as they are
+    security = "".join(
+        f"\n    http-after-response set-header {name} {_quoted(value)} "
+        f"if !{{ res.hdr({name}) -m found }}"
+        for name, value in plain_headers(plan.production)
+    )
+    desk = _quoted(desk_cookie(plan.production))
     if plan.edge:
         # the public pages' requests go to the edge; the rest straight to the web process
         edge_acls = (
@@ -224,9 +245,10 @@ defaults
 frontend web
     bind {bind}
     maxconn {plan.connections}
+    acl desk_page path {" ".join(DESK_PAGES)}
     acl priority path_beg {priority}
-    acl priority path {LOOKUP_PAGE}
-    acl priority req.hdr(referer) -m reg '{LOOKUP_REFERER.pattern}'
+    acl priority path {" ".join(DESK_PAGES)}
+    acl priority req.cook({DESK_COOKIE}) -m str 1
     acl wants_json path_beg {json_paths}{edge_acls}
     acl crowded {crowded}
     http-request return {busy} content-type "application/json" file {files["json"]} if crowded !priority wants_json
@@ -234,6 +256,9 @@ frontend web
     # the edge's own marks are never taken from a client nor shown to one
     http-request del-header X-Vax-Edge
     http-response del-header X-Vax-Stored
+    # a browser that opened a desk page is known by this cookie (web.admission.desk_cookie)
+    http-request set-var(txn.desk) bool(true) if desk_page
+    http-response add-header Set-Cookie {desk} if {{ var(txn.desk) -m bool }}{security}
     use_backend priority if priority
 {routes}
 backend app

@@ -37,6 +37,7 @@ def healthz() -> flask.Response:
             ("stored_answers", flask.current_app.extensions.get(STORED_KEY)),
             ("admission", flask.current_app.extensions.get(ADMISSION_KEY)),
             ("front", flask.current_app.extensions.get(FRONT_KEY)),
+            ("security", flask.current_app.extensions.get(SECURITY_KEY)),
         )
         if extension is not None
     }
@@ -60,6 +61,7 @@ def trust_proxies(server: flask.Flask, count: int, front: int = 0) -> None:
 
 
 ADMISSION_KEY = "vaxviet.admission"
+SECURITY_KEY = "vaxviet.security"
 FRONT_KEY = "vaxviet.front"
 STORED_KEY = EXTENSION_KEY
 
@@ -88,12 +90,39 @@ def store_answers(server: flask.Flask) -> None:
 
 
 def admit(server: flask.Flask, ahead: Any, waited: Any, bound: int) -> None:
-    """Turn away requests queued behind more than `bound` others (:mod:`web.admission`)."""
+    """Turn away requests queued behind more than `bound` others (:mod:`web.admission`):
+    inside the security headers (:func:`secure`), so the answers turned away carry them."""
     from web.admission import Admission
 
-    admission = Admission(server.wsgi_app, ahead, waited, bound)
+    headers = server.extensions[SECURITY_KEY]
+    admission = Admission(headers.app, ahead, waited, bound, secure=headers.headers.production)
     server.extensions[ADMISSION_KEY] = admission
-    server.wsgi_app = admission  # type: ignore[method-assign]
+    headers.app = admission
+
+
+def secure(server: flask.Flask, production: bool, apps: list[Any]) -> None:
+    """Every answer of `server` gets the security headers of its kind (:mod:`web.security`),
+    pages a policy allowing the inline scripts of the Dash `apps` (the portal's first: Dash
+    gives the callbacks declared outside an app to the first that asks); the officials'
+    session cookie is same-site only, and in production sent over TLS only."""
+    from web.security import REPORT_PATH, SecurityHeaders, csp_report
+
+    server.add_url_rule(REPORT_PATH, "csp_report", csp_report, methods=["POST"])
+    server.config.update(
+        SESSION_COOKIE_NAME="__Host-vaxviet" if production else "vaxviet",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=production,
+    )
+    headers = SecurityHeaders(server.wsgi_app, production)
+    # Dash adds some inline scripts (the pages' title) when it sets itself up on the first
+    # request: set up now, so that the hashes are all known before a page is served
+    with server.test_request_context(REPORT_PATH):
+        server.preprocess_request()
+    for app in apps:
+        headers.allow_scripts(app.csp_hashes())
+    server.extensions[SECURITY_KEY] = headers
+    server.wsgi_app = headers  # type: ignore[method-assign]
 
 
 def create_server(services: Services, behind_front: bool = False) -> flask.Flask:
@@ -113,7 +142,8 @@ def create_server(services: Services, behind_front: bool = False) -> flask.Flask
     server.add_url_rule("/healthz", "healthz", healthz)
     register_certificates(server)
     server.register_blueprint(api)
-    create_portal(server)
-    create_dashboards(server)  # after the portal: Dash's global callbacks belong to the portal
+    portal = create_portal(server)
+    dashboards = create_dashboards(server)  # after the portal: Dash's global callbacks are its
     store_answers(server)
+    secure(server, not services.settings.embedded, [portal, dashboards])
     return server

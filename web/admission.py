@@ -15,9 +15,13 @@ are threads (a closed crowd of 128 visitors on 128 threads, say) the queue stays
 nobody is turned away.
 
 Never turned away (:func:`is_priority`): ``/healthz`` (an orchestrator must see the
-process alive) and the certificate lookup (``/api/v1/certificate/…`` and the lookup page
-with the requests it makes: a citizen at a vaccination desk), which wait their turn like
-before.
+process alive), the certificate lookup's API (``/api/v1/certificate/…``) and the desk's two
+pages, the lookup and the verifier, with every request a browser that opened one of them
+makes (a citizen or a health worker at a vaccination desk), which wait their turn like
+before. Those requests are known by the desk cookie (:data:`DESK_COOKIE`), which the answer
+to a desk page sets (:func:`desk_cookie`): the pages send no ``Referer`` (their policy is
+``no-referrer``, :mod:`web.security`), and a cookie says nothing of the visitor — the same
+``1`` for everyone who opened a desk page in the last `DESK_SECONDS`.
 """
 
 from __future__ import annotations
@@ -41,22 +45,28 @@ BOUND: Final = 256
 RETRY_AFTER: Final = 5
 #: paths served whatever the load
 PRIORITY: Final = ("/healthz", "/api/v1/certificate/", "/api/v1/trust-list")
-#: the certificate lookup's page: it and every request it makes (Dash's layout and
-#: callbacks, the bundles), which carry it as their Referer, are served whatever the load
-LOOKUP_PAGE: Final = "/certificate"
-#: a Referer naming the lookup page (any host: the page's own origin)
-LOOKUP_REFERER: Final = re.compile(r"^https?://[^/]+/certificate([/?#]|$)")
+#: the desk's pages (the certificate lookup, the verifier): they and every request their
+#: browser makes (Dash's layout and callbacks, the bundles) are served whatever the load
+DESK_PAGES: Final = ("/certificate", "/verify")
+#: the cookie by which a desk page's browser is known, and how long it lasts (a shift)
+DESK_COOKIE: Final = "vax_desk"
+DESK_SECONDS: Final = 12 * 3600
+_DESK = re.compile(rf"(?:^|;)\s*{DESK_COOKIE}=1(?:;|$)")
 
 
-def is_priority(path: str, referer: str) -> bool:
-    """Whether a request is never turned away: /healthz, the certificate API, the lookup
-    page and what it asks for. (A Referer can be forged: the front bounds how many such
-    requests are inside at once, docs/scaling.md.)"""
-    return (
-        path.startswith(PRIORITY)
-        or path == LOOKUP_PAGE
-        or bool(referer and LOOKUP_REFERER.match(referer))
+def desk_cookie(secure: bool) -> str:
+    """The ``Set-Cookie`` value an answer to a desk page carries (``Secure`` in production)."""
+    return f"{DESK_COOKIE}=1; Path=/; Max-Age={DESK_SECONDS}; SameSite=Strict; HttpOnly" + (
+        "; Secure" if secure else ""
     )
+
+
+def is_priority(path: str, cookie: str = "") -> bool:
+    """Whether a request is never turned away: /healthz, the certificate API, the desk
+    pages and what their browser asks for (`cookie`: the request's Cookie header). (A
+    cookie can be forged: the front bounds how many such requests are inside at once,
+    docs/scaling.md.)"""
+    return path.startswith(PRIORITY) or path in DESK_PAGES or bool(cookie and _DESK.search(cookie))
 
 
 BUSY_HTML: Final = (
@@ -85,8 +95,10 @@ class Admission:
         waited: Callable[[Environ], float | None],
         bound: int = BOUND,
         retry_after: int = RETRY_AFTER,
+        secure: bool = False,
     ) -> None:
         self.app = app
+        self.desk = desk_cookie(secure)
         self.ahead = ahead
         self.waited = waited
         self.bound = bound
@@ -96,12 +108,23 @@ class Admission:
         self._last_log = 0.0
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if is_priority(environ.get("PATH_INFO", ""), environ.get("HTTP_REFERER", "")):
+        path = environ.get("PATH_INFO", "")
+        if path in DESK_PAGES:
+            return self.app(environ, self._marking(start_response))
+        if is_priority(path, environ.get("HTTP_COOKIE", "")):
             return self.app(environ, start_response)
         ahead = self.ahead(environ)
         if ahead is None or ahead <= self.bound:
             return self.app(environ, start_response)
         return self._turn_away(environ, start_response, ahead)
+
+    def _marking(self, start_response: StartResponse) -> StartResponse:
+        """`start_response` adding the desk cookie to the answer (:func:`desk_cookie`)."""
+
+        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            return start_response(status, [*headers, ("Set-Cookie", self.desk)], *exc)
+
+        return start
 
     def _turn_away(
         self, environ: Environ, start_response: StartResponse, ahead: int

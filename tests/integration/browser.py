@@ -43,7 +43,7 @@ def start_chromium(profile: Path, size: str = "390,844", downloads: Path | None 
         f"--window-size={size}",
     ):
         options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     if downloads is not None:
         options.add_experimental_option(
             "prefs",
@@ -92,3 +92,13 @@ def requested_urls(driver: object) -> list[str]:
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
     return urls
+
+
+def csp_violations(driver: object) -> list[str]:
+    """What the browser's console said about the pages' Content-Security-Policy since the
+    last call (each message once): every browser test expects none."""
+    return [
+        str(entry["message"])
+        for entry in driver.get_log("browser")  # type: ignore[attr-defined]
+        if "Content Security Policy" in str(entry.get("message", ""))
+    ]

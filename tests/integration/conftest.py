@@ -172,3 +172,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     driver: object = start_chromium(tmp_path_factory.mktemp("chromium"), size="1280,1000")
     yield driver
     driver.quit()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _pages_obey_their_policy(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that drove a browser: the console reported no page breaking its
+    Content-Security-Policy (web.security): every page works under the policy."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    from tests.integration.browser import csp_violations
+
+    driver = request.getfixturevalue("browser")  # now: it outlives this fixture's end
+    csp_violations(driver)  # what earlier tests left is theirs
+    yield
+    violations = csp_violations(driver)
+    assert not violations, f"pages broke their Content-Security-Policy: {violations[:5]}"

@@ -17,17 +17,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import flask
 import pandas as pd
 import pytest
+from sqlalchemy import select, update
 
 import dashboards.background
 import web.cache
-from dashboards import users
+from dashboards import sessions, users
 from dashboards.client_requests import PATH, draw, drawn, log_in, render_body, version_body
 from dashboards.frame import PREPARING_ID
 from dashboards.warm import RECENT_SECONDS, DashboardWarmer, scopes, warm
@@ -182,10 +183,22 @@ def test_sessions_expire(warehouse: Warehouse, tmp_path: Path) -> None:
     client = server.test_client()
     log_in(client, "nat-official", PASSWORD)
     assert client.get("/internal/export/stock/on_hand.csv").status_code == 200
-    with client.session_transaction() as session:
-        session["internal_login_at"] -= 61
+    engine = server.extensions["vaxviet.dashboards.users"]
+    with engine.connect() as connection:
+        ((started, expires),) = connection.execute(
+            select(sessions.SESSIONS.c.started_at, sessions.SESSIONS.c.expires_at)
+        ).all()
+    assert (expires - started).total_seconds() == 60  # a minute from the login
+    # the minute has passed (the session's row says so): the session ends on the server
+    with engine.begin() as connection:
+        connection.execute(
+            update(sessions.SESSIONS).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     assert client.get("/internal/export/stock/on_hand.csv").status_code == 401
     assert client.get("/internal/").status_code == 302
+    with engine.connect() as connection:
+        reasons = connection.execute(select(sessions.SESSIONS.c.end_reason)).scalars().all()
+    assert reasons == ["expired"]
 
 
 def test_a_disabled_user_is_out_at_the_next_request(server: flask.Flask) -> None:

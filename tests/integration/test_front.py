@@ -27,7 +27,7 @@ import pytest
 
 from tests.integration.conftest import free_port, get, serve_process
 from vaxviet import front
-from web.admission import is_priority
+from web.admission import DESK_PAGES, desk_cookie, is_priority
 
 pytestmark = pytest.mark.skipif(
     front.program() is None and os.environ.get("CI") != "true",
@@ -49,7 +49,7 @@ class HeldApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         path = environ["PATH_INFO"]
-        if not is_priority(path, environ.get("HTTP_REFERER", "")):
+        if not is_priority(path, environ.get("HTTP_COOKIE", "")):
             with self.lock:
                 self.inside += 1
             self.release.wait(30)
@@ -86,10 +86,10 @@ def fronted(tmp_path: Path) -> Iterator[tuple[str, HeldApp, front.Front]]:
         the_front.stop()
 
 
-def fetch(url: str, accept: str = "*/*", referer: str = "") -> tuple[int, Any, bytes, float]:
+def fetch(url: str, accept: str = "*/*", cookie: str = "") -> tuple[int, Any, bytes, float]:
     """(status, headers (any case), body, seconds)."""
     started = time.monotonic()
-    headers = {"Accept": accept, **({"Referer": referer} if referer else {})}
+    headers = {"Accept": accept, **({"Cookie": cookie} if cookie else {})}
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -145,23 +145,33 @@ def test_past_the_queue_bound_requests_are_turned_away_at_once(
         assert status == 503 and seconds < 0.1
         assert headers["Retry-After"] == "5" and headers["Cache-Control"] == "no-store"
         assert "quá tải".encode() in body and b"very busy" in body
-        # a Referer that only looks like the lookup page's is no way past
-        assert fetch(f"{base}/p", referer=f"{base}/certificates-of-x")[0] == 503
+        # the front's own answer carries the plain answer's security headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "Strict-Transport-Security" not in headers  # not in production mode
+        # a cookie that only looks like the desk's is no way past
+        assert fetch(f"{base}/p", cookie="vax_desk=0; not_vax_desk=1")[0] == 503
         status, headers, body, _ = fetch(f"{base}/api/v1/coverage")
         assert status == 503 and headers["Content-Type"] == "application/json"
         assert json.loads(body)["error"] == "busy"
 
         # the orchestrator and the citizen at the desk go past the crowd: the lookup's API,
-        # its page, and what the page asks for (by Referer)
-        for path, referer in (
+        # the desk's pages, and what their browser asks for (known by the desk cookie, which
+        # the answer to a desk page sets)
+        for path, cookie in (
             ("/healthz", ""),
             ("/api/v1/certificate/code", ""),
-            ("/_dash-update-component", f"{base}/certificate"),
-            ("/_dash-layout", f"{base}/certificate?lang=en"),
+            ("/certificate", ""),
+            ("/verify", "vaxviet=x"),
+            ("/_dash-update-component", "vax_desk=1"),
+            ("/_dash-layout", "lang=en; vax_desk=1"),
         ):
-            status, _, body, seconds = fetch(f"{base}{path}", referer=referer)
+            status, headers, body, seconds = fetch(f"{base}{path}", cookie=cookie)
             assert status == 200 and seconds < 2, path
             assert json.loads(body)["forwarded_for"] == "127.0.0.1"
+            desk = [c for c in headers.get_all("Set-Cookie") or [] if c.startswith("vax_desk=")]
+            assert desk == ([desk_cookie(secure=False)] if path in DESK_PAGES else []), path
 
         assert app.inside == APP_CONNECTIONS  # the queue waited in the front, not inside
         app.release.set()
