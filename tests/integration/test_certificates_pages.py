@@ -24,7 +24,13 @@ from certificates import issue, keys, qr, verify
 from certificates.trust import TrustList
 from tests.certificates_helpers import page_image, png_of
 from tests.conftest import ROOT
-from tests.integration.browser import open_mounted, requested_urls, start_chromium, wait_for
+from tests.integration.browser import (
+    csp_violations,
+    open_mounted,
+    requested_urls,
+    start_chromium,
+    wait_for,
+)
 from tests.integration.conftest import get, serve_process
 from tests.integration.helpers import (
     CANARY_CCCD,
@@ -178,8 +184,21 @@ def test_lookup_and_verify_in_a_browser(serving: tuple[str, Path, Path], tmp_pat
             and CANARY_NAME in result
             and "1990-05-01" in result
         )
+        # the desk's other way: a picture of the QR, uploaded; a new answer replaces the last
+        picture = tmp_path / "qr.png"
+        picture.write_bytes(base64.b64decode(source.partition(",")[2]))
+        browser.execute_script(  # type: ignore[attr-defined]
+            "document.getElementById('verify-result').textContent = '';"
+        )
+        chooser = browser.find_element(By.CSS_SELECTOR, "#verify-upload input[type=file]")  # type: ignore[attr-defined]
+        chooser.send_keys(str(picture))
+        wait.until(lambda b: b.find_element(By.ID, "verify-result").text.strip())
+        uploaded = browser.find_element(By.ID, "verify-result").text  # type: ignore[attr-defined]
+        assert uploaded.startswith("Hợp lệ") and CANARY_NAME in uploaded, uploaded
 
         urls = requested_urls(browser)
+        # every page above ran under its Content-Security-Policy (web.security)
+        assert csp_violations(browser) == []
     finally:
         browser.quit()  # type: ignore[attr-defined]
 
