@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -218,12 +219,26 @@ def load_flow_batch(
     return position
 
 
+#: the flow streamed before the doses: the share of the country the doses stand for, which
+#: every denominator uses, must be in the warehouse before the first dose is shown
+FIRST: Final = ("registry_sample",)
+#: the flows streamed after the doses
+LATER: Final = tuple(flow.table for flow in FLOWS if flow.table not in FIRST)
+
+
 def stream_operations(
-    warehouse: Warehouse, engine: Engine, key: tuple[int, int], rows: int = 200_000
+    warehouse: Warehouse,
+    engine: Engine,
+    key: tuple[int, int],
+    rows: int = 200_000,
+    tables: tuple[str, ...] | None = None,
 ) -> dict[str, int]:
-    """Bring every operational table up to the registry; rows loaded per table."""
+    """Bring the operational tables (all, or those named in `tables`) up to the registry;
+    rows loaded per table."""
     loaded: dict[str, int] = {}
     for flow in FLOWS:
+        if tables is not None and flow.table not in tables:
+            continue
         after = last_position(warehouse, flow.source)
         count = 0
         for table in registry_rows(engine, flow, after, rows):

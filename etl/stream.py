@@ -30,7 +30,7 @@ from sqlalchemy import Engine, text
 
 from etl.batch import FILE_COLUMNS, RawBatch, insert_raw, load_batches
 from etl.checkpoints import commit_checkpoint, last_position
-from etl.operations import stream_operations
+from etl.operations import FIRST, LATER, stream_operations
 from warehouse.client import Warehouse
 from warehouse.pseudonyms import pseudonym_parts
 from warehouse.sqlfiles import sql_beside
@@ -297,6 +297,9 @@ def stream_once(
     batches = _Batches(warehouse, report)
     after = last_position(warehouse, SOURCE)
     parts = pseudonym_parts(key)
+    # the sample fraction first: a fresh warehouse catching up on a simulated registry must
+    # not show its first doses as the whole country's (the portal's denominators use it)
+    report.operations = stream_operations(warehouse, engine, parts, rows or READ_ROWS, FIRST)
     feed = feed_for(engine, warehouse)
     if feed is not None:
         after = _pull(warehouse, feed, after, rows or PULL_ROWS, parts, batches)
@@ -313,7 +316,7 @@ def stream_once(
             after = batch.end
     report.position = after
     operations_started = time.monotonic()
-    report.operations = stream_operations(warehouse, engine, parts, rows or READ_ROWS)
+    report.operations |= stream_operations(warehouse, engine, parts, rows or READ_ROWS, LATER)
     report.operations_seconds = time.monotonic() - operations_started
     report.seconds = time.monotonic() - started
     return report

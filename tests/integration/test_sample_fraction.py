@@ -179,3 +179,21 @@ def test_a_real_registry_stands_for_the_whole_country(
     meta = ok["content"]["application/json"]["schema"]["properties"]["meta"]
     assert {"sample_fraction", "simulated"} <= set(meta["properties"]) & set(meta["required"])
     assert {"X-Sample-Fraction", "X-Simulated"} <= set(ok["headers"])
+
+
+def test_the_fraction_is_in_the_warehouse_before_the_first_dose(
+    registry: Engine, warehouse: Warehouse
+) -> None:
+    """A fresh warehouse catching up on a simulated registry never shows a dose as the
+    whole country's: the sample row is committed before the first batch of doses."""
+    from etl.stream import SOURCE
+
+    seed(registry, SeedOptions(scale=SCALE, until=date(2021, 8, 4), seed=3, error_rate=0.0))
+    refresh_reference(warehouse, *reference_codes())
+    stream_once(warehouse, registry, KEY, rows=500)  # many dose batches
+    commits = warehouse.rows(
+        "SELECT source, committed_at FROM {db:Identifier}.etl_checkpoints ORDER BY committed_at"
+    )
+    sources = [source for source, _ in commits]
+    assert sources.count(SOURCE) > 1
+    assert sources.index("registry:registry_sample") < sources.index(SOURCE), sources[:5]
