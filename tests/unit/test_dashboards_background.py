@@ -4,6 +4,7 @@ time, failures reported once and then tried again."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -58,5 +59,11 @@ def test_a_failure_is_reported_once_then_tried_again(
     failed = builds.start("quality/VN", broken)
     with pytest.raises(ConnectionError):
         failed.result(10)
+    # the build's own end (its done callback, on the worker thread) has noted the failure:
+    # until then a request is told of it whatever the time (start() settles it itself)
+    deadline = time.monotonic() + 10
+    while "quality/VN" in builds._running:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
     monkeypatch.setattr(dashboards.background, "FAILED_SECONDS", 0.0)  # reported too late
     assert builds.start("quality/VN", lambda: "ok").result(10) == "ok"
