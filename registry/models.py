@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -46,6 +47,8 @@ NAMING = {
 
 STOCK_KINDS = ("received", "transferred", "administered", "wasted", "expired")
 STOCK_LEVELS = ("national", "province", "site")
+CORRECTION_KINDS = ("missing_dose", "not_mine", "identity")
+CORRECTION_STATES = ("open", "approved", "rejected")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -279,6 +282,60 @@ class RegistrySample(Base):
     __table_args__ = (
         CheckConstraint("id = 1", name="one_row"),
         CheckConstraint("fraction > 0 AND fraction <= 1", name="fraction"),
+    )
+
+
+class CorrectionRequest(Base):
+    """A citizen's request to correct their record (`registry.corrections`): a missing dose,
+    a dose that is not theirs, or a wrong name, date of birth or sex. `province_code` is the
+    province whose officials handle it; `claim` the claimed change (JSON); `status` open,
+    then approved or rejected (with the `reason` the citizen reads) by `resolved_by`."""
+
+    __tablename__ = "correction_requests"
+
+    request_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    citizen_id: Mapped[str] = mapped_column(ForeignKey("citizens.citizen_id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    province_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    dose_id: Mapped[str | None] = mapped_column(String(24))
+    claim: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    change_seq: Mapped[int] = change_seq_column()
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {CORRECTION_KINDS}", name="kind"),
+        CheckConstraint(f"status IN {CORRECTION_STATES}", name="status"),
+        CheckConstraint("(status = 'open') = (resolved_at IS NULL)", name="resolved"),
+        CheckConstraint("status <> 'rejected' OR length(reason) > 0", name="reason"),
+        Index("ix_correction_requests_queue", "province_code", "status", "filed_at"),
+        Index("ix_correction_requests_citizen_id", "citizen_id"),
+    )
+
+
+class CorrectionAudit(Base):
+    """Every action on a correction request, who took it and the record before and after
+    (JSON). Append-only: the database's triggers refuse UPDATE and DELETE (migration 0004)."""
+
+    __tablename__ = "correction_audit"
+
+    audit_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("correction_requests.request_id"), nullable=False
+    )
+    action: Mapped[str] = mapped_column(String(12), nullable=False)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    before: Mapped[str] = mapped_column(Text, nullable=False)
+    after: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("action IN ('filed', 'approved', 'rejected')", name="action"),
+        Index("ix_correction_audit_request_id", "request_id"),
     )
 
 
