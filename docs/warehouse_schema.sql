@@ -53,6 +53,21 @@ ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY citizen_key
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192, merge_selector_base = 20;
 
+-- correction_requests (ReplacingMergeTree)
+CREATE TABLE vax.correction_requests
+(
+    `request_id` UInt64,
+    `kind` LowCardinality(String),
+    `province_code` LowCardinality(String),
+    `status` LowCardinality(String),
+    `filed_at` DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    `resolved_at` Nullable(DateTime64(3, 'Asia/Ho_Chi_Minh')),
+    `change_seq` UInt64
+)
+ENGINE = ReplacingMergeTree(change_seq)
+ORDER BY request_id
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192;
+
 -- coverage_daily (SummingMergeTree)
 CREATE TABLE vax.coverage_daily
 (

@@ -1,7 +1,9 @@
 """The registry's operational records, streamed beside the doses: vaccination sites, stock
-movements, app registrations and desk check-ins (the internal dashboards read them), and
-the registry's sample fraction (``registry_sample``: the share of the country a simulated
-registry stands for, which every denominator of the portal uses; a real registry has no row).
+movements, app registrations and desk check-ins (the internal dashboards read them), the
+registry's sample fraction (``registry_sample``: the share of the country a simulated
+registry stands for, which every denominator of the portal uses; a real registry has no row)
+and citizens' correction requests (``correction_requests``: only their kind, province, state
+and times, for the public backlog; the citizen, the claim and the reason stay in the registry).
 
 Each table flows by its own change sequence (source ``registry:<table>``), in batches, with
 its own checkpoint committed after the batch's rows are in, like the doses. The registry's
@@ -124,6 +126,18 @@ FLOWS = (
             "simulated": _typed(pa.bool_()),
             "description": _EMPTY,
             "recorded_at": _instants,
+            "change_seq": _typed(pa.uint64()),
+        },
+    ),
+    Flow(
+        "correction_requests",
+        {
+            "request_id": _typed(pa.uint64()),
+            "kind": _STRING,
+            "province_code": _STRING,
+            "status": _STRING,
+            "filed_at": _instants,
+            "resolved_at": _instants,
             "change_seq": _typed(pa.uint64()),
         },
     ),

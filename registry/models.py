@@ -348,4 +348,5 @@ STREAMED_TABLES = (
     "doses",
     "stock_movements",
     "registry_sample",
+    "correction_requests",
 )

@@ -1,5 +1,6 @@
-"""Sites, stock movements, registrations and check-ins streamed from the registry (SQLite and
-PostgreSQL) into the warehouse: the same facts, citizens only as keys, replays land once."""
+"""Sites, stock movements, registrations, check-ins and correction requests streamed from the
+registry (SQLite and PostgreSQL) into the warehouse: the same facts, citizens only as keys (and
+requests without anything personal), replays land once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from etl.reference import refresh_reference
 from etl.stream import stream_once
 from registry.live import run_live
 from registry.simulator import SeedOptions
+from tests.integration.correction_helpers import at, file_some
 from tests.integration.registry_helpers import seeded_registry
 from warehouse.client import Warehouse
 
@@ -49,6 +51,12 @@ SAME = {
         "SELECT site_id, count(*) FROM checkins GROUP BY 1",
         "SELECT site_id, count() FROM {db:Identifier}.checkins FINAL GROUP BY ALL",
     ),
+    "correction requests": (
+        "SELECT request_id, kind, province_code, status, resolved_at IS NULL "
+        "FROM correction_requests",
+        "SELECT request_id, kind, province_code, status, resolved_at IS NULL "
+        "FROM {db:Identifier}.correction_requests FINAL",
+    ),
 }
 
 
@@ -67,11 +75,13 @@ def assert_same(engine: Any, warehouse: Warehouse) -> None:
 def test_operational_tables_follow_the_registry(warehouse: Warehouse, registry_dsn: str) -> None:
     options = SeedOptions(scale=0.0003, until=date(2021, 6, 30), seed=4, error_rate=0.0)
     engine = seeded_registry(registry_dsn, options)
+    file_some(engine, 12, at("2021-06-30"))
     refresh_reference(warehouse, *reference_codes())
 
     first = stream_once(warehouse, engine, KEY, rows=3000)
     assert set(first.operations) == {
         "sites", "stock_movements", "registrations", "checkins", "registry_sample",
+        "correction_requests",
     }  # fmt: skip
     assert all(first.operations.values()), first.operations
     assert_same(engine, warehouse)
@@ -129,10 +139,11 @@ def test_rows_a_dropped_replay_would_lose_are_inserted_again(
     its change sequence numbers missing and inserts the rows again."""
     options = SeedOptions(scale=0.0002, until=date(2021, 6, 20), seed=5, error_rate=0.0)
     engine = seeded_registry(registry_dsn, options)
+    file_some(engine, 6, at("2021-06-20"))
     refresh_reference(warehouse, *reference_codes())
     stream_once(warehouse, engine, KEY, rows=3000)
     assert_same(engine, warehouse)
-    for table in ("sites", "stock_movements", "registrations", "checkins"):
+    for table in ("sites", "stock_movements", "registrations", "checkins", "correction_requests"):
         warehouse.command(
             f"ALTER TABLE {{db:Identifier}}.{table} DELETE WHERE 1 SETTINGS mutations_sync = 2"
         )

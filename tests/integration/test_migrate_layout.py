@@ -120,7 +120,9 @@ def test_a_database_of_the_earlier_layout_migrates_to_the_same_objects_and_keeps
     before = contents(empty)
 
     report = migrate(empty)
-    assert report.applied == ["0021_schema_repeatables.sql"] and report.already == 20
+    later = [m.path.name for m in ddl.load_migrations() if m.version > 20]
+    assert report.applied == later and later[0] == "0021_schema_repeatables.sql"
+    assert report.already == 20
     assert sorted(report.views) == sorted(r.name for r in ddl.load_repeatables())
     assert dump_schema(empty) == dump_schema(fresh)
     assert contents(empty) == before

@@ -30,6 +30,7 @@ STORED_TABLES = {
     "site_doses",
     "registry_sample",
     "schema_repeatables",
+    "correction_requests",
 }
 
 
