@@ -221,6 +221,7 @@ def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) 
         "birth_year": identity.date_of_birth.year,
         "doses": [
             {
+                "id": d.dose_id,
                 "date": d.administered_at.astimezone(LOCAL_ZONE).date().isoformat(),
                 "product": catalogue[d.vaccine_code].display
                 if d.vaccine_code in catalogue

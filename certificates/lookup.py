@@ -268,21 +268,35 @@ class Lookup:
             and bool(identity.phone_hash)
             and hmac.compare_digest(identity.phone_hash, phone_hash)
         )
+        return self.challenge(
+            key if matches else "",
+            details.phone if matches else "",
+            "VaxViet: ma xac nhan giay chung nhan tiem chung {code} (hieu luc 5 phut)",
+        )
+
+    def challenge(self, subject: str, phone: str, message: str) -> str:
+        """A request token for `subject` (what :meth:`confirm` returns for the right code);
+        the code goes to `phone` in `message` (``{code}`` in it). An empty subject or phone:
+        a token that can never succeed, and nothing sent (same answer for the caller)."""
         token = secrets.token_urlsafe(24)
         code = f"{secrets.randbelow(10**6):06d}"
         expires_at = self.clock() + CODE_TTL_SECONDS
         self.store.put(
             token,
             Challenge(
-                citizen_key=key if matches else "",
+                citizen_key=subject if phone else "",
                 code_hash=self._code_hash(token, code),
                 expires_at=expires_at,
             ),
         )
-        if matches:
-            message = f"VaxViet: ma xac nhan giay chung nhan tiem chung {code} (hieu luc 5 phut)"
-            self._queue(details.phone, message, expires_at)
+        if subject and phone:
+            self._queue(phone, message.format(code=code), expires_at)
         return token
+
+    def notify(self, phone: str, message: str) -> None:
+        """Send a message that is not a code (a correction request's reference) by the same
+        queue; it is dropped if it waits more than a day."""
+        self._queue(phone, message, self.clock() + 86_400)
 
     def _queue(self, phone: str, message: str, expires_at: float) -> None:
         """Hand one code to the sending threads."""

@@ -40,7 +40,7 @@ import flask
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
-from certificates import issue, keys, limits_memory, pdf, verify
+from certificates import issue, keys, limits_memory, pdf, requests, verify
 from certificates import lookup as citizen_lookup
 from certificates.keys import SigningKey
 from certificates.trust import TrustList
@@ -50,14 +50,16 @@ from vaxviet.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "vaxviet.certificates"
+EXTENSION_KEY = requests.SERVICE_KEY
 TRUST_LIST_MAX_AGE = 300
-#: every answer to a code request takes at least this long, match or not
-CODE_REQUEST_FLOOR_SECONDS = 0.4
+CODE_REQUEST_FLOOR_SECONDS = requests.CODE_REQUEST_FLOOR_SECONDS
 CLIENT_CODE_LIMITS = "10 per minute;60 per hour"
 ID_CODE_LIMITS = "3 per 10 minutes;10 per day"
 CLIENT_CONFIRM_LIMITS = "20 per minute"
 CLIENT_PDF_LIMITS = "20 per minute"
+#: correction requests filed (certificates.requests): per client address, per citizen ID
+CLIENT_FILING_LIMITS = "10 per minute;30 per day"
+FILING_LIMITS_PER_ID = "10 per day"
 MAX_HC1_CHARS = 4096
 NO_STORE = "no-store"
 
@@ -135,6 +137,8 @@ def confirm_code() -> flask.Response:
     card = issue.certificate_card(service.lookup.reads, key, service.signing, _now())
     if card is None:
         return _answer({"error": "no_certificate"}, 404)
+    # what the card's "Report a problem" form files with (certificates.requests)
+    card["filing"] = requests.filing_token(requests.secret(), key)
     return _answer(card, 200)
 
 
@@ -274,6 +278,30 @@ def register_certificates(server: flask.Flask) -> None:
         "/api/v1/certificate/pdf",
         "certificate_pdf",
         limiter.limit(CLIENT_PDF_LIMITS)(certificate_pdf),
+        methods=["POST"],
+    )
+    # correction requests (certificates.requests): filed from the card, followed by reference
+    from registry.db import make_engine
+
+    server.extensions[requests.REGISTRY_KEY] = make_engine(settings.source_dsn)
+    blueprint.add_url_rule(
+        "/api/v1/certificate/corrections",
+        "file_correction",
+        limiter.limit(FILING_LIMITS_PER_ID, key_func=per_id)(
+            limiter.limit(CLIENT_FILING_LIMITS)(requests.file_correction)
+        ),
+        methods=["POST"],
+    )
+    blueprint.add_url_rule(
+        "/api/v1/certificate/request/code",
+        "track_code",
+        limiter.limit(CLIENT_CODE_LIMITS)(requests.track_code),
+        methods=["POST"],
+    )
+    blueprint.add_url_rule(
+        "/api/v1/certificate/request/status",
+        "track_status",
+        limiter.limit(CLIENT_CONFIRM_LIMITS)(requests.track_status),
         methods=["POST"],
     )
     if service.outbox is not None:

@@ -21,7 +21,7 @@ import dash
 import flask
 from dash import Input, Output, State
 
-from dashboards import auth, summary
+from dashboards import auth, corrections, summary
 from dashboards.background import BUILDS_KEY, Builds
 from dashboards.export import export
 from dashboards.frame import (
@@ -79,6 +79,9 @@ def create_dashboards(server: flask.Flask) -> dash.Dash:
         f"{auth.PREFIX}/export/<page>/<key>.csv", "internal_export", export, methods=["GET"]
     )
     server.add_url_rule(summary.PATH, "internal_summary", summary.view, methods=["GET"])
+    server.add_url_rule(
+        corrections.ACT_PATH, "internal_corrections_act", corrections.act, methods=["POST"]
+    )
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboards import auth
+from dashboards.corrections import PATH as CORRECTIONS_PATH
 from dashboards.i18n import text
 from dashboards.names import province_names
 from dashboards.pages import HOME, PAGES
@@ -40,6 +41,14 @@ def header(path: str, lang: Lang, province: str) -> html.Header:
                         className="nav-link current" if page_path == path else "nav-link",
                     )
                     for page_path, (key, _) in PAGES.items()
+                ]
+                + [
+                    dcc.Link(
+                        text("nav.corrections", lang),
+                        href=page_href(CORRECTIONS_PATH, lang),
+                        className="nav-link current" if path == CORRECTIONS_PATH else "nav-link",
+                        id="dash-corrections",
+                    )
                 ]
             ),
             html.Span(who, className="who", id="dash-user"),

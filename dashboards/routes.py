@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from dash import dcc, html
 
-from dashboards import auth, data
+from dashboards import auth, corrections, data
 from dashboards.background import build_in_background
 from dashboards.context import ScopeDeniedError, context_for, requested_lang, requested_province
 from dashboards.frame import PREPARING_ID
@@ -43,6 +43,8 @@ def render(
     path = pathname or HOME
     entry = PAGES.get(path if path.endswith("/") or path in PAGES else path.rstrip("/"))
     top = header(path, lang, requested_province(query))
+    if path.rstrip("/") == corrections.PATH:  # the registry's live queue: never memoised
+        return [top, corrections.main(search, lang)], True
     if entry is None:
         return [top, html.Main(html.P("404"), id="main")], True
     key, name = entry

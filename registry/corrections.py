@@ -35,10 +35,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from geo.calendar import CAMPAIGN_START, LOCAL_ZONE
 from registry.db import allocate_changes
 
 Kind = Literal["missing_dose", "not_mine", "identity"]
@@ -47,7 +47,7 @@ IDENTITY_FIELDS: Final = ("full_name", "date_of_birth", "sex")
 #: references: 10 characters from an alphabet without look-alikes (0/O, 1/I/L), after "VX-"
 REFERENCE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH: Final = 10
-LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL: Final = LOCAL_ZONE
 #: a missing dose is given at noon local time of the day claimed (the hour is not asked)
 MISSING_DOSE_HOUR: Final = time(12, 0)
 MAX_REASON: Final = 500
@@ -190,11 +190,12 @@ def _check_missing_dose(
         raise CorrectionError(
             "invalid", "Ngày tiêm không hợp lệ / Invalid date of the dose", "day"
         ) from None
-    if day > datetime.now(LOCAL).date() or day < date(2021, 3, 1):
+    if day > datetime.now(LOCAL).date() or day < CAMPAIGN_START:
         raise CorrectionError(
             "invalid",
-            "Ngày tiêm phải trong chiến dịch (từ 03/2021) và không ở tương lai / "
-            "The day must be within the campaign (from March 2021) and not in the future",
+            f"Ngày tiêm phải trong chiến dịch (từ {CAMPAIGN_START:%d/%m/%Y}) và không ở tương "
+            f"lai / The day must be within the campaign (from {CAMPAIGN_START}) and not in the "
+            "future",
             "day",
         )
     site = connection.execute(

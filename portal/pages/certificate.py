@@ -18,6 +18,8 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
+from certificates import rules
+
 dash.register_page(
     __name__,
     path="/certificate",
@@ -44,6 +46,22 @@ DOWNLOAD_ID = "certificate-download"
 HC1_ID = "certificate-hc1"
 PDF_ID = "certificate-pdf"
 PDF_MESSAGE_ID = "certificate-pdf-message"
+FILING_ID = "certificate-filing"
+REPORT_ID = "certificate-report"
+KIND_ID = "report-kind"
+MISSING_GROUP_ID = "report-missing"
+NOT_MINE_GROUP_ID = "report-not-mine"
+IDENTITY_GROUP_ID = "report-identity"
+DAY_ID = "report-day"
+SITE_ID = "report-site"
+VACCINE_ID = "report-vaccine"
+LOT_ID = "report-lot"
+DOSE_ID = "report-dose"
+NEW_NAME_ID = "report-name"
+NEW_DOB_ID = "report-dob"
+NEW_SEX_ID = "report-sex"
+FILE_ID = "report-file"
+FILED_ID = "report-filed"
 
 FIELD_LABELS = {
     "citizen_id": "Số CCCD phải có 12 chữ số / The CCCD number has 12 digits",
@@ -114,7 +132,7 @@ dash.clientside_callback(
     """
     async function(clicks, state, code) {
         const none = window.dash_clientside.no_update;
-        if (!clicks || !state || !state.request) { return [none, none, none, none, none, none, none, none, none]; }
+        if (!clicks || !state || !state.request) { return [none, none, none, none, none, none, none, none, none, none]; }
         const answer = await fetch('/api/v1/certificate/confirm', {
             method: 'POST', credentials: 'same-origin', cache: 'no-store',
             headers: {'Content-Type': 'application/json'},
@@ -124,7 +142,7 @@ dash.clientside_callback(
             const text = answer.status === 429
                 ? 'Quá nhiều lần thử, thử lại sau / Too many attempts, retry in ' + (answer.headers.get('Retry-After') || '?') + ' s'
                 : 'Mã không đúng hoặc đã hết hạn / The code is wrong or has expired';
-            return [text, {display: 'none'}, none, none, none, none, none, none, null];
+            return [text, {display: 'none'}, none, none, none, none, none, none, null, null];
         }
         const card = await answer.json();
         const cell = (text) => ({type: 'Td', namespace: 'dash_html_components', props: {children: String(text)}});
@@ -136,7 +154,8 @@ dash.clientside_callback(
             : 'Vàng — đã bắt đầu tiêm / Yellow — primary series started';
         const png = 'data:image/png;base64,' + card.png;
         return ['', {display: 'block'}, 'certificate-card certificate-' + card.status, status,
-                card.name + ' — ' + card.birth_year, rows, png, png, card.hc1];
+                card.name + ' — ' + card.birth_year, rows, png, png, card.hc1,
+                {filing: card.filing, doses: card.doses}];
     }
     """,
     Output(CONFIRM_MESSAGE_ID, "children"),
@@ -148,6 +167,7 @@ dash.clientside_callback(
     Output(QR_ID, "src"),
     Output(DOWNLOAD_ID, "href"),
     Output(HC1_ID, "data"),
+    Output(FILING_ID, "data"),
     Input(CONFIRM_ID, "n_clicks"),
     State(REQUEST_ID, "data"),
     State(CODE_ID, "value"),
@@ -185,6 +205,149 @@ dash.clientside_callback(
     State(HC1_ID, "data"),
     prevent_initial_call=True,
 )
+
+
+# "Report a problem": the kind chosen shows its fields; the doses to choose from are the
+# card's own (in the page's memory, like the card)
+dash.clientside_callback(
+    """
+    function(kind, filing) {
+        const show = (k) => ({display: kind === k ? 'block' : 'none'});
+        const doses = (filing && filing.doses) || [];
+        const options = doses.map((d, i) => ({label: (i + 1) + ' — ' + d.date + ' — ' + d.product,
+                                              value: d.id}));
+        return [show('missing_dose'), show('not_mine'), show('identity'), options];
+    }
+    """,
+    Output(MISSING_GROUP_ID, "style"),
+    Output(NOT_MINE_GROUP_ID, "style"),
+    Output(IDENTITY_GROUP_ID, "style"),
+    Output(DOSE_ID, "options"),
+    Input(KIND_ID, "value"),
+    Input(FILING_ID, "data"),
+)
+
+
+# Filing goes to the API from the browser (POST body, no-store), like the lookup itself; the
+# reference is shown once here and sent by SMS to the phone on record
+dash.clientside_callback(
+    """
+    async function(clicks, filing, cccd, kind, day, site, vaccine, lot, dose, name, dob, sex) {
+        if (!clicks) { return window.dash_clientside.no_update; }
+        if (!filing || !filing.filing) {
+            return 'Hãy tra cứu giấy chứng nhận trước / Look your certificate up first';
+        }
+        const claims = {
+            missing_dose: {day: day || '', site_id: site || '', vaccine_code: vaccine || '',
+                           lot_number: lot || ''},
+            not_mine: {dose_id: dose || ''},
+            identity: {full_name: name || '', date_of_birth: dob || '', sex: sex || ''},
+        };
+        let answer = null;
+        try {
+            answer = await fetch('/api/v1/certificate/corrections', {
+                method: 'POST', credentials: 'same-origin', cache: 'no-store',
+                headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({filing: filing.filing, citizen_id: cccd || '',
+                                      kind: kind || '', claim: claims[kind] || {}})
+            });
+        } catch (e) {
+            return 'Dịch vụ tạm thời không khả dụng / The service is unavailable';
+        }
+        let body = {};
+        try { body = await answer.json(); } catch (e) {}
+        if (answer.status === 201) {
+            return 'Đã nhận yêu cầu. Mã yêu cầu / Request received. Reference: ' + body.reference
+                + ' — hãy ghi lại; mã cũng được gửi qua SMS. Theo dõi tại /certificate/request. '
+                + '/ Keep it; it was also sent by SMS. Follow it at /certificate/request.';
+        }
+        if (answer.status === 429) {
+            return 'Quá nhiều yêu cầu, thử lại sau / Too many requests, retry in '
+                + (answer.headers.get('Retry-After') || '?') + ' s';
+        }
+        return body.message || ('Không gửi được / Could not be filed (' + answer.status + ')');
+    }
+    """,
+    Output(FILED_ID, "children"),
+    Input(FILE_ID, "n_clicks"),
+    State(FILING_ID, "data"),
+    State(CCCD_ID, "value"),
+    State(KIND_ID, "value"),
+    State(DAY_ID, "value"),
+    State(SITE_ID, "value"),
+    State(VACCINE_ID, "value"),
+    State(LOT_ID, "value"),
+    State(DOSE_ID, "value"),
+    State(NEW_NAME_ID, "value"),
+    State(NEW_DOB_ID, "value"),
+    State(NEW_SEX_ID, "value"),
+    prevent_initial_call=True,
+)
+
+
+def _report() -> html.Details:
+    """The card's "Report a problem" form (its fields per kind)."""
+    products = sorted(rules.products().values(), key=lambda p: p.display)
+    return html.Details(
+        [
+            html.Summary("Báo sai sót trong hồ sơ / Report a problem with your record"),
+            dcc.RadioItems(
+                id=KIND_ID,
+                options=[
+                    {"label": "Thiếu một mũi tiêm / A dose is missing", "value": "missing_dose"},
+                    {"label": "Có mũi tiêm không phải của tôi / A dose is not mine",
+                     "value": "not_mine"},
+                    {"label": "Sai họ tên, ngày sinh hoặc giới tính / Wrong name, date of birth "
+                     "or sex", "value": "identity"},
+                ],
+                value="missing_dose",
+                className="radio",
+                inputClassName="radio-input",
+            ),
+            html.Div(
+                [
+                    _field("Ngày tiêm (năm-tháng-ngày) / Day of the dose (year-month-day)",
+                           dcc.Input(id=DAY_ID, type="text", placeholder="YYYY-MM-DD")),
+                    _field("Mã điểm tiêm (trên phiếu tiêm) / Site code (on your vaccination slip)",
+                           dcc.Input(id=SITE_ID, type="text", autoComplete="off")),
+                    _field("Vắc xin / Vaccine", dcc.Dropdown(
+                        id=VACCINE_ID,
+                        options=[{"label": p.display, "value": p.code} for p in products],
+                    )),
+                    _field("Số lô (nếu biết) / Lot number (if known)",
+                           dcc.Input(id=LOT_ID, type="text", autoComplete="off")),
+                ],
+                id=MISSING_GROUP_ID,
+            ),
+            html.Div(
+                _field("Mũi tiêm không phải của tôi / The dose that is not mine",
+                       dcc.Dropdown(id=DOSE_ID, options=[])),
+                id=NOT_MINE_GROUP_ID,
+                style={"display": "none"},
+            ),
+            html.Div(
+                [
+                    _field("Họ và tên đúng / Correct full name",
+                           dcc.Input(id=NEW_NAME_ID, type="text", autoComplete="off")),
+                    _field("Ngày sinh đúng (năm-tháng-ngày) / Correct date of birth",
+                           dcc.Input(id=NEW_DOB_ID, type="text", placeholder="YYYY-MM-DD")),
+                    _field("Giới tính đúng / Correct sex", dcc.Dropdown(
+                        id=NEW_SEX_ID,
+                        options=[{"label": "Nam / Male", "value": "M"},
+                                 {"label": "Nữ / Female", "value": "F"},
+                                 {"label": "Khác / Other", "value": "O"}],
+                    )),
+                ],
+                id=IDENTITY_GROUP_ID,
+                style={"display": "none"},
+            ),
+            html.Button("Gửi yêu cầu / File the request", id=FILE_ID, n_clicks=0),
+            html.P(id=FILED_ID, role="status"),
+            dcc.Store(id=FILING_ID, storage_type="memory"),
+        ],
+        id=REPORT_ID,
+        className="report",
+    )  # fmt: skip
 
 
 def _field(label: str, component: Any) -> html.Div:
@@ -253,6 +416,7 @@ def layout(**_query: str) -> html.Div:
                     html.Button("Tải PDF / Download PDF", id=PDF_ID, n_clicks=0),
                     dcc.Store(id=HC1_ID, storage_type="memory"),
                     html.P(id=PDF_MESSAGE_ID, role="status"),
+                    _report(),
                 ],
                 id=CARD_ID,
                 style={"display": "none"},

@@ -29,3 +29,46 @@ def frame(engine: Engine, sql: str) -> pd.DataFrame:
 def local(values: pd.Series) -> pd.Series:
     """Registry times in local time (a time without an offset is read as UTC)."""
     return pd.to_datetime(values, utc=True, format="mixed").dt.tz_convert(TIME_ZONE)
+
+
+#: the citizen of :func:`correction_registry`: one valid dose (8/2021, Hà Nội) of a
+#: two-dose product
+CITIZEN = "001190000001"
+VACCINE = "EU/1/21/1529"
+
+
+def correction_registry(dsn: str) -> Engine:
+    """A migrated registry with two provinces (01, 79), a site in each, and :data:`CITIZEN`
+    with one dose at the Hà Nội site."""
+    from registry.db import allocate_changes
+
+    engine = make_engine(dsn)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO provinces VALUES ('01', 'Hà Nội'), ('79', 'Hồ Chí Minh')")
+        )
+        connection.execute(
+            text(f"INSERT INTO vaccines VALUES ('{VACCINE}', 'AstraZeneca', 'ORG-100001699', 2)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sites VALUES ('01-0001', 'Điểm tiêm 0001', '01', 'fixed', 500, 420, "
+                "1020, 1), ('79-0001', 'Điểm tiêm 7901', '79', 'fixed', 500, 420, 1020, 2)"
+            )
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO citizens VALUES ('{CITIZEN}', 'Nguyen Van An', '1990-05-01', 'M', "
+                "'0912345678', '01', 3)"
+            )
+        )
+        connection.execute(text("UPDATE change_counter SET value = 3"))
+        connection.execute(
+            text(
+                "INSERT INTO doses VALUES ('VN000000000001', 1, 'valid', :c, '01-0001', '01', "
+                ":v, 'LOT-1', 1, '2021-08-04 02:30:00', '2021-08-04 02:31:00', :seq)"
+            ),
+            {"c": CITIZEN, "v": VACCINE, "seq": allocate_changes(connection, 1)},
+        )
+    return engine

@@ -13,47 +13,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from registry import corrections as c
-from registry.db import allocate_changes, make_engine, migrate
+from tests.integration.registry_helpers import CITIZEN, VACCINE, correction_registry
 
 pytestmark = pytest.mark.integration
 
-CITIZEN = "001190000001"
-VACCINE = "EU/1/21/1529"
 NOW = datetime(2021, 9, 20, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(registry_dsn: str) -> Engine:
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO provinces VALUES ('01', 'Hà Nội'), ('79', 'Hồ Chí Minh')")
-        )
-        connection.execute(
-            text(f"INSERT INTO vaccines VALUES ('{VACCINE}', 'AstraZeneca', 'ORG-100001699', 2)")
-        )
-        connection.execute(
-            text(
-                "INSERT INTO sites VALUES ('01-0001', 'Điểm tiêm 0001', '01', 'fixed', 500, 420, "
-                "1020, 1), ('79-0001', 'Điểm tiêm 7901', '79', 'fixed', 500, 420, 1020, 2)"
-            )
-        )
-        connection.execute(
-            text(
-                f"INSERT INTO citizens VALUES ('{CITIZEN}', 'Nguyen Van An', '1990-05-01', 'M', "
-                "'0912345678', '01', 3)"
-            )
-        )
-        connection.execute(text("UPDATE change_counter SET value = 3"))
-        connection.execute(
-            text(
-                "INSERT INTO doses VALUES ('VN000000000001', 1, 'valid', :c, '01-0001', '01', "
-                ":v, 'LOT-1', 1, '2021-08-04 02:30:00', '2021-08-04 02:31:00', :seq)"
-            ),
-            {"c": CITIZEN, "v": VACCINE, "seq": allocate_changes(connection, 1)},
-        )
-    return engine
+    return correction_registry(registry_dsn)
 
 
 MISSING = {"day": "2021-09-01", "site_id": "79-0001", "vaccine_code": VACCINE, "lot_number": "L2"}

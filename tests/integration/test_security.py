@@ -31,7 +31,7 @@ PUBLIC = [
     "/api/v1/coverage", "/api/v1/coverage?format=csv", "/api/v1/openapi.json",
     "/api/v1/timeseries", "/api/v1/trust-list", "/healthz", "/assets/portal.css", "/no-such-page",
 ]  # fmt: skip
-LOOKUP = ["/certificate"]
+LOOKUP = ["/certificate", "/certificate/request"]
 VERIFIER = ["/verify"]
 INTERNAL = [
     "/internal/login", "/internal/", "/internal/stock", "/internal/quality",
