@@ -102,3 +102,22 @@ def csp_violations(driver: object) -> list[str]:
         for entry in driver.get_log("browser")  # type: ignore[attr-defined]
         if "Content Security Policy" in str(entry.get("message", ""))
     ]
+
+
+def type_into(browser: Any, element_id: str, text: str) -> None:
+    """Type into an input once the page has settled: a server-rendered first paint is
+    replaced when Dash mounts, which leaves an element found earlier stale."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def typed() -> bool:
+        try:
+            box = browser.find_element(By.ID, element_id)
+            box.send_keys(Keys.CONTROL + "a", Keys.DELETE)  # as a person would: React sees it
+            box.send_keys(text)
+            return bool(box.get_attribute("value") == text)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    wait_for(typed, 60)

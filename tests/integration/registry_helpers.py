@@ -33,7 +33,7 @@ def local(values: pd.Series) -> pd.Series:
 
 #: the citizen of :func:`correction_registry`: one valid dose (8/2021, Hà Nội) of a
 #: two-dose product
-CITIZEN = "001190000001"
+CITIZEN = "001090000001"  # province 001, a man born in 1990 (the CCCD's rules)
 VACCINE = "EU/1/21/1529"
 
 

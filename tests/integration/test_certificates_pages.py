@@ -14,7 +14,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import flask
 import pandas as pd
@@ -29,6 +28,7 @@ from tests.integration.browser import (
     open_mounted,
     requested_urls,
     start_chromium,
+    type_into,
     wait_for,
 )
 from tests.integration.conftest import get, serve_process
@@ -104,25 +104,6 @@ def serving(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         )  # fmt: skip
     with serve_process(tmp_path, {"VAX_ETL_WORKER": "off", "VAX_LOG_LEVEL": "DEBUG"}) as served:
         yield served[0], log, var
-
-
-def type_into(browser: Any, element_id: str, text: str) -> None:
-    """Type into an input once the page has settled: a server-rendered first paint is
-    replaced when Dash mounts, which leaves an element found earlier stale."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    def typed() -> bool:
-        try:
-            box = browser.find_element(By.ID, element_id)
-            box.send_keys(Keys.CONTROL + "a", Keys.DELETE)  # as a person would: React sees it
-            box.send_keys(text)
-            return bool(box.get_attribute("value") == text)
-        except (NoSuchElementException, StaleElementReferenceException):
-            return False
-
-    wait_for(typed, 60)
 
 
 def test_lookup_and_verify_in_a_browser(serving: tuple[str, Path, Path], tmp_path: Path) -> None:
