@@ -88,14 +88,7 @@ def file_from_card(browser: Any, kind: str, fields: dict[str, str]) -> str:
     for element, value in fields.items():
         if element == "report-vaccine":  # Dash's dropdown: open it, click the option
             browser.find_element(By.ID, element).click()
-            option = wait_for(
-                lambda: next(
-                    o
-                    for o in browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-                    if o.text.strip() == value
-                ),
-                30,
-            )
+            option = wait_for(lambda label=value: labelled(browser, label), 30)
             option.click()
             browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         else:
@@ -105,6 +98,14 @@ def file_from_card(browser: Any, kind: str, fields: dict[str, str]) -> str:
     reference = re.search(r"VX-[0-9A-Z]{10}", said)
     assert reference is not None, said
     return reference[0]
+
+
+def labelled(browser: Any, label: str) -> Any:
+    """The open dropdown's option reading `label` (StopIteration until it shows)."""
+    from selenium.webdriver.common.by import By
+
+    options = browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+    return next(o for o in options if o.text.strip() == label)
 
 
 def log_in(browser: Any, base: str, name: str) -> None:
