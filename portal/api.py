@@ -1,8 +1,10 @@
 """The open-data API, ``/api/v1/`` (a Flask blueprint on the platform's server).
 
 Endpoints (documented for machines at ``/api/v1/openapi.json``, for people at ``/api``):
-``coverage``, ``timeseries``, ``vaccines``, ``areas``. Every endpoint answers JSON
-(``{"data": [...], "meta": {...}}``) or CSV (``format=csv``: the same rows and columns).
+``coverage``, ``timeseries``, ``vaccines``, ``areas`` and ``corrections`` (the backlog of
+citizens' correction requests, small counts withheld: :mod:`portal.backlog`). Every
+endpoint answers JSON (``{"data": [...], "meta": {...}}``) or CSV (``format=csv``: the same
+rows and columns).
 Public input is checked by one pure function (:func:`parse_query`) before any query: a bad
 parameter is a 400 with a JSON body naming it, never a 500. Responses carry an ``ETag``
 (a hash of the body; ``If-None-Match`` gives a 304) and ``Cache-Control``; bodies are cached
@@ -31,12 +33,15 @@ import flask
 import pandas as pd
 from werkzeug.exceptions import HTTPException
 
-from portal import data, metrics
+from portal import backlog, data, metrics
 from portal.api_contract import (
     AREA_FIELDS,
     ATTRIBUTION,
     CACHE_CONTROL,
+    CORRECTION_BY,
+    CORRECTION_FIELDS,
     COVERAGE_FIELDS,
+    ENDPOINT_LEVELS,
     FORMATS,
     LICENCE,
     LICENCE_URL,
@@ -44,6 +49,7 @@ from portal.api_contract import (
     PARAMETERS,
     SAMPLE_HEADER,
     SIMULATED_HEADER,
+    SUPPRESSION,
     TIMESERIES_FIELDS,
     VACCINE_FIELDS,
 )
@@ -88,12 +94,13 @@ class Query:
     end: date | None = None
     denominator: Denominator = "total"
     format: str = "json"
+    by: str = "total"
     all_areas: tuple[str, ...] = field(default=(), repr=False)
 
     def key(self) -> str:
         return json.dumps(
             [self.endpoint, self.level, self.areas, str(self.day), str(self.start),
-             str(self.end), self.denominator, self.format]
+             str(self.end), self.denominator, self.format, self.by]
         )  # fmt: skip
 
 
@@ -128,7 +135,8 @@ def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
             400, "unknown_parameter",
             f"unknown parameter {unknown[0]!r}; {endpoint} accepts: {', '.join(allowed)}", unknown[0],
         )  # fmt: skip
-    level: Level = _choice("level", args.get("level", "national"), LEVELS)  # type: ignore[assignment]
+    levels = ENDPOINT_LEVELS.get(endpoint, LEVELS)
+    level: Level = _choice("level", args.get("level", "national"), levels)  # type: ignore[assignment]
     codes = tuple(metrics.areas(level)["area_code"])
     areas: tuple[str, ...] = ()
     if args.get("area", "").strip():
@@ -149,10 +157,17 @@ def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
     denominator: Denominator = _choice(
         "denominator", args.get("denominator", "total"), DENOMINATORS
     )  # type: ignore[assignment]
+    by = _choice("by", args.get("by", "total"), CORRECTION_BY)
+    if by == "month" and level != "national":
+        raise ApiError(
+            400, "invalid_value",
+            "by=month is published for the country only (level=national): a province's "
+            "months would mostly be withheld (see /api#api-corrections)", "by",
+        )  # fmt: skip
     return Query(
         endpoint=endpoint, level=level, areas=areas, day=day, start=start, end=end,
         denominator=denominator, format=_choice("format", args.get("format", "json"), FORMATS),
-        all_areas=codes,
+        by=by, all_areas=codes,
     )  # fmt: skip
 
 
@@ -219,11 +234,39 @@ def area_rows(query: Query) -> list[dict[str, Any]]:
     return _records(data.areas(query.level).assign(level=query.level), AREA_FIELDS)
 
 
+def correction_rows(query: Query) -> list[dict[str, Any]]:
+    """The published backlog (:func:`portal.data.corrections`): the areas asked over the whole
+    span, or the country per month; withheld values stay ``None`` (null; empty in CSV)."""
+    table = data.corrections()
+    names = metrics.areas(query.level).set_index("area_code")
+    if query.by == "month":
+        chosen = table[table["period"] != backlog.TOTAL]
+    else:
+        codes = list(query.areas or query.all_areas)
+        chosen = table[table["period"] == backlog.TOTAL].set_index("area_code").loc[codes]
+        chosen = chosen.reset_index()
+    rows = []
+    for record in chosen.to_dict("records"):
+        area = names.loc[record["area_code"]]
+        median = record["median_days"]
+        rows.append(
+            {
+                **record,
+                "level": query.level,
+                "name_vi": area["name_vi"],
+                "name_en": area["name_en"],
+                "median_days": None if median is None else round(median, DECIMALS),
+            }
+        )
+    return [{name: row[name] for name in CORRECTION_FIELDS} for row in rows]
+
+
 ROWS: Final = {
     "coverage": (coverage_rows, COVERAGE_FIELDS),
     "timeseries": (timeseries_rows, TIMESERIES_FIELDS),
     "vaccines": (vaccine_rows, VACCINE_FIELDS),
     "areas": (area_rows, AREA_FIELDS),
+    "corrections": (correction_rows, CORRECTION_FIELDS),
 }
 
 
@@ -258,6 +301,8 @@ def render(query: Query, version: str) -> tuple[bytes, str]:
         "attribution": ATTRIBUTION,
         "definitions": "/api#definitions",
     }
+    if query.endpoint == "corrections":
+        meta |= {"by": query.by, "suppression": SUPPRESSION}
     body = json.dumps({"data": rows, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
     return body.encode("utf-8"), "application/json"
 
@@ -327,6 +372,11 @@ def vaccines() -> flask.Response:
 @api.get("/areas")
 def areas() -> flask.Response:
     return _serve("areas")
+
+
+@api.get("/corrections")
+def corrections() -> flask.Response:
+    return _serve("corrections")
 
 
 @api.get("/openapi.json")

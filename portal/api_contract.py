@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from portal.backlog import MIN_CELL
+
 LICENCE: Final = "CC BY 4.0"
 LICENCE_URL: Final = "https://creativecommons.org/licenses/by/4.0/"
 ATTRIBUTION: Final = "VaxViet open vaccination data (aggregates of the national dose records)"
@@ -24,7 +26,12 @@ PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
     "timeseries": ("level", "area", "from", "to", "denominator", "format"),
     "vaccines": ("level", "area", "date", "format"),
     "areas": ("level", "format"),
+    "corrections": ("level", "area", "by", "format"),
 }
+#: endpoint -> the levels it answers, where not every level (portal.metrics.LEVELS)
+ENDPOINT_LEVELS: Final[dict[str, tuple[str, ...]]] = {"corrections": ("national", "province")}
+#: corrections: the whole span per area, or the country per month
+CORRECTION_BY: Final = ("total", "month")
 
 COVERAGE_FIELDS: Final = (
     "date", "level", "area_code", "name_vi", "name_en", "denominator", "population",
@@ -48,10 +55,30 @@ VACCINE_FIELDS: Final = (
 AREA_FIELDS: Final = (
     "level", "area_code", "name_vi", "name_en", "population_total", "population_adult",
 )  # fmt: skip
+CORRECTION_FIELDS: Final = (
+    "level", "area_code", "name_vi", "name_en", "period", "received", "approved", "rejected",
+    "open", "median_days", "suppressed", "complementary",
+)  # fmt: skip
 #: endpoint -> the columns of its rows (JSON keys, CSV header), in order
 FIELDS: Final = {
     "coverage": COVERAGE_FIELDS,
     "timeseries": TIMESERIES_FIELDS,
     "vaccines": VACCINE_FIELDS,
     "areas": AREA_FIELDS,
+    "corrections": CORRECTION_FIELDS,
+}
+
+#: what /api/v1/corrections withholds and why (its JSON `meta.suppression`; docs/api.md)
+SUPPRESSION: Final = {
+    "min_count": MIN_CELL,
+    "median_min_resolved": MIN_CELL,
+    "rule": f"A count below {MIN_CELL} (0 to {MIN_CELL - 1} requests) is null and named in "
+    f"`suppressed`; a median needs {MIN_CELL} requests resolved in its row, else it is null "
+    "and `suppressed` names median_days. More counts are null and named in `complementary` "
+    "wherever the published sums (the country = the sum of its provinces; the whole span = "
+    "the sum of its months; received = approved + rejected + open; open at a month's end = "
+    "open before + received - approved - rejected) would let a withheld count be worked out "
+    "exactly. Per-province months are not published.",
+    "why": "Correction requests are about people's own vaccination records: a handful of "
+    "requests in a province or a month could point at the people who filed them.",
 }

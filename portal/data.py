@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from portal import metrics, queries
+from portal import backlog, metrics, queries
 from portal.metrics import Denominator, Level
 from warehouse.client import Warehouse
 from warehouse.sample import Sample
@@ -23,6 +23,7 @@ from warehouse.sample import sample as read_sample
 from web.cache import memoize_data, memoize_derived
 
 province_daily = memoize_data(queries.province_daily)
+correction_counts = memoize_data(queries.correction_counts)
 
 
 @memoize_data
@@ -88,3 +89,12 @@ def timeseries(
 
 def recent_doses(as_of: date) -> dict[str, float]:
     return metrics.recent_doses(province_daily(), as_of)
+
+
+@memoize_derived
+def corrections() -> pd.DataFrame:
+    """The public backlog of correction requests, small counts withheld
+    (:func:`portal.backlog.backlog`: the country and the 63 provinces over the whole span,
+    then the country per month)."""
+    provinces = tuple(metrics.areas("province")["area_code"])
+    return backlog.backlog(correction_counts(), provinces)

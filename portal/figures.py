@@ -209,3 +209,54 @@ def bars(labels: list[str], values: list[float], lang: Lang, share: bool = False
         font=FONT,
     )
     return figure
+
+
+def correction_trend(monthly: pd.DataFrame, lang: Lang) -> go.Figure:
+    """The country's correction requests per month (:func:`portal.backlog.backlog`'s months):
+    received and resolved (approved + rejected) as bars, open at the month's end as a line.
+    A withheld value is a gap (resolved: when either part is withheld)."""
+    if monthly.empty:
+        return _empty(text("corrections.none", lang))
+
+    def shown(values: pd.Series) -> list[float | None]:
+        return [None if value is None or pd.isna(value) else float(value) for value in values]
+
+    resolved = [
+        None if a is None or r is None else float(a + r)
+        for a, r in zip(monthly["approved"], monthly["rejected"], strict=True)
+    ]
+    months = list(monthly["period"])
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=months,
+                y=shown(monthly["received"]),
+                name=text("corrections.received", lang),
+                marker={"color": "#a6b4d0"},
+            ),
+            go.Bar(
+                x=months,
+                y=resolved,
+                name=text("corrections.resolved", lang),
+                marker={"color": LINE_COLOURS[0]},
+            ),
+            go.Scatter(
+                x=months,
+                y=shown(monthly["open"]),
+                name=text("corrections.open_end", lang),
+                mode="lines+markers",
+                line={"color": LINE_COLOURS[2], "width": 2},
+            ),
+        ]
+    )
+    figure.update_layout(
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        height=320,
+        barmode="group",
+        xaxis={"type": "category"},
+        legend={"orientation": "h", "y": 1.12},
+        separators=",." if lang == "vi" else ".,",
+        font=FONT,
+        hovermode="x unified",
+    )
+    return figure

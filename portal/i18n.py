@@ -18,6 +18,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "nav.home": ("Tổng quan", "Overview"),
     "nav.certificate": ("Giấy chứng nhận", "Certificate"),
     "nav.verify": ("Kiểm tra mã QR", "Verify a QR code"),
+    "nav.corrections": ("Yêu cầu chỉnh sửa", "Corrections"),
     "nav.api": ("Dữ liệu mở (API)", "Open data (API)"),
     "nav.status": ("Trạng thái", "Status"),
     "nav.skip": ("Bỏ qua đến nội dung chính", "Skip to main content"),
@@ -156,6 +157,18 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "province.national": ("Cả nước", "Viet Nam"),
     "dose.n": ("Mũi {n}", "Dose {n}"),
     "api.title": ("Dữ liệu mở — API", "Open data — API"),
+    "corrections.title": (
+        "Yêu cầu chỉnh sửa hồ sơ tiêm chủng",
+        "Requests to correct vaccination records",
+    ),
+    "corrections.none": ("Chưa có yêu cầu chỉnh sửa nào.", "No correction requests yet."),
+    "corrections.received": ("Đã nhận", "Received"),
+    "corrections.approved": ("Chấp thuận", "Approved"),
+    "corrections.rejected": ("Từ chối", "Rejected"),
+    "corrections.open": ("Đang chờ xử lý", "Open"),
+    "corrections.open_end": ("Đang chờ cuối tháng", "Open at the month's end"),
+    "corrections.resolved": ("Đã xử lý", "Resolved"),
+    "corrections.median": ("Số ngày xử lý (trung vị)", "Median days to resolve"),
 }
 
 

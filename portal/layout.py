@@ -36,6 +36,7 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/", "nav.home"),
     ("/certificate", "nav.certificate"),
     ("/verify", "nav.verify"),
+    ("/corrections", "nav.corrections"),
     ("/api", "nav.api"),
     ("/status", "nav.status"),
 )

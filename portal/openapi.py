@@ -32,6 +32,21 @@ SUMMARIES: Final[dict[str, tuple[str, str]]] = {
         "Codes, names and 2019 census population (total and 18+) of the areas of a level, "
         "× the data's sample fraction (`meta.sample_fraction`; 1 for real data).",
     ),
+    "corrections": (
+        "Backlog of citizens' correction requests",
+        "Citizens' requests to correct their vaccination record (a missing dose, a dose that "
+        "is not theirs, a wrong name, date of birth or sex), handled by the officials of a "
+        "province: requests received, approved (resolved in the citizen's favour), rejected, "
+        "open, and the median days from filing to resolution — per province and for the "
+        "country over the whole span (`by=total`), or for the country per local month "
+        "(`by=month`: received, approved and rejected in the month, open at its end, the "
+        "median of those resolved in it). Counts are the data's own (not scaled by the sample "
+        f"fraction). Small counts are withheld: a count below {contract.MIN_CELL} is null "
+        f"and named in `suppressed`, a median needs {contract.MIN_CELL} resolved requests, and "
+        "further counts are null and named in `complementary` where the published sums would "
+        "otherwise let a withheld count be worked out (`meta.suppression` says the rule and "
+        "why).",
+    ),
 }
 
 #: What every population and percentage is measured against, said once for the document.
@@ -51,6 +66,19 @@ FIELD_DOCS: Final = {
     "population_total": "2019 census population × the sample fraction",
     "population_adult": "2019 census population aged 18+ × the sample fraction",
     "per100": "doses per 100 people of `population`",
+    "period": "`total` (the whole span) or a local month `YYYY-MM`",
+    "received": "requests filed in the period (null: withheld)",
+    "approved": "requests approved in the period, i.e. resolved in the citizen's favour "
+    "(null: withheld)",
+    "rejected": "requests rejected in the period (null: withheld)",
+    "open": "requests open at the end of the period; now, for `total` and the latest month "
+    "(null: withheld)",
+    "median_days": "median days from filing to resolution of the requests resolved in the "
+    f"period (null: fewer than {contract.MIN_CELL} of them)",
+    "suppressed": f"the columns withheld because they count fewer than {contract.MIN_CELL} "
+    "requests (median_days: fewer resolved), space-separated; empty when none",
+    "complementary": "the columns withheld so that no small count can be worked out from "
+    "the published sums, space-separated; empty when none",
 }
 
 META: Final = {
@@ -75,6 +103,12 @@ META: Final = {
         "sample": {
             "type": ["string", "null"],
             "description": "the registry's description of its sample (null for real data)",
+        },
+        "by": {"type": "string", "description": "corrections: `total` or `month`"},
+        "suppression": {
+            "type": "object",
+            "description": "corrections: what is withheld and why (`min_count`, "
+            "`median_min_resolved`, `rule`, `why`)",
         },
         "licence": {"type": "string"},
         "licence_url": {"type": "string"},
@@ -126,21 +160,48 @@ PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
         "description": "population for percentages: total (2019 census) or adult (18+)",
         "schema": {"type": "string", "enum": list(DENOMINATORS), "default": "total"},
     },
+    "by": {
+        "description": "total: each area over the whole span; month: the country per local "
+        "month (level=national only)",
+        "schema": {"type": "string", "enum": list(contract.CORRECTION_BY), "default": "total"},
+    },
     "format": {
         "description": "json (rows under `data`, facts under `meta`) or csv (the same rows)",
         "schema": {"type": "string", "enum": list(contract.FORMATS), "default": "json"},
     },
 }
 
-FIELD_TYPES: Final = {
+#: parameters documented differently for one endpoint: (endpoint, name) -> documentation
+ENDPOINT_PARAMETER_DOCS: Final[dict[tuple[str, str], dict[str, Any]]] = {
+    ("corrections", "level"): {
+        "description": "national (VN) or province (the 63 GSO provinces); regions and the "
+        "2025 provinces are not offered, so that withheld counts cannot be worked out from "
+        "the differences between levels",
+        "schema": {
+            "type": "string",
+            "enum": list(contract.ENDPOINT_LEVELS["corrections"]),
+            "default": "national",
+        },
+    },
+}
+
+FIELD_TYPES: Final[dict[str, str | list[str]]] = {
     "capped": "boolean",
     "share": "number",
     "doses_avg7": "number",
     "per100": "number",
+    "period": "string",
+    "suppressed": "string",
+    "complementary": "string",
+    "received": ["integer", "null"],
+    "approved": ["integer", "null"],
+    "rejected": ["integer", "null"],
+    "open": ["integer", "null"],
+    "median_days": ["number", "null"],
 }
 
 
-def _field_type(name: str) -> str:
+def _field_type(name: str) -> str | list[str]:
     if name in FIELD_TYPES:
         return FIELD_TYPES[name]
     if name.startswith("pct_"):
@@ -173,7 +234,12 @@ def _operation(endpoint: str) -> dict[str, Any]:
         "description": description,
         "operationId": endpoint,
         "parameters": [
-            {"name": name, "in": "query", "required": False, **PARAMETER_DOCS[name]}
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                **ENDPOINT_PARAMETER_DOCS.get((endpoint, name), PARAMETER_DOCS[name]),
+            }
             for name in contract.PARAMETERS[endpoint]
         ],
         "responses": {
@@ -209,8 +275,9 @@ def _document() -> dict[str, Any]:
             "title": "VaxViet open data API",
             "version": "1",
             "description": "COVID-19 vaccination coverage of Viet Nam by area and day, "
-            f"aggregated from the national dose records. {contract.ATTRIBUTION}. No personal data: "
-            "counts only. Limits: no key and no rate limit; responses are cached for 5 "
+            "aggregated from the national dose records, and the backlog of citizens' requests "
+            f"to correct their records. {contract.ATTRIBUTION}. No personal data: counts only "
+            "(small counts of correction requests withheld). Limits: no key and no rate limit; responses are cached for 5 "
             "minutes and carry an ETag, so please revalidate with If-None-Match. " + SAMPLE_NOTE,
             "license": {"name": contract.LICENCE, "url": contract.LICENCE_URL},
         },

@@ -74,6 +74,23 @@ def site_counts(warehouse: Warehouse, as_of: date, provinces: Sequence[str] = ()
     return _typed(frame, ("province_code", "sites"), ("sites",))
 
 
+#: Columns of :func:`correction_counts`.
+CORRECTION_COLUMNS = ("area_code", "period", "received", "approved", "rejected", "median_days")
+
+
+def correction_counts(warehouse: Warehouse) -> pd.DataFrame:
+    """Citizens' correction requests per ``area_code`` (provinces and ``VN``) and ``period``
+    (``datetime64``: 1970-01-01 for the whole span, a month's first day for the country's
+    months): ``received``, ``approved``, ``rejected`` in the period and ``median_days`` to
+    resolution of those resolved in it (NaN when none). :mod:`portal.backlog` publishes it."""
+    frame = warehouse.frame(sql_beside(__file__, "corrections.sql"))
+    frame = _typed(frame, CORRECTION_COLUMNS, ("received", "approved", "rejected"))
+    frame["area_code"] = frame["area_code"].astype(str)
+    frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[s]")
+    frame["median_days"] = frame["median_days"].astype("float64")
+    return frame
+
+
 def _typed(frame: pd.DataFrame, columns: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
     """`frame` with exactly `columns` (also when empty), counts as int64, codes as str."""
     frame = frame.reindex(columns=list(columns))

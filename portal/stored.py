@@ -4,7 +4,7 @@ Stored per data version, sent with ``Cache-Control: no-cache`` and an ``ETag`` (
 browser asks again and gets ``304 Not Modified`` while the data have not changed):
 
 * the public pages' HTML (server-rendered: ``/``, ``/api``, ``/verify``, ``/certificate``,
-  a province's page), in either language, with no other query parameter;
+  ``/corrections``, a province's page), in either language, with no other query parameter;
 * Dash's ``/_dash-layout`` and ``/_dash-dependencies``;
 * the answers of the public callbacks (:data:`STORED_OUTPUTS`: the home and province
   pages' figures, the page content, the frame's links), keyed by the whole request body —
@@ -42,7 +42,7 @@ IMMUTABLE: Final = "public, max-age=31536000, immutable"
 #: Dash's chunks loaded later (async-graph.js, plotly.min.js, …) have no fingerprint: kept
 #: 10 minutes, then revalidated (a 304), so a Dash upgrade reaches every browser that soon
 SHORT: Final = "public, max-age=600"
-PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate"})
+PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate", "/corrections"})
 PROVINCE_PAGE: Final = re.compile(r"/province/(\d{2})")
 DASH_JSON: Final = frozenset({"/_dash-layout", "/_dash-dependencies"})
 STATIC_PREFIXES: Final = ("/_dash-component-suites/", "/assets/", "/geo/")

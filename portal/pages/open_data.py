@@ -25,6 +25,10 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
     "timeseries": ("/api/v1/timeseries?level=region&from=2021-07-01&to=2021-12-31",),
     "vaccines": ("/api/v1/vaccines?level=national",),
     "areas": ("/api/v1/areas?level=province2025",),
+    "corrections": (
+        "/api/v1/corrections?level=province",
+        "/api/v1/corrections?by=month&format=csv",
+    ),
 }
 INTRO: Final = (
     "Mọi số liệu trên cổng này đều có thể tải về qua API mở: JSON hoặc CSV (cùng các dòng và "

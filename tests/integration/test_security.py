@@ -27,8 +27,8 @@ pytestmark = pytest.mark.integration
 
 #: (path, kind) of every page and endpoint walked; the internal ones after a login
 PUBLIC = [
-    "/", "/province/01", "/api", "/status", "/_dash-layout", "/_dash-dependencies",
-    "/api/v1/coverage", "/api/v1/coverage?format=csv", "/api/v1/openapi.json",
+    "/", "/province/01", "/api", "/status", "/corrections", "/_dash-layout", "/_dash-dependencies",
+    "/api/v1/coverage", "/api/v1/coverage?format=csv", "/api/v1/corrections", "/api/v1/openapi.json",
     "/api/v1/timeseries", "/api/v1/trust-list", "/healthz", "/assets/portal.css", "/no-such-page",
 ]  # fmt: skip
 LOOKUP = ["/certificate", "/certificate/request"]
