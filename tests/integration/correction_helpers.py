@@ -97,13 +97,15 @@ def backlog_registry(dsn: str, plan: Sequence[Planned]) -> Engine:
 
 
 def file_some(engine: Engine, count: int, filed: datetime) -> dict[str, int]:
-    """File `count` requests about doses of a seeded registry (``not_mine``, one per citizen),
-    approve every third and reject every third after it a day apart; requests per outcome."""
+    """File `count` requests about doses of a seeded registry (``not_mine``, one per citizen
+    without an open request), approve every third and reject every third after it, resolved
+    `index` days after filing; requests per outcome."""
     with engine.connect() as connection:
         doses = connection.execute(
             text(
                 "SELECT min(dose_id), citizen_id FROM doses WHERE status = 'valid' "
-                "GROUP BY citizen_id ORDER BY citizen_id LIMIT :n"
+                "AND citizen_id NOT IN (SELECT citizen_id FROM correction_requests "
+                "WHERE status = 'open') GROUP BY citizen_id ORDER BY citizen_id LIMIT :n"
             ),
             {"n": count},
         ).all()
