@@ -1,7 +1,9 @@
 """Integration fixtures: real engines.
 
 chDB allows one data directory per process, so the session opens one and every test gets
-a fresh database in it (``t_<random>``), migrated from the real schema files. The same
+a fresh database in it (``t_<random>``), migrated from the real schema files (on chDB: the
+statements `migrate` ran once for the session, run again under the test's name; see
+`MigratedSchema`). The same
 test bodies run against a ClickHouse server when VAX_TEST_CLICKHOUSE_URL is set
 (e.g. http://default:@127.0.0.1:8123); otherwise that variant is skipped with the reason.
 """
@@ -17,8 +19,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,13 +50,91 @@ def server_root() -> Iterator[Warehouse]:
     root.close()
 
 
+@dataclasses.dataclass(frozen=True)
+class MigratedSchema:
+    """What `migrate` does to an empty database, done once and replayable under another name.
+
+    `migrate` costs ~0.7 s a database on chDB, mostly per-statement overhead: its reads of
+    what is applied, one insert per file into the bookkeeping tables, a template compile per
+    file; ~170 tests take a fresh database. The session migrates one template database with
+    `migrate` itself and records the DDL statements it ran (rendered for the template's
+    unique name); a test's database gets the same statements under its own name and the
+    template's rows (the bookkeeping), in ~0.25 s. `clone` then proves the copy is a migrated
+    database: the real `migrate` finds nothing to apply, and its tables (definitions and row
+    counts) are the template's. Migrating from empty is tested where it is the subject
+    (test_warehouse.py, test_migrate_layout.py) and by the template itself."""
+
+    template: Warehouse
+    statements: tuple[str, ...]
+
+    @classmethod
+    def record(cls, root: Warehouse) -> MigratedSchema:
+        template = dataclasses.replace(root, database=f"t_template_{uuid.uuid4().hex[:12]}")
+        statements: list[str] = []
+        command = Warehouse.command
+
+        def recording(
+            self: Warehouse,
+            sql: str,
+            parameters: Mapping[str, Any] | None = None,
+            *,
+            dedup_token: str | None = None,
+        ) -> Any:
+            if self.database == template.database:
+                assert parameters is None and dedup_token is None, sql  # DDL text only
+                statements.append(sql)
+            return command(self, sql, parameters, dedup_token=dedup_token)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Warehouse, "command", recording)
+            migrate(template)
+        assert statements
+        return cls(template, tuple(statements))
+
+    def tables(self, warehouse: Warehouse) -> list[tuple[Any, ...]]:
+        """Each table's name, engine, definition (the database's name blanked) and rows."""
+        return warehouse.rows(
+            "SELECT name, engine, replaceAll(create_table_query, {db:String}, '<db>'), "
+            "total_rows FROM system.tables WHERE database = {db:String} ORDER BY name"
+        )
+
+    def clone(self, fresh: Warehouse) -> None:
+        """`fresh` (not there yet) as the template: its statements, then its rows."""
+        name, template = fresh.database, self.template.database
+        assert template not in name and name not in template
+        for statement in self.statements:
+            fresh.command(statement.replace(template, name))
+        for table, _engine, _query, rows in self.tables(self.template):
+            if rows:
+                fresh.command(
+                    "INSERT INTO {db:Identifier}.{t:Identifier} "
+                    "SELECT * FROM {template:Identifier}.{t:Identifier}",
+                    {"t": table, "template": template},
+                )
+        report = migrate(fresh)
+        assert not report.applied and not report.views, f"a copy short of migrate: {report}"
+        assert self.tables(fresh) == self.tables(self.template)
+
+
+@pytest.fixture(scope="session")
+def chdb_schema(chdb_root: Warehouse) -> Iterator[MigratedSchema]:
+    schema = MigratedSchema.record(chdb_root)
+    yield schema
+    schema.template.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC")
+
+
 @pytest.fixture(params=["chdb", pytest.param("server", marks=pytest.mark.clickhouse_server)])
 def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
-    """A freshly migrated, empty database on each engine."""
+    """A freshly migrated, empty database on each engine (on chDB, the session's migrated
+    template copied: `MigratedSchema`)."""
     root: Warehouse = request.getfixturevalue(f"{request.param}_root")
     database = f"t_{uuid.uuid4().hex[:12]}"
     fresh = dataclasses.replace(root, database=database)
-    migrate(fresh)
+    if request.param == "chdb":
+        schema: MigratedSchema = request.getfixturevalue("chdb_schema")
+        schema.clone(fresh)
+    else:
+        migrate(fresh)
     yield fresh
     fresh.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC")
 
