@@ -219,21 +219,33 @@ def _postgres_available() -> bool:
         return False
 
 
+POSTGRES_PART = "PostgreSQL at 127.0.0.1:5432 (or VAX_TEST_POSTGRES_URL)"
+
+
 @pytest.fixture
 def postgres_dsn() -> Iterator[str]:
     """A fresh, empty PostgreSQL database (dropped afterwards)."""
+    require(_postgres_available(), POSTGRES_PART)
+    with postgres_database() as dsn:
+        yield dsn
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for the block (dropped after it)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    require(_postgres_available(), "PostgreSQL at 127.0.0.1:5432 (or VAX_TEST_POSTGRES_URL)")
     name = f"vax_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,7 +1,14 @@
-"""What the tests on a real registry share: a seeded registry, its rows as a frame, its
-times in local time."""
+"""What the tests on a real registry share: a seeded registry (here, or in a child process),
+its rows as a frame, its times in local time."""
 
 from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -9,6 +16,7 @@ from sqlalchemy import Engine, text
 from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed
+from tests.conftest import ROOT
 
 
 def seeded_registry(dsn: str, options: SeedOptions) -> Engine:
@@ -72,3 +80,49 @@ def correction_registry(dsn: str) -> Engine:
             {"c": CITIZEN, "v": VACCINE, "seq": allocate_changes(connection, 1)},
         )
     return engine
+
+
+# -- a seed in a child process ---------------------------------------------------------------
+
+
+class ChildSeed:
+    """`seeded_registry(dsn, options)` run by a child process (`python -m
+    tests.integration.registry_helpers`): the same code on the same engine, on the machine's
+    other core while this process goes on. `wait` returns the DSN once the seed is done."""
+
+    def __init__(self, dsn: str, options: SeedOptions, log: Path) -> None:
+        fields = dataclasses.asdict(options)
+        fields["until"] = options.until.isoformat()
+        self.dsn, self.log = dsn, log
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.registry_helpers", dsn, json.dumps(fields)],
+                cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+        self.taken = False
+
+    def take(self, timeout: float) -> str | None:
+        """The seeded registry's DSN once the seed is done (it fails the test if the seed
+        did); None once taken: one test has it, and may change it."""
+        if self.taken:
+            return None
+        self.taken = True
+        code = self.process.wait(timeout=timeout)
+        assert code == 0, f"the seed exited {code}: {self.log.read_text(errors='replace')[-3000:]}"
+        return self.dsn
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def _child_main() -> None:
+    dsn, fields = sys.argv[1], json.loads(sys.argv[2])
+    fields["until"] = date.fromisoformat(fields["until"])
+    seeded_registry(dsn, SeedOptions(**fields)).dispose()
+
+
+if __name__ == "__main__":
+    _child_main()
