@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, free_port, require
+from tests.integration.registry_helpers import SeedTemplates
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
 
@@ -246,6 +247,17 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seed_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeedTemplates]:
+    """Seeded registries to copy (`SeedTemplates`), for the whole session."""
+    with contextlib.ExitStack() as stack:
+        yield SeedTemplates(
+            tmp_path_factory.mktemp("seed-templates"),
+            lambda: stack.enter_context(postgres_database()),
+            POSTGRES_ADMIN_URL,
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

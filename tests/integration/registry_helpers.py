@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
@@ -25,6 +29,52 @@ def seeded_registry(dsn: str, options: SeedOptions) -> Engine:
     migrate(engine)
     seed(engine, options)
     return engine
+
+
+class SeedTemplates:
+    """Registries seeded once a session for each engine and `SeedOptions`, copied for every
+    test that asks (`copy`): a copy is the seeded database as the seed left it (SQLite: its
+    file; PostgreSQL: ``CREATE DATABASE … TEMPLATE``), so each test still has a fresh registry
+    of its own to change, and the seed still runs on each engine. The session fixture
+    `seed_templates` holds them and drops the PostgreSQL ones at its end."""
+
+    def __init__(self, directory: Path, postgres: Callable[[], str], postgres_admin: str) -> None:
+        self.directory = directory
+        self.postgres = postgres  # a new empty PostgreSQL database's DSN, dropped at the end
+        self.postgres_admin = postgres_admin  # where to connect to copy one
+        self.templates: dict[tuple[str, str], str] = {}
+
+    def copy(self, dsn: str, options: SeedOptions) -> Engine:
+        """The empty registry database at `dsn` (as the `registry_dsn` fixture gives) made a
+        copy of the registry seeded with `options` on its engine."""
+        url = make_url(dsn)
+        backend = url.get_backend_name()
+        key = (backend, repr(options))
+        template = self.templates.get(key)
+        if template is None:
+            if backend == "sqlite":
+                template = f"sqlite:///{self.directory / f'{uuid.uuid4().hex}.sqlite'}"
+            else:
+                template = self.postgres()
+            seeded_registry(template, options).dispose()  # no connection left: copyable
+            self.templates[key] = template
+        source = make_url(template).database
+        assert source and url.database
+        if backend == "sqlite":
+            assert not Path(f"{source}-wal").exists(), "the seed left a write-ahead log"
+            assert not Path(url.database).exists(), dsn
+            shutil.copyfile(source, url.database)
+        else:
+            admin = create_engine(self.postgres_admin, isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE "{url.database}"'))  # empty
+                    connection.execute(
+                        text(f'CREATE DATABASE "{url.database}" TEMPLATE "{source}"')
+                    )
+            finally:
+                admin.dispose()
+        return make_engine(dsn)
 
 
 def frame(engine: Engine, sql: str) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from geo.calendar import TIME_ZONE
 from registry.db import make_engine, migrate
 from registry.simulator import SeedOptions, seed
 from tests.conftest import ROOT
+from tests.integration.registry_helpers import SeedTemplates
 from warehouse.client import Warehouse
 from warehouse.ledger import STATE_COLUMNS, write_states
 
@@ -42,10 +43,13 @@ STATE_SQL = ", ".join(
 
 
 @pytest.fixture
-def streamed(warehouse: Warehouse, registry_dsn: str) -> tuple[Warehouse, Engine]:
-    engine = make_engine(registry_dsn)
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0005, until=date(2021, 6, 30), seed=7, error_rate=0.05))
+def streamed(
+    warehouse: Warehouse, registry_dsn: str, seed_templates: SeedTemplates
+) -> tuple[Warehouse, Engine]:
+    """A seeded registry of the test's own (a copy of the session's seed on its engine),
+    streamed."""
+    options = SeedOptions(scale=0.0005, until=date(2021, 6, 30), seed=7, error_rate=0.05)
+    engine = seed_templates.copy(registry_dsn, options)
     refresh_reference(warehouse, *reference_codes())
     stream_once(warehouse, engine, KEY, rows=1000)
     return warehouse, engine

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from geo.calendar import TIME_ZONE
 from registry.live import BACKFILL, DUE_AFTER_DAYS, LiveFeed
 from registry.simulator import CHECKIN_LEAD, SeedOptions
-from tests.integration.registry_helpers import frame, local, seeded_registry
+from tests.integration.registry_helpers import SeedTemplates, frame, local
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +23,10 @@ NOW = pd.Timestamp("2026-12-07 15:20:00", tz=TIME_ZONE)
 
 
 @pytest.fixture
-def registry(registry_dsn: str) -> Engine:
+def registry(registry_dsn: str, seed_templates: SeedTemplates) -> Engine:
+    """A seeded registry of the test's own (a copy of the session's seed on its engine)."""
     options = SeedOptions(scale=SCALE, until=date(2021, 9, 30), seed=2, error_rate=0.0)
-    return seeded_registry(registry_dsn, options)
+    return seed_templates.copy(registry_dsn, options)
 
 
 def live_doses(engine: Engine) -> pd.DataFrame:
