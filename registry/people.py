@@ -27,7 +27,8 @@ distinct serials, so IDs are unique for as long as the caller keeps using one is
 be rebuilt from stored IDs with :meth:`CccdIssuer.from_ids`); serials still look scattered.
 
 The error helpers (:func:`typo_names`, :func:`mismatch_cccd`) inject the kind of mistakes a
-data-entry clerk makes, for the ETL's validation to catch.
+data-entry clerk makes, for the ETL's validation to catch; :func:`restore_names` finds the
+name a misspelt one stands for (what its holder asks to have corrected).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "make_people",
     "mismatch_cccd",
     "parse_cccd",
+    "restore_names",
     "typo_names",
 ]
 
@@ -366,6 +368,71 @@ def _ascii_fold_table() -> npt.NDArray[np.uint32]:
     table[ord("đ")], table[ord("Đ")] = ord("d"), ord("D")
     table.flags.writeable = False
     return table
+
+
+def _fold(text: str) -> str:
+    """Lower case, Vietnamese diacritics removed (đ → d)."""
+    table = _ascii_fold_table()
+    return "".join(chr(table[ord(c)]) if ord(c) < table.size else c for c in text).lower()
+
+
+def _clerk_errors(word: str) -> set[str]:
+    """What one clerk's error of `typo_names` within a word makes of it: two neighbouring
+    letters swapped, a letter dropped or doubled (never the initial)."""
+    out = set()
+    for i in range(1, len(word)):
+        out.add(word[:i] + word[i + 1 :])
+        out.add(word[:i] + word[i] + word[i:])
+        if i + 1 < len(word):
+            out.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    out.discard(word)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _name_parts() -> tuple[tuple[frozenset[str], dict[str, str], dict[str, str]], ...]:
+    """For each word of a name (family, middle, given): the words the generator uses, and
+    maps to the most common such word from each one-letter error (and lower-cased word),
+    and from a folded word."""
+    frame = pd.read_csv(calibration.DATA_DIR / "names.csv", dtype={"kind": str, "text": str})
+    frame["text"] = frame["text"].map(lambda t: unicodedata.normalize("NFC", t))
+    frame = frame.sort_values("weight", ascending=False, kind="stable")
+    out = []
+    for kinds in (("family",), ("middle_m", "middle_f"), ("given_m", "given_f")):
+        texts = list(dict.fromkeys(frame.loc[frame["kind"].isin(kinds), "text"]))
+        folded: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for text in texts:  # most common first: the first claim on a spelling wins
+            folded.setdefault(_fold(text), text)
+            for wrong in (text.lower(), *_clerk_errors(text)):
+                errors.setdefault(wrong, text)
+        out.append((frozenset(texts), folded, errors))
+    return tuple(out)
+
+
+def restore_names(names: Sequence[str]) -> list[str | None]:
+    """For each name: None when it is spelt as the generator spells names; else the name it
+    most likely stands for after one clerk's error of :func:`typo_names` (a word with its
+    letters swapped, dropped or doubled; every word without diacritics or in the wrong
+    case), or "" when no such name is found."""
+    parts = _name_parts()
+    out: list[str | None] = []
+    for name in names:
+        words = unicodedata.normalize("NFC", str(name)).split()
+        if len(words) != len(parts):
+            out.append("")
+            continue
+        if all(word in known for word, (known, _, _) in zip(words, parts, strict=True)):
+            out.append(None)
+            continue
+        fixed = []
+        for word, (known, folded, errors) in zip(words, parts, strict=True):
+            fixed.append(
+                word if word in known
+                else errors.get(word) or errors.get(word.lower()) or folded.get(_fold(word))
+            )  # fmt: skip
+        out.append(" ".join(fixed) if all(fixed) else "")  # type: ignore[arg-type]
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from registry.people import (
     make_people,
     mismatch_cccd,
     parse_cccd,
+    restore_names,
     typo_names,
 )
 
@@ -305,6 +306,22 @@ def test_typo_names_changes_about_the_requested_share(crowd: pd.DataFrame) -> No
     length_change = changed_text.str.len() - names[changed].str.len()
     assert (length_change == -1).any() and (length_change == 1).any()  # dropped / doubled
     assert all(unicodedata.normalize("NFC", t) == t for t in changed_text)
+
+
+def test_restore_names_finds_what_a_misspelt_name_stands_for(crowd: pd.DataFrame) -> None:
+    names = crowd["full_name"].iloc[:20_000]
+    typed, changed = typo_names(np.random.default_rng(5), names, 0.5)
+    restored = restore_names(list(typed))
+    assert all(r is None for r, c in zip(restored, changed, strict=True) if not c)
+    found = [(r, n) for r, n, c in zip(restored, names, changed, strict=True) if c]
+    assert sum(r is None for r, _ in found) < 0.01 * len(found)  # an error making a real name
+    # every restored name is spelt right; the name itself unless a letter's accent was lost
+    assert all(restore_names([r])[0] is None for r, _ in found if r)
+    assert np.mean([r == n for r, n in found]) > 0.9
+    assert restore_names(["NGUYỄN VĂN AN", "Nguyen Van An", "Ngyuễn Văn An"]) == [
+        "Nguyễn Văn An", "Nguyễn Văn An", "Nguyễn Văn An"
+    ]  # fmt: skip
+    assert restore_names(["An", "Xyz Qwv Plk"]) == ["", ""]  # not a name it can restore
 
 
 def test_mismatch_cccd_breaks_exactly_the_changed_ids(crowd: pd.DataFrame) -> None:
