@@ -10,6 +10,7 @@ second, calendar dates (naive, at midnight) to ISO text; naive times of day are 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -103,6 +104,18 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     if b"\x00" in data:  # a NUL cannot be in registry text; never let COPY see one
         raise ValueError("CSV for COPY holds a NUL byte")
     return data
+
+
+@dataclass(frozen=True)
+class Write:
+    """Rows for one table: inserted, or (with `key`) updating the rows they name. The writer
+    stamps them with change sequence numbers when it writes them (`sequenced`; a table
+    without ``change_seq``, such as the correction audit, is not)."""
+
+    table: str
+    frame: pd.DataFrame
+    key: str | None = None
+    sequenced: bool = True
 
 
 class BulkWriter:

@@ -50,7 +50,8 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from geo.calendar import CAMPAIGN_END, CAMPAIGN_START, SNAPSHOT_DAY, TIME_ZONE
 from registry import calibration, people, stock
-from registry.bulk import BulkWriter
+from registry.backlog import SITE_FIXES_TYPOS, Backlog
+from registry.bulk import BulkWriter, Write
 from registry.models import Base, Dose
 from registry.sample import record_sample, seeded_description
 from registry.sites import day_products, make_sites, site_product_or
@@ -86,17 +87,22 @@ class ErrorRates:
     duplicate: float = 0.0
     correction: float = 0.0
     void: float = 0.0
+    unrecorded: float = 0.0
 
     @classmethod
     def scaled(cls, total: float) -> ErrorRates:
+        # unrecorded doses (given, never entered): about a sixth of the identity errors, as
+        # in the MoH's count of April 2022 (7.6 million doses never entered, 43.5 million
+        # with wrong details; `registry.backlog`); taken from the duplicates' share
         weights = {
             "name_typo": 0.25,
             "cccd_mismatch": 0.10,
             "unknown_province": 0.10,
             "future_time": 0.05,
-            "duplicate": 0.20,
+            "duplicate": 0.14,
             "correction": 0.20,
             "void": 0.10,
+            "unrecorded": 0.06,
         }
         return cls(**{name: total * weight for name, weight in weights.items()})
 
@@ -154,6 +160,8 @@ class Campaign:
     first_given: np.ndarray = field(
         default_factory=lambda: np.zeros(len(calibration.province_codes()), dtype=np.int64)
     )
+    #: the citizens' correction requests about the errors (`registry.backlog`)
+    backlog: Backlog | None = None
 
 
 @dataclass
@@ -162,6 +170,8 @@ class SeedReport:
     doses: int
     seconds: float
     shortfall_to_first: int = 0
+    #: per injected error: errors that could be claimed by the last day, requests filed
+    corrections: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -169,6 +179,7 @@ class SeedReport:
             "doses": self.doses,
             "rows": self.counts,
             "shortfall_given_as_first_doses": self.shortfall_to_first,
+            "correction_requests_by_error": self.corrections,
             "seconds": round(self.seconds, 2),
             "doses_per_second": round(self.doses / self.seconds) if self.seconds else None,
         }
@@ -225,6 +236,10 @@ def _lot_numbers(codes: pd.Series, day: date) -> pd.Series:
 CITIZEN_COLUMNS = ["citizen_id", "full_name", "date_of_birth", "sex", "phone", "residence_province"]
 DOSE_COLUMNS = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
                 "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
+#: What the next step needs of a step's doses: their corrections and voids, and the
+#: backlog's claims about the voided ones.
+RECENT_COLUMNS = ["dose_id", "version", "status", "lot_number", "vaccine_code", "citizen_id",
+                  "site_id", "administered_at"]  # fmt: skip
 QUEUE_COLUMNS = [
     "dose_id", "citizen_id", "site_id", "vaccine_code", "dose_number", "administered_at"
 ]  # fmt: skip
@@ -576,6 +591,7 @@ class CampaignStep:
                 "site_id": self.sites_for(citizens["residence_province"].to_numpy())["site_id"],
                 "dose_number": 1,
                 "day": citizens["day"],
+                "previous_id": None,
             }
         )
         first["vaccine_code"] = self.site_products(first["site_id"], first["day"])
@@ -597,8 +613,11 @@ class CampaignStep:
                 self.lengths,
                 chosen,
             )
-        columns = ["citizen_id", "site_id", "vaccine_code", "dose_number", "day"]
-        doses = pd.concat([first, later[columns]], ignore_index=True)
+        columns = ["citizen_id", "site_id", "vaccine_code", "dose_number", "day", "previous_id"]
+        # each later dose keeps the dose_id of the dose before it (the backlog's records)
+        later = later.reindex(columns=[*columns[:-1], "dose_id"])
+        later.columns = pd.Index(columns)
+        doses = pd.concat([first, later], ignore_index=True)
         site_rows = self.c.sites.set_index("site_id").loc[doses["site_id"]].reset_index()
         doses["province_code"] = site_rows["province_code"].to_numpy()
         doses["administered_at"] = _times_at_sites(rng, doses["day"], site_rows)
@@ -619,6 +638,7 @@ class CampaignStep:
         is_copy = source.duplicated(keep="first")
         doses = doses.loc[source].reset_index(drop=True)
         doses.loc[is_copy, "recorded_at"] += pd.Timedelta(hours=2)
+        doses["copy"] = is_copy
         doses["dose_id"] = _serials(self.c.dose_serial, len(doses), "VN", 12).to_numpy()
         self.c.dose_serial += len(doses)
         # ids follow the days (sorted by time): a day's last id bounds the queue reads
@@ -643,7 +663,12 @@ class CampaignStep:
             mapping = dict(zip(citizens.loc[changed, "citizen_id"], ids[changed], strict=True))
             doses["citizen_id"] = doses["citizen_id"].replace(mapping)
             citizens["citizen_id"] = ids
+            typos = self.c.pending_typos[-1]
+            typos["citizen_id"] = typos["citizen_id"].replace(mapping)
         self.writes.append(Write("citizens", citizens[CITIZEN_COLUMNS]))
+        backlog = self.c.backlog
+        if backlog is not None:
+            backlog.new_misspelt(citizens.loc[typo_mask, "citizen_id"])
 
         doses = doses.copy()
         unknown = rng.random(len(doses)) < rates.unknown_province
@@ -653,9 +678,20 @@ class CampaignStep:
         checkins = self.checkins_for(doses)
         self.writes.append(Write("checkins", checkins))
         self.writes.append(Write("registrations", self.registrations_for(checkins)))
-        self.writes.append(Write("doses", doses[DOSE_COLUMNS]))
-        self.corrections_and_voids()
-        self.c.recent.append(doses[["dose_id", "version", "status", "lot_number", "vaccine_code"]])
+        versions: dict[str, tuple[int, str]] = {}
+        lost = None  # doses checked in, given, never recorded
+        if backlog is not None:
+            backlog.copies(doses, future)
+            lost = backlog.unrecorded_doses(doses, future)
+        recorded = slice(None) if lost is None else ~lost
+        self.writes.append(Write("doses", doses.loc[recorded, DOSE_COLUMNS]))
+        if backlog is not None:
+            requests, versions = backlog.play(self.reader, self.days, doses, lost)
+            self.writes += requests
+        self.corrections_and_voids(versions)
+        recent = doses.loc[recorded, RECENT_COLUMNS]
+        _patch_versions(recent, versions)
+        self.c.recent.append(recent)
         self.fix_due_typos()
 
     def _unique_anomalies(self, ids: pd.Series, changed: np.ndarray) -> pd.Series:
@@ -710,12 +746,15 @@ class CampaignStep:
         self.c.registration_serial += len(frame)
         return frame
 
-    def corrections_and_voids(self) -> None:
+    def corrections_and_voids(self, changed: dict[str, tuple[int, str]]) -> None:
         """Some doses of the previous step (one to two weeks old, already written) are
-        corrected (a new version with another lot) or voided."""
+        corrected (a new version with another lot) or voided. `changed`: the versions the
+        step's approved correction requests gave some doses, which come first."""
         rng, rates = self.rng, self.c.rates
         if not self.c.recent:
             return
+        for frame in self.c.recent:
+            _patch_versions(frame, changed)
         earlier = self.c.recent[-1]
         corrected = rng.random(len(earlier)) < rates.correction
         voided = (rng.random(len(earlier)) < rates.void) & ~corrected
@@ -730,7 +769,12 @@ class CampaignStep:
             is_void, current["lot_number"], _lot_numbers(current["vaccine_code"], previous_month)
         )
         current["recorded_at"] = _day_start(self.day) + pd.Timedelta(hours=20)
-        self.writes.append(Write("doses", current.drop(columns="vaccine_code"), key="dose_id"))
+        columns = ["dose_id", "version", "status", "lot_number", "recorded_at"]
+        self.writes.append(Write("doses", current[columns], key="dose_id"))
+        if self.c.backlog is not None and is_void.any():
+            twin = earlier.duplicated(["citizen_id", "administered_at"], keep=False)
+            lost = current.loc[is_void].assign(twin=twin[corrected | voided][is_void])
+            self.c.backlog.voided(lost, current["recorded_at"].iloc[0])
 
     def fix_due_typos(self) -> None:
         """Half of the misspelt names are corrected by the site some days later."""
@@ -740,8 +784,22 @@ class CampaignStep:
         due = pending["due"] <= self.day
         self.c.pending_typos = [pending.loc[~due]]
         fixed = pending.loc[due]
-        fixed = fixed.loc[self.rng.random(len(fixed)) < 0.5, ["citizen_id", "full_name"]]
+        chosen = self.rng.random(len(fixed)) < SITE_FIXES_TYPOS
+        if self.c.backlog is not None:
+            self.c.backlog.typo_fates(fixed.loc[~chosen], fixed.loc[chosen, "citizen_id"], self.day)
+        fixed = fixed.loc[chosen, ["citizen_id", "full_name"]]
         self.writes.append(Write("citizens", fixed, key="citizen_id"))
+
+
+def _patch_versions(frame: pd.DataFrame, changed: dict[str, tuple[int, str]]) -> None:
+    """Set the (version, status) in `changed` on the rows of `frame` it names."""
+    if not changed:
+        return
+    hit = frame["dose_id"].isin(list(changed)).to_numpy()
+    if hit.any():
+        values = [changed[dose_id] for dose_id in frame.loc[hit, "dose_id"]]
+        frame.loc[hit, "version"] = [version for version, _ in values]
+        frame.loc[hit, "status"] = [status for _, status in values]
 
 
 # -- stock ---------------------------------------------------------------------------------------
@@ -780,16 +838,6 @@ def flush_stock(campaign: Campaign) -> list[Write]:
     return [Write("stock_movements", movements)]
 
 
-@dataclass(frozen=True)
-class Write:
-    """Rows for one table: inserted, or (with `key`) updating the rows they name. The writer
-    stamps them with change sequence numbers when it writes them."""
-
-    table: str
-    frame: pd.DataFrame
-    key: str | None = None
-
-
 def apply_writes(connection: Connection, writes: list[Write]) -> dict[str, int]:
     """Write one step in one transaction, in order; returns rows per table."""
     with connection.begin():
@@ -797,7 +845,7 @@ def apply_writes(connection: Connection, writes: list[Write]) -> dict[str, int]:
         for write in writes:
             if write.frame.empty:
                 continue
-            stamped = writer.stamp(write.frame)
+            stamped = writer.stamp(write.frame) if write.sequenced else write.frame
             if write.key:
                 writer.update(write.table, write.key, stamped)
             else:
@@ -892,6 +940,8 @@ def seed(
         ),
         vaccines=calibration.vaccines(),
     )
+    campaign.backlog = Backlog(options.seed, campaign.rates.unrecorded, campaign.sites,
+                               options.until)  # fmt: skip
     targets = calibration.daily_targets(options.scale, options.until)
     campaign.stock_model = stock.StockState(
         campaign.sites, campaign.vaccines, forecast=stock.plan_forecast(targets)
@@ -935,11 +985,15 @@ def seed(
             with connection.begin():
                 for index in deferred:
                     index.create(connection)
+                campaign.backlog.finish(connection)
             restore_foreign_keys(connection, foreign_keys)
         finally:
             trusted_bulk_load(connection, False)
+    # the doses on record: the sites' (less those never recorded) and approved claims'
+    doses = counts.get("doses", 0)
     return SeedReport(counts=counts, doses=doses, seconds=time.monotonic() - started,
-                      shortfall_to_first=shortfall)  # fmt: skip
+                      shortfall_to_first=shortfall,
+                      corrections=campaign.backlog.summary())  # fmt: skip
 
 
 def _merge(total: dict[str, int], more: dict[str, int]) -> None:
