@@ -178,9 +178,7 @@ def _actions(request: corrections.Request, record: corrections.Record, lang: Lan
                 [
                     *hidden,
                     html.Label(text("corrections.reason", lang), htmlFor="corrections-reason"),
-                    dcc.Textarea(
-                        id="corrections-reason", name="reason", required=True, maxLength=500
-                    ),
+                    dcc.Textarea(id="corrections-reason", name="reason", maxLength=500, rows=3),
                     html.Button(
                         text("corrections.reject", lang),
                         type="submit",
@@ -225,7 +223,8 @@ def _request_view(connection: Any, scope: str, lang: Lang, request_id: str) -> l
                 if request.reason
                 else []
             ),
-        ]
+        ],
+        className="facts",
     )
     trail = html.Table(
         html.Tbody(
