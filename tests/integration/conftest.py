@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, free_port, require
-from tests.integration.registry_helpers import SeedTemplates
+from tests.integration.registry_helpers import BackgroundSeeds, SeedTemplates
 from warehouse.client import Warehouse, connect
 from warehouse.migrate import migrate
 
@@ -247,6 +247,36 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_seeds(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackgroundSeeds]:
+    """The registries the selected tests' modules name in BACKGROUND_SEEDS, seeded in the
+    background from the first integration test on (`BackgroundSeeds`): a whole-campaign
+    seed takes ~35-50 s of one core, which the suite, one test at a time, mostly leaves idle.
+    A PostgreSQL one only when PostgreSQL is here (without it the test skips or fails as
+    `require` says)."""
+    with contextlib.ExitStack() as stack:
+        seeds = BackgroundSeeds(
+            tmp_path_factory.mktemp("background-seeds"),
+            lambda: stack.enter_context(postgres_database()),
+        )
+        try:
+            postgres: bool | None = None  # asked once, if a seed needs it
+            for item in request.session.items:
+                declared = getattr(getattr(item, "module", None), "BACKGROUND_SEEDS", ())
+                callspec = getattr(item, "callspec", None)
+                backend = callspec.params.get("registry_dsn", "sqlite") if callspec else "sqlite"
+                if declared and backend != "sqlite" and postgres is None:
+                    postgres = _postgres_available()
+                if declared and (backend == "sqlite" or postgres):
+                    for options in declared:
+                        seeds.start(backend, options)
+            yield seeds
+        finally:
+            seeds.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@ its rows as a frame, its times in local time."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -132,32 +134,35 @@ def correction_registry(dsn: str) -> Engine:
     return engine
 
 
-# -- a seed in a child process ---------------------------------------------------------------
+# -- seeds in child processes ------------------------------------------------------------------
 
 
 class ChildSeed:
     """`seeded_registry(dsn, options)` run by a child process (`python -m
-    tests.integration.registry_helpers`): the same code on the same engine, on the machine's
-    other core while this process goes on. `wait` returns the DSN once the seed is done."""
+    tests.integration.registry_helpers`) at a low CPU priority (nice 10): the same code on
+    the same engine, mostly on CPU the tests leave idle. `wait` returns the DSN once the seed
+    is done, the child back at normal priority meanwhile where that is allowed (root)."""
 
     def __init__(self, dsn: str, options: SeedOptions, log: Path) -> None:
         fields = dataclasses.asdict(options)
         fields["until"] = options.until.isoformat()
         self.dsn, self.log = dsn, log
+        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+        command = [sys.executable, "-m", "tests.integration.registry_helpers", dsn]
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.registry_helpers", dsn, json.dumps(fields)],
-                cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [*nice, *command, json.dumps(fields)],
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
 
-        self.taken = False
-
-    def take(self, timeout: float) -> str | None:
-        """The seeded registry's DSN once the seed is done (it fails the test if the seed
-        did); None once taken: one test has it, and may change it."""
-        if self.taken:
-            return None
-        self.taken = True
+    def wait(self, timeout: float) -> str:
+        """The seeded registry's DSN, once the seed is done (it fails the test if the seed
+        did)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):  # a test waits for it now: its priority is theirs
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
         code = self.process.wait(timeout=timeout)
         assert code == 0, f"the seed exited {code}: {self.log.read_text(errors='replace')[-3000:]}"
         return self.dsn
@@ -166,6 +171,40 @@ class ChildSeed:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=30)
+
+
+class BackgroundSeeds:
+    """The registries test modules name in ``BACKGROUND_SEEDS`` (a list of `SeedOptions`),
+    seeded by `ChildSeed`s from the session's first integration test on, one for each engine
+    a selected test of the module runs on (its `registry_dsn` parameter; SQLite when it has
+    none). A test `take`s one to have it for itself; a test after it seeds its own. The
+    session fixture `background_seeds` holds them."""
+
+    def __init__(self, directory: Path, postgres: Callable[[], str]) -> None:
+        self.directory = directory
+        self.postgres = postgres  # a new empty PostgreSQL database's DSN, dropped at the end
+        self.children: dict[tuple[str, str], ChildSeed] = {}
+
+    def start(self, backend: str, options: SeedOptions) -> None:
+        key = (backend, repr(options))
+        if key in self.children:
+            return
+        name = f"{backend}-{len(self.children)}"
+        if backend == "sqlite":
+            dsn = f"sqlite:///{self.directory / f'{name}.sqlite'}"
+        else:
+            dsn = self.postgres()
+        self.children[key] = ChildSeed(dsn, options, self.directory / f"{name}.log")
+
+    def take(self, backend: str, options: SeedOptions, timeout: float = 600) -> str | None:
+        """The DSN of the registry seeded with `options` on `backend` in the background,
+        once it is done; None when there is none (not started, or already taken)."""
+        child = self.children.pop((backend, repr(options)), None)
+        return child.wait(timeout) if child else None
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            child.stop()
 
 
 def _child_main() -> None:

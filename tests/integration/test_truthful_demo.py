@@ -32,8 +32,7 @@ from registry.db import make_engine
 from registry.live import LiveFeed
 from registry.simulator import SeedOptions
 from tests.dashboards_data import PASSWORD
-from tests.integration.conftest import _postgres_available, postgres_database
-from tests.integration.registry_helpers import ChildSeed, seeded_registry
+from tests.integration.registry_helpers import BackgroundSeeds, seeded_registry
 from vaxviet.server import create_server
 from vaxviet.services import Services
 from vaxviet.settings import Settings
@@ -60,46 +59,23 @@ def reported() -> pd.DataFrame:
 
 
 OPTIONS = SeedOptions(scale=SCALE, seed=11)
-
-
-@pytest.fixture(scope="module")
-def postgres_seed(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ChildSeed | None]:
-    """The PostgreSQL registry of this module's PostgreSQL test, seeded by a child process
-    from the module's first test on: its whole-campaign seed (~50 s) runs on the other core
-    while the SQLite registry is seeded and tested here. None when no such test is selected
-    or PostgreSQL is not here (the test then gets `registry_dsn`'s database as before)."""
-    module = request.node.nodeid
-    selected = any(
-        item.nodeid.startswith(f"{module}::") and "[postgresql-" in item.nodeid
-        for item in request.session.items
-    )
-    if not (selected and _postgres_available()):
-        yield None
-        return
-    with postgres_database() as dsn:
-        child = ChildSeed(dsn, OPTIONS, tmp_path_factory.mktemp("postgres-seed") / "seed.log")
-        try:
-            yield child
-        finally:
-            child.stop()
+#: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
+BACKGROUND_SEEDS = [OPTIONS]
 
 
 @pytest.fixture
 def demo(
     request: pytest.FixtureRequest,
     registry_dsn: str,
-    postgres_seed: ChildSeed | None,
+    background_seeds: BackgroundSeeds,
     warehouse: Warehouse,
     tmp_path: Path,
 ) -> Iterator[tuple[Engine, Warehouse, flask.Flask]]:
-    """The whole campaign at `SCALE` (with the default error rate), streamed. The first
-    PostgreSQL test takes the registry `postgres_seed` seeded (its own `registry_dsn` stays
-    empty); any other test seeds its own."""
-    taken = None
-    if request.node.callspec.params["registry_dsn"] == "postgresql" and postgres_seed:
-        taken = postgres_seed.take(timeout=600)
+    """The whole campaign at `SCALE` (with the default error rate), streamed. The first test
+    on each registry engine takes the registry seeded in the background (its own
+    `registry_dsn` stays empty); any other seeds its own."""
+    engine_name = request.node.callspec.params["registry_dsn"]
+    taken = background_seeds.take(engine_name, OPTIONS)
     engine = make_engine(taken) if taken else seeded_registry(registry_dsn, OPTIONS)
     refresh_reference(warehouse, *reference_codes())
     stream_once(warehouse, engine, KEY)
