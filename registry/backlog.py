@@ -200,9 +200,14 @@ def _local(value: Any) -> pd.Timestamp:
     return moment.tz_convert(TIME_ZONE)
 
 
-def _at_hour(day: pd.Timestamp, hours: np.ndarray) -> pd.DatetimeIndex:
-    """Local instants on `day` (a local midnight) at fractional `hours`, to the second."""
-    return pd.DatetimeIndex(day + pd.to_timedelta(np.floor(hours * 3600), unit="s"))
+def _at_hour(day: pd.Timestamp, hour: float) -> pd.Timestamp:
+    """The local instant on `day` (a local midnight) at the fractional `hour`, to the second."""
+    return day + pd.Timedelta(seconds=int(hour * 3600))
+
+
+#: Viet Nam keeps UTC+7 all year (`geo.calendar`): local midnights by integer arithmetic.
+UTC_OFFSET_NS: Final = 7 * 3600 * 10**9
+DAY_NS: Final = 86_400 * 10**9
 
 
 @dataclass
@@ -239,6 +244,9 @@ class _Event:
     payload: Any = field(compare=False)
 
 
+#: What the backlog needs of a dose with an error (`previous_id`: the dose before it).
+ERROR_FIELDS = ["dose_id", "citizen_id", "site_id", "vaccine_code", "lot_number",
+                "administered_at", "previous_id"]  # fmt: skip
 DOSE_FIELDS = ["dose_id", "version", "status", "citizen_id", "site_id", "province_code",
                "vaccine_code", "lot_number", "dose_number", "administered_at", "recorded_at"]  # fmt: skip
 
@@ -267,8 +275,10 @@ class Backlog:
     def plans(self, source: str, visible: pd.Series | pd.DatetimeIndex) -> list[Plan]:
         """The futures of errors of `source` that became visible at these (aware) instants:
         a fixed number of draws per error, whatever is decided."""
-        times = pd.DatetimeIndex(visible).tz_convert(TIME_ZONE)
-        n = len(times)
+        n = len(visible)
+        if not n:
+            return []
+        ns = pd.DatetimeIndex(visible).as_unit("ns").asi8
         spec = SOURCES[source]
         files = self.rng.random(n) < spec.filing
         days = np.floor(FILING.minimum + self.rng.exponential(FILING.mean, n))
@@ -278,16 +288,17 @@ class Backlog:
         resolve = np.maximum(1, np.rint(self.rng.lognormal(np.log(RESOLUTION.median),
                                                            RESOLUTION.sigma, n)))  # fmt: skip
         resolve_hour = self.rng.uniform(RESOLUTION.opens_hour, RESOLUTION.closes_hour, n)
-        file_at = times.normalize() + pd.to_timedelta(days * 86_400 + np.floor(hours * 3600),
-                                                      unit="s")  # fmt: skip
+        midnight = (ns + UTC_OFFSET_NS) // DAY_NS * DAY_NS - UTC_OFFSET_NS
+        file_at = midnight + (days * 86_400 + np.floor(hours * 3600)).astype(np.int64) * 10**9
         last = pd.Timestamp(self.until, tz=TIME_ZONE) + pd.Timedelta(days=1)
-        self.errors[source] += int((file_at < last).sum())
+        self.errors[source] += int((file_at < last.value).sum())
         return [
-            Plan(at if file else None, None if jam else int(days), float(hour), bool(yes))
+            Plan(pd.Timestamp(int(at), tz=TIME_ZONE) if file else None,
+                 None if jam else int(days), float(hour), bool(yes))
             for at, file, jam, days, hour, yes in zip(
                 file_at, files, stuck, resolve, resolve_hour, approve, strict=True
             )
-        ]
+        ]  # fmt: skip
 
     def _schedule(self, at: pd.Timestamp, action: str, citizen_id: str, payload: Any) -> None:
         self.serial += 1
@@ -319,13 +330,15 @@ class Backlog:
         for citizen_id in fixed:
             if citizen_id in self.holds:
                 self._release(citizen_id)
+        if unfixed.empty:
+            return
         visible = pd.DatetimeIndex([pd.Timestamp(day, tz=TIME_ZONE)]).repeat(len(unfixed))
         plans = self.plans("misspelt_name", visible)
         for (citizen_id, name), plan in zip(
             unfixed[["citizen_id", "full_name"]].itertuples(index=False), plans, strict=True
         ):
             if citizen_id not in self.holds:
-                continue  # not followed (its ID was replaced by an inconsistent one)
+                continue  # not followed
             if plan.file_at is not None:
                 claim = {"full_name": " ".join(str(name).split())}
                 self._schedule(
@@ -345,10 +358,11 @@ class Backlog:
         dropped = eligible & (self.rng.random(len(doses)) < self.unrecorded) & ~future
         if not dropped.any():
             return None
-        lost = doses.loc[dropped]
-        for dose, plan in zip(lost.to_dict("records"), self.plans("unrecorded_dose",
-                                                                   lost["administered_at"]),
-                              strict=True):  # fmt: skip
+        lost = _records(doses, dropped, ERROR_FIELDS)
+        plans = self.plans(
+            "unrecorded_dose", pd.DatetimeIndex([d["administered_at"] for d in lost])
+        )
+        for dose, plan in zip(lost, plans, strict=True):
             self._watch(dose["citizen_id"], [dose.get("previous_id")])
             if plan.file_at is not None:
                 self._schedule(plan.file_at, "file", dose["citizen_id"],
@@ -374,9 +388,11 @@ class Backlog:
         copy = copy & (doses["dose_number"] <= CLAIMED_DOSE_NUMBERS).to_numpy() & ~future
         if not copy.any():
             return
-        found = doses.loc[copy]
-        plans = self.plans("duplicate_dose", found["administered_at"])
-        for dose, plan in zip(found.to_dict("records"), plans, strict=True):
+        found = _records(doses, copy, ERROR_FIELDS)
+        plans = self.plans(
+            "duplicate_dose", pd.DatetimeIndex([d["administered_at"] for d in found])
+        )
+        for dose, plan in zip(found, plans, strict=True):
             self._watch(dose["citizen_id"], [dose.get("previous_id")])
             if plan.file_at is not None:
                 claim = {"dose_id": dose["dose_id"]}
@@ -387,9 +403,10 @@ class Backlog:
         """Records the site voided at `at` (with citizen_id, site_id, vaccine_code,
         lot_number, administered_at); one with a valid twin (a copy) or dated in the future
         is not claimed (the service would refuse it)."""
-        claimable = doses.loc[~doses["twin"] & (doses["administered_at"] < at)]
+        claimable = _records(doses, (~doses["twin"] & (doses["administered_at"] < at)).to_numpy(),
+                             ERROR_FIELDS)  # fmt: skip
         plans = self.plans("voided_dose", pd.DatetimeIndex([at]).repeat(len(claimable)))
-        for dose, plan in zip(claimable.to_dict("records"), plans, strict=True):
+        for dose, plan in zip(claimable, plans, strict=True):
             if plan.file_at is not None:
                 self._schedule(plan.file_at, "file", dose["citizen_id"],
                                ("voided_dose", self._claim(dose), None, plan))  # fmt: skip
@@ -401,29 +418,28 @@ class Backlog:
         """File and resolve the requests due within `days` (the step's `doses`, less the
         `lost` ones never recorded, are written before these rows, in the same transaction);
         returns the rows to write and the new (version, status) of each dose they change."""
-        if lost is not None:
-            doses = doses.loc[~lost, DOSE_FIELDS]
+        recorded = _Recorded(doses, lost)
         end = pd.Timestamp(days[-1], tz=TIME_ZONE) + pd.Timedelta(days=1)
         due: list[_Event] = []
         while self.events and self.events[0].at < end:
             due.append(heapq.heappop(self.events))
-        step = _Step(self, reader, doses, {event.citizen_id for event in due})
+        step = _Step(self, reader, recorded, {event.citizen_id for event in due})
         for event in due:
             if event.action == "file":
                 step.file(event)
             else:
                 step.resolve(event)
             self._release(event.citizen_id)
-        self._observe(doses)
+        self._observe(recorded)
         return step.writes(), step.new_versions()
 
-    def _observe(self, doses: pd.DataFrame) -> None:
+    def _observe(self, doses: _Recorded) -> None:
         """The step's doses of the citizens followed join their records."""
-        if not self.watched or doses.empty:
+        if not self.watched:
             return
-        mine = doses.loc[doses["citizen_id"].isin(self.watched.keys()), ["citizen_id", "dose_id"]]
-        for citizen_id, dose_id in mine.itertuples(index=False):
-            self.watched[citizen_id][dose_id] = None
+        mine = doses.of(self.watched.keys(), ["citizen_id", "dose_id"])
+        for dose in mine:
+            self.watched[dose["citizen_id"]][dose["dose_id"]] = None
 
     def finish(self, connection: Connection) -> None:
         """After the load: PostgreSQL's request_id sequence continues after the ids the
@@ -444,7 +460,7 @@ class _Step:
     """One step's filings and resolutions, on the records of the citizens concerned as they
     stand at each action."""
 
-    def __init__(self, backlog: Backlog, reader: Connection, doses: pd.DataFrame,
+    def __init__(self, backlog: Backlog, reader: Connection, doses: _Recorded,
                  citizens: set[str]) -> None:  # fmt: skip
         self.b = backlog
         self.doses: dict[str, dict[str, Any]] = {}
@@ -459,7 +475,7 @@ class _Step:
         if citizens:
             self._load(reader, doses, sorted(citizens))
 
-    def _load(self, reader: Connection, doses: pd.DataFrame, citizens: list[str]) -> None:
+    def _load(self, reader: Connection, doses: _Recorded, citizens: list[str]) -> None:
         """The records of `citizens`: their doses on record (by dose_id, and each one's next
         dose_id, where a copy sits), the step's own doses, their identities."""
         ids: dict[str, None] = {}
@@ -469,9 +485,8 @@ class _Step:
                 if dose_id.startswith("VN"):
                     ids[f"VN{int(dose_id[2:]) + 1:012d}"] = None
         found = _fetch(reader, "doses", "dose_id", DOSE_FIELDS, list(ids))
-        step = doses.loc[doses["citizen_id"].isin(citizens), DOSE_FIELDS]
         wanted = set(citizens)
-        for dose in [*found, *step.to_dict("records")]:
+        for dose in [*found, *doses.of(wanted, DOSE_FIELDS)]:
             if dose["citizen_id"] in wanted:
                 dose["administered_at"] = _local(dose["administered_at"])
                 dose["recorded_at"] = _local(dose["recorded_at"])
@@ -522,7 +537,7 @@ class _Step:
         b.holds[citizen_id] += 1  # a citizen who filed stays followed: their record is known
         if plan.resolve_days is not None:
             day = event.at.normalize() + pd.Timedelta(days=plan.resolve_days)
-            b._schedule(_at_hour(day, np.array([plan.resolve_hour]))[0], "resolve", citizen_id,
+            b._schedule(_at_hour(day, plan.resolve_hour), "resolve", citizen_id,
                         request)  # fmt: skip
 
     def _may_file(self, citizen_id: str, kind: str, claim: dict[str, Any], dose_id: str | None,
@@ -629,11 +644,40 @@ TIME_COLUMNS = ("filed_at", "resolved_at", "at", "administered_at", "recorded_at
 
 
 def _frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=columns)
-    for column in TIME_COLUMNS:
-        if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    """`records` as a frame of `columns`, times as aware UTC instants (None: missing)."""
+    values: dict[str, Any] = {name: [record.get(name) for record in records] for name in columns}
+    for name in TIME_COLUMNS:
+        if name in values:
+            values[name] = pd.array(
+                [pd.NaT if v is None else pd.Timestamp(v).tz_convert("UTC") for v in values[name]],
+                dtype="datetime64[ns, UTC]",
+            )
+    return pd.DataFrame(values)
+
+
+def _records(doses: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows of `doses` where `mask` holds, as dicts of `columns` (column by column: a
+    step's frame is large, the rows few)."""
+    at = np.flatnonzero(mask)
+    values = {name: doses[name].iloc[at].tolist() for name in columns if name in doses}
+    return [{name: column[i] for name, column in values.items()} for i in range(len(at))]
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """A step's doses, less the `lost` ones (never recorded)."""
+
+    doses: pd.DataFrame
+    lost: np.ndarray | None
+
+    def of(self, citizens: Iterable[str], columns: list[str]) -> list[dict[str, Any]]:
+        """The doses of these citizens, as dicts of `columns`."""
+        if self.doses.empty:
+            return []
+        mask = self.doses["citizen_id"].isin(list(citizens)).to_numpy()
+        if self.lost is not None:
+            mask = mask & ~self.lost
+        return _records(self.doses, mask, columns) if mask.any() else []
 
 
 def _fetch(connection: Connection, table: str, key: str, columns: list[str],

@@ -239,7 +239,7 @@ DOSE_COLUMNS = ["dose_id", "version", "status", "citizen_id", "site_id", "provin
 #: What the next step needs of a step's doses: their corrections and voids, and the
 #: backlog's claims about the voided ones.
 RECENT_COLUMNS = ["dose_id", "version", "status", "lot_number", "vaccine_code", "citizen_id",
-                  "site_id", "administered_at"]  # fmt: skip
+                  "site_id", "administered_at", "copy"]  # fmt: skip
 QUEUE_COLUMNS = [
     "dose_id", "citizen_id", "site_id", "vaccine_code", "dose_number", "administered_at"
 ]  # fmt: skip
@@ -772,7 +772,9 @@ class CampaignStep:
         columns = ["dose_id", "version", "status", "lot_number", "recorded_at"]
         self.writes.append(Write("doses", current[columns], key="dose_id"))
         if self.c.backlog is not None and is_void.any():
-            twin = earlier.duplicated(["citizen_id", "administered_at"], keep=False)
+            # a copy sits right after its original
+            copy = earlier["copy"].to_numpy(dtype=bool)
+            twin = copy | np.append(copy[1:], False)
             lost = current.loc[is_void].assign(twin=twin[corrected | voided][is_void])
             self.c.backlog.voided(lost, current["recorded_at"].iloc[0])
 
@@ -793,13 +795,21 @@ class CampaignStep:
 
 def _patch_versions(frame: pd.DataFrame, changed: dict[str, tuple[int, str]]) -> None:
     """Set the (version, status) in `changed` on the rows of `frame` it names."""
-    if not changed:
+    if not changed or frame.empty:
         return
-    hit = frame["dose_id"].isin(list(changed)).to_numpy()
-    if hit.any():
-        values = [changed[dose_id] for dose_id in frame.loc[hit, "dose_id"]]
-        frame.loc[hit, "version"] = [version for version, _ in values]
-        frame.loc[hit, "status"] = [status for _, status in values]
+    # in dose_id order (a step's doses are numbered so): most changes are of older doses
+    first, last = frame["dose_id"].iloc[0], frame["dose_id"].iloc[-1]
+    wanted = [dose_id for dose_id in changed if first <= dose_id <= last]
+    if not wanted:
+        return
+    ids = frame["dose_id"].to_numpy()
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    found = ids[at] == np.array(wanted, dtype=object)
+    if found.any():
+        rows = frame.index[at[found]]
+        values = [changed[dose_id] for dose_id in ids[at[found]]]
+        frame.loc[rows, "version"] = [version for version, _ in values]
+        frame.loc[rows, "status"] = [status for _, status in values]
 
 
 # -- stock ---------------------------------------------------------------------------------------
