@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Engine, text
 from geo.calendar import TIME_ZONE
 from registry import calibration, people
 from registry.bulk import BulkWriter
+from registry.live_backlog import LiveBacklog
 from registry.sample import read_sample
 from registry.simulator import (
     CHECKIN_LEAD,
@@ -282,6 +283,10 @@ class LiveFeed:
         capacity = self.sites["daily_capacity"].to_numpy(dtype=np.float64)
         self.site_daily = self.fraction * self.day.doses * capacity / capacity.sum()
         self.stock = LiveStock.load(engine, self.sites)
+        self.backlog = LiveBacklog(self.rng, {
+            "misspelt_name": self.rates.name_typo, "unrecorded_dose": self.rates.unrecorded,
+            "duplicate_dose": self.rates.duplicate, "voided_dose": self.rates.void,
+        }, self.sites)  # fmt: skip
 
     # -- how many, where ----------------------------------------------------------------------
     def expected(self, start: pd.Timestamp, end: pd.Timestamp) -> npt.NDArray[np.float64]:
@@ -348,6 +353,7 @@ class LiveFeed:
                 newcomers, doses = self._compose(connection, site_index, start, end, now)
                 self._write(writer, newcomers, doses)
             self._correct(writer, float(expected.sum()), now)
+            self.backlog.interval(connection, float(expected.sum()), start, min(end, now))
             for movements in self.stock.movements(doses, start, end):
                 writer.insert("stock_movements", writer.stamp(movements))
         for table, rows in writer.counts.items():

@@ -2,12 +2,12 @@
 registries: a seeded backlog of every kind and state, each request tied to an error the
 simulator injected, resolved after plausible delays with an audit row per action, at the
 stated rates; the bulk rows equal the service's; the same seed gives the same backlog on
-SQLite and PostgreSQL."""
+SQLite and PostgreSQL; the live feed files and resolves."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from registry import corrections, people
 from registry import corrections_bulk as rows
 from registry.backlog import FILING, REASON_CHANGED, RESOLUTION, SOURCES
 from registry.db import make_engine, migrate
+from registry.live import LiveFeed
 from registry.simulator import SeedOptions, SeedReport, seed
 from tests.integration.registry_helpers import frame, local, seeded_registry
 
@@ -357,3 +358,36 @@ def test_same_seed_same_backlog_on_both_engines(tmp_path: Path, postgres_dsn: st
     with two.begin() as connection:
         filed = corrections.file_request(connection, citizen, "identity", {"sex": "O"})
     assert filed.request_id == int(a["request_id"].max()) + 1
+
+
+# -- the live feed ----------------------------------------------------------------------------------
+
+
+def test_the_live_feed_files_and_resolves(registry_dsn: str) -> None:
+    engine = seeded_registry(registry_dsn, TINY)
+    before = requests(engine)
+    feed = LiveFeed(engine, seed=3, error_rate=0.3)
+    recorded = feed.backfill(NOW)
+    found = requests(engine)
+    new = found[~found["request_id"].isin(before["request_id"])]
+    # at the seed's rates per dose recorded
+    expected = sum(feed.backlog.per_dose.values()) * recorded
+    assert len(new) == feed.backlog.filed and abs(len(new) - expected) < 4 * np.sqrt(expected) + 2
+    assert set(new["kind"]) == set(corrections.KINDS)
+    assert (new["filed_at"] <= NOW).all() and (new["filed_at"] > NOW - timedelta(days=1)).all()
+    # officials resolved open ones, oldest first, each with its audit row
+    was_open = before[before["status"] == "open"].set_index("request_id")
+    now = found.set_index("request_id").loc[was_open.index]
+    done = now[now["status"] != "open"]
+    assert len(done) == feed.backlog.resolved > 0
+    assert done["filed_at"].max() <= now.loc[now["status"] == "open", "filed_at"].min()
+    trail = audit(engine)
+    assert set(trail.loc[trail["request_id"].isin(done.index), "action"]) <= {
+        "filed", "approved", "rejected"
+    }  # fmt: skip
+    assert (
+        trail["request_id"].isin(new["request_id"]) & (trail["action"] == "filed")
+    ).sum() == len(new)
+    # live requests are about errors: identity claims well-spelt names of misspelt holders
+    identity = new[new["kind"] == "identity"]
+    assert all(r is None for r in people.restore_names(list(claimed_of(identity))))

@@ -92,7 +92,11 @@ def test_stream_follows_the_registry(warehouse: Warehouse, registry_dsn: str) ->
     )
     warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_checkpoints")
     replay = stream_once(warehouse, engine, KEY, rows=700)
-    assert replay.read == first.read + second.read
+    # every dose once, at its latest version (the live feed's approved correction requests
+    # change doses the first pass read: the two passes read those twice)
+    with engine.connect() as connection:
+        on_record = connection.execute(text("SELECT count(*) FROM doses")).scalar_one()
+    assert replay.read == on_record <= first.read + second.read
     assert (
         warehouse.rows(
             "SELECT (SELECT count() FROM {db:Identifier}.doses_current), "
