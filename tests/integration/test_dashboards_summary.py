@@ -172,7 +172,7 @@ def test_a_login_by_a_script_with_the_session_cookie(server: flask.Flask) -> Non
     keep the cookie."""
     client = server.test_client()
     log_in(client, "hcm-official", PASSWORD)
-    assert client.get_cookie("session") is not None
+    assert client.get_cookie(server.config["SESSION_COOKIE_NAME"]) is not None  # "vaxviet"
     assert summary(client)["scope"] == "79"
 
 

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.calendar import TIME_ZONE
 from registry import corrections_bulk as rows
 from registry.backlog import SOURCES, requests_per_dose
 from registry.corrections import REFERENCE_ALPHABET, CorrectionError
 
-AT = pd.Timestamp("2021-10-20 09:00", tz="Asia/Ho_Chi_Minh")
+AT = pd.Timestamp("2021-10-20 09:00", tz=TIME_ZONE)
 IDENTITY = {"citizen_id": "001190000001", "full_name": "Nguyen Van An",
             "date_of_birth": "1990-05-01", "sex": "M", "residence_province": "01"}  # fmt: skip
 
