@@ -253,10 +253,12 @@ def postgres_database() -> Iterator[str]:
 def background_seeds(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackgroundSeeds]:
-    """The registries the selected tests' modules name in BACKGROUND_SEEDS, seeded in the
-    background from the first integration test on (`BackgroundSeeds`): a whole-campaign
-    seed takes ~35-50 s of one core, which the suite, one test at a time, mostly leaves idle.
-    A PostgreSQL one only when PostgreSQL is here (without it the test skips or fails as
+    """The registries the selected tests' modules name in BACKGROUND_SEEDS, as (engine,
+    `SeedOptions`), seeded in the background from the first integration test on
+    (`BackgroundSeeds`): a seed takes from a few to ~50 s of one core, which the suite, one
+    test at a time, mostly leaves idle. One is seeded when a selected test of its module runs
+    on its engine (the test's `registry_dsn` parameter, or any engine without one); a
+    PostgreSQL one only when PostgreSQL is here (without it the test skips or fails as
     `require` says)."""
     with contextlib.ExitStack() as stack:
         seeds = BackgroundSeeds(
@@ -268,12 +270,15 @@ def background_seeds(
             for item in request.session.items:
                 declared = getattr(getattr(item, "module", None), "BACKGROUND_SEEDS", ())
                 callspec = getattr(item, "callspec", None)
-                backend = callspec.params.get("registry_dsn", "sqlite") if callspec else "sqlite"
-                if declared and backend != "sqlite" and postgres is None:
-                    postgres = _postgres_available()
-                if declared and (backend == "sqlite" or postgres):
-                    for options in declared:
-                        seeds.start(backend, options)
+                runs_on = callspec.params.get("registry_dsn") if callspec else None
+                for backend, options in declared:
+                    if runs_on not in (None, backend):
+                        continue
+                    if backend != "sqlite" and postgres is None:
+                        postgres = _postgres_available()
+                    if backend == "sqlite" or postgres:
+                        seeds.add(backend, options)
+            seeds.start()
             yield seeds
         finally:
             seeds.stop()

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -174,37 +175,78 @@ class ChildSeed:
 
 
 class BackgroundSeeds:
-    """The registries test modules name in ``BACKGROUND_SEEDS`` (a list of `SeedOptions`),
-    seeded by `ChildSeed`s from the session's first integration test on, one for each engine
-    a selected test of the module runs on (its `registry_dsn` parameter; SQLite when it has
-    none). A test `take`s one to have it for itself; a test after it seeds its own. The
-    session fixture `background_seeds` holds them."""
+    """The registries test modules name in ``BACKGROUND_SEEDS`` (a list of (engine,
+    `SeedOptions`)), seeded by `ChildSeed`s one after the other, in the order the tests
+    come, from the session's first integration test on. A test `take`s one to have it for
+    itself, waiting for it if it is under way; when it is not started yet, or was taken
+    already, the test seeds its own as before. The session fixture `background_seeds` holds
+    them."""
 
     def __init__(self, directory: Path, postgres: Callable[[], str]) -> None:
         self.directory = directory
         self.postgres = postgres  # a new empty PostgreSQL database's DSN, dropped at the end
+        self.queued: dict[tuple[str, str], SeedOptions] = {}  # in the order they are needed
         self.children: dict[tuple[str, str], ChildSeed] = {}
+        self.lock = threading.Lock()
+        self.runner = threading.Thread(target=self._run, name="background-seeds", daemon=True)
+        self.stopping = False
 
-    def start(self, backend: str, options: SeedOptions) -> None:
+    def add(self, backend: str, options: SeedOptions) -> None:
         key = (backend, repr(options))
-        if key in self.children:
-            return
-        name = f"{backend}-{len(self.children)}"
-        if backend == "sqlite":
-            dsn = f"sqlite:///{self.directory / f'{name}.sqlite'}"
-        else:
-            dsn = self.postgres()
-        self.children[key] = ChildSeed(dsn, options, self.directory / f"{name}.log")
+        if key not in self.queued:
+            self.queued[key] = options
+
+    def start(self) -> None:
+        if self.queued:
+            self.runner.start()
+
+    def _run(self) -> None:
+        started = 0
+        while True:
+            with self.lock:
+                if self.stopping or not self.queued:
+                    return
+                key = next(iter(self.queued))
+                options = self.queued.pop(key)
+                name = f"{key[0]}-{started}"
+                started += 1
+                if key[0] == "sqlite":
+                    dsn = f"sqlite:///{self.directory / f'{name}.sqlite'}"
+                else:
+                    dsn = self.postgres()
+                child = ChildSeed(dsn, options, self.directory / f"{name}.log")
+                self.children[key] = child
+            child.process.wait()
 
     def take(self, backend: str, options: SeedOptions, timeout: float = 600) -> str | None:
         """The DSN of the registry seeded with `options` on `backend` in the background,
         once it is done; None when there is none (not started, or already taken)."""
-        child = self.children.pop((backend, repr(options)), None)
+        key = (backend, repr(options))
+        with self.lock:
+            self.queued.pop(key, None)  # not started: this test seeds it itself
+            child = self.children.pop(key, None)
         return child.wait(timeout) if child else None
 
+    def sqlite_file(self, options: SeedOptions, path: Path) -> Engine:
+        """A SQLite registry seeded with `options` at `path`: the one seeded in the
+        background moved there, or one seeded here."""
+        taken = self.take("sqlite", options)
+        if taken:
+            source = make_url(taken).database
+            assert source and not Path(f"{source}-wal").exists(), "the seed left a write-ahead log"
+            shutil.move(source, path)
+            return make_engine(f"sqlite:///{path}")
+        return seeded_registry(f"sqlite:///{path}", options)
+
     def stop(self) -> None:
-        for child in self.children.values():
+        with self.lock:
+            self.stopping = True
+            self.queued.clear()
+            children = list(self.children.values())
+        for child in children:
             child.stop()
+        if self.runner.is_alive():
+            self.runner.join(timeout=60)
 
 
 def _child_main() -> None:

@@ -20,8 +20,10 @@ from sqlalchemy import Engine, text
 from geo.calendar import TIME_ZONE
 from registry import calibration
 from registry.live import LiveFeed
+from registry.simulator import SeedOptions
 from tests.integration.browser import open_mounted, wait_for
 from tests.integration.conftest import get, serve_process
+from tests.integration.registry_helpers import BackgroundSeeds
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +31,18 @@ SCALE = 0.0005
 UNTIL = date(2021, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, Path]]:
-    from registry.db import make_engine, migrate
-    from registry.simulator import SeedOptions, seed
+OPTIONS = SeedOptions(scale=SCALE, until=UNTIL, seed=5, error_rate=0.0)
+#: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
+BACKGROUND_SEEDS = [("sqlite", OPTIONS)]
 
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, background_seeds: BackgroundSeeds
+) -> Iterator[tuple[str, Engine, Path]]:
     directory = tmp_path_factory.mktemp("live-demo")
     (directory / "var").mkdir()
-    engine = make_engine(f"sqlite:///{directory / 'var' / 'registry.sqlite'}")
-    migrate(engine)
-    seed(engine, SeedOptions(scale=SCALE, until=UNTIL, seed=5, error_rate=0.0))
+    engine = background_seeds.sqlite_file(OPTIONS, directory / "var" / "registry.sqlite")
     # the feed catches up on the last 24 h at start; its next interval is an hour away, so
     # the doses this test records itself (below) do not race it for the registry's ids
     with serve_process(directory, {"VAX_LIVE": "auto", "VAX_LIVE_INTERVAL": "3600"}) as (base, _):

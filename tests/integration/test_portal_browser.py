@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from registry.simulator import SeedOptions
 from tests.integration.browser import open_mounted, requested_urls, wait_for
 from tests.integration.conftest import get, serve_process
+from tests.integration.registry_helpers import BackgroundSeeds
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +28,18 @@ UNTIL = date(2021, 9, 30)
 MAP_DATA = "return document.querySelector('#home-map .js-plotly-plot').data[0];"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from registry.db import make_engine, migrate
-    from registry.simulator import SeedOptions, seed
+OPTIONS = SeedOptions(scale=0.0003, until=UNTIL, seed=3, error_rate=0.0)
+#: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
+BACKGROUND_SEEDS = [("sqlite", OPTIONS)]
 
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, background_seeds: BackgroundSeeds
+) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("portal-site")
     (directory / "var").mkdir()
-    engine = make_engine(f"sqlite:///{directory / 'var' / 'registry.sqlite'}")
-    migrate(engine)
-    seed(engine, SeedOptions(scale=0.0003, until=UNTIL, seed=3, error_rate=0.0))
-    engine.dispose()
+    background_seeds.sqlite_file(OPTIONS, directory / "var" / "registry.sqlite").dispose()
     with serve_process(directory) as (base, _):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the worker streams the registry by itself

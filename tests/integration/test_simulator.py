@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ from registry.live import run_live
 from registry.models import STREAMED_TABLES
 from registry.simulator import BOOSTER_MIN_DAYS, CampaignStep, SeedOptions, SeedReport, seed
 from tests.conftest import ROOT
-from tests.integration.registry_helpers import frame, seeded_registry
+from tests.integration.registry_helpers import BackgroundSeeds, frame, seeded_registry
 
 pytestmark = pytest.mark.integration
 
@@ -41,26 +42,39 @@ def seeded(dsn: str, **options: object) -> Engine:
     return seeded_registry(dsn, SeedOptions(**settings))  # type: ignore[arg-type]
 
 
+CLEAN = SeedOptions(scale=SCALE, until=UNTIL, seed=7, error_rate=0.0)  # as `seeded` by default
+NOISY = dataclasses.replace(CLEAN, error_rate=0.05)
+#: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
+BACKGROUND_SEEDS = [("sqlite", CLEAN), ("sqlite", NOISY), ("postgresql", CLEAN)]
+
+
 def local_days(values: pd.Series) -> pd.Series:
     times = pd.to_datetime(values, utc=True, format="mixed")
     return times.dt.tz_convert(TIME_ZONE).dt.date
 
 
 @pytest.fixture(scope="module")
-def clean_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def clean_sqlite(
+    tmp_path_factory: pytest.TempPathFactory, background_seeds: BackgroundSeeds
+) -> Engine:
     path = tmp_path_factory.mktemp("clean") / "registry.sqlite"
-    return seeded(f"sqlite:///{path}")
+    return background_seeds.sqlite_file(CLEAN, path)
 
 
 @pytest.fixture(scope="module")
-def noisy_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def noisy_sqlite(
+    tmp_path_factory: pytest.TempPathFactory, background_seeds: BackgroundSeeds
+) -> Engine:
     path = tmp_path_factory.mktemp("noisy") / "registry.sqlite"
-    return seeded(f"sqlite:///{path}", error_rate=0.05)
+    return background_seeds.sqlite_file(NOISY, path)
 
 
 @pytest.fixture
-def clean_postgres(postgres_dsn: str) -> Engine:
-    return seeded(postgres_dsn)
+def clean_postgres(postgres_dsn: str, background_seeds: BackgroundSeeds) -> Engine:
+    """The clean campaign on PostgreSQL (seeded in the background; `postgres_dsn`'s own
+    database stays empty), or seeded here."""
+    taken = background_seeds.take("postgresql", CLEAN)
+    return make_engine(taken) if taken else seeded(postgres_dsn)
 
 
 @pytest.fixture(scope="module")

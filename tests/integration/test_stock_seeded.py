@@ -16,22 +16,24 @@ from geo.calendar import TIME_ZONE
 from registry import calibration
 from registry.simulator import CHECKIN_LEAD, SeedOptions
 from registry.stock import check_ledger, open_vial_loss
-from tests.integration.registry_helpers import frame, local, seeded_registry
+from tests.integration.registry_helpers import BackgroundSeeds, frame, local
 
 pytestmark = pytest.mark.integration
 
 #: The surge of autumn 2021 and the first expiries, with every kind of injected error.
 OPTIONS = SeedOptions(scale=0.0005, until=date(2021, 12, 31), seed=3, error_rate=0.02)
+#: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
+BACKGROUND_SEEDS = [("sqlite", OPTIONS)]
 
 
 Seeded = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+def seeded(tmp_path_factory: pytest.TempPathFactory, background_seeds: BackgroundSeeds) -> Seeded:
     """(the stock movements, the doses, the check-ins) of a seeded registry."""
     path: Path = tmp_path_factory.mktemp("stock") / "registry.sqlite"
-    engine = seeded_registry(f"sqlite:///{path}", OPTIONS)
+    engine = background_seeds.sqlite_file(OPTIONS, path)
     movements = frame(engine, "SELECT * FROM stock_movements")
     movements["moved_at"] = local(movements["moved_at"])
     doses = frame(

@@ -60,7 +60,7 @@ def reported() -> pd.DataFrame:
 
 OPTIONS = SeedOptions(scale=SCALE, seed=11)
 #: seeded in the background while the suite's earlier tests run (conftest's `background_seeds`)
-BACKGROUND_SEEDS = [OPTIONS]
+BACKGROUND_SEEDS = [("sqlite", OPTIONS), ("postgresql", OPTIONS)]
 
 
 @pytest.fixture
