@@ -418,28 +418,24 @@ class Backlog:
         """File and resolve the requests due within `days` (the step's `doses`, less the
         `lost` ones never recorded, are written before these rows, in the same transaction);
         returns the rows to write and the new (version, status) of each dose they change."""
-        recorded = _Recorded(doses, lost)
         end = pd.Timestamp(days[-1], tz=TIME_ZONE) + pd.Timedelta(days=1)
         due: list[_Event] = []
         while self.events and self.events[0].at < end:
             due.append(heapq.heappop(self.events))
-        step = _Step(self, reader, recorded, {event.citizen_id for event in due})
+        involved = {event.citizen_id for event in due}
+        # the step's doses of the citizens followed or concerned (one pass over the step)
+        mine = _Recorded(doses, lost).of(self.watched.keys() | involved, DOSE_FIELDS)
+        step = _Step(self, reader, mine, involved)
         for event in due:
             if event.action == "file":
                 step.file(event)
             else:
                 step.resolve(event)
             self._release(event.citizen_id)
-        self._observe(recorded)
+        for dose in mine:  # they join the records followed
+            if dose["citizen_id"] in self.watched:
+                self.watched[dose["citizen_id"]][dose["dose_id"]] = None
         return step.writes(), step.new_versions()
-
-    def _observe(self, doses: _Recorded) -> None:
-        """The step's doses of the citizens followed join their records."""
-        if not self.watched:
-            return
-        mine = doses.of(self.watched.keys(), ["citizen_id", "dose_id"])
-        for dose in mine:
-            self.watched[dose["citizen_id"]][dose["dose_id"]] = None
 
     def finish(self, connection: Connection) -> None:
         """After the load: PostgreSQL's request_id sequence continues after the ids the
@@ -460,7 +456,7 @@ class _Step:
     """One step's filings and resolutions, on the records of the citizens concerned as they
     stand at each action."""
 
-    def __init__(self, backlog: Backlog, reader: Connection, doses: _Recorded,
+    def __init__(self, backlog: Backlog, reader: Connection, doses: list[dict[str, Any]],
                  citizens: set[str]) -> None:  # fmt: skip
         self.b = backlog
         self.doses: dict[str, dict[str, Any]] = {}
@@ -475,7 +471,7 @@ class _Step:
         if citizens:
             self._load(reader, doses, sorted(citizens))
 
-    def _load(self, reader: Connection, doses: _Recorded, citizens: list[str]) -> None:
+    def _load(self, reader: Connection, doses: list[dict[str, Any]], citizens: list[str]) -> None:
         """The records of `citizens`: their doses on record (by dose_id, and each one's next
         dose_id, where a copy sits), the step's own doses, their identities."""
         ids: dict[str, None] = {}
@@ -486,7 +482,7 @@ class _Step:
                     ids[f"VN{int(dose_id[2:]) + 1:012d}"] = None
         found = _fetch(reader, "doses", "dose_id", DOSE_FIELDS, list(ids))
         wanted = set(citizens)
-        for dose in [*found, *doses.of(wanted, DOSE_FIELDS)]:
+        for dose in [*found, *(dict(d) for d in doses if d["citizen_id"] in wanted)]:
             if dose["citizen_id"] in wanted:
                 dose["administered_at"] = _local(dose["administered_at"])
                 dose["recorded_at"] = _local(dose["recorded_at"])

@@ -69,6 +69,8 @@ FOURTH_MIN_DAYS = 120
 #: length (mixed schedules).
 SWITCH_SHARE = 0.1
 INVALID_PROVINCE_CODES = np.array(["00", "03", "05", "09", "99"])
+#: The dose_ids the simulated sites record: "VN" and a serial in time order.
+SITE_DOSE_PREFIX = "VN"
 #: Seconds before the dose that the QR check-in happens (min, max).
 CHECKIN_LEAD = (3 * 60, 45 * 60)
 #: Share of doses booked through the phone app first, and of bookings never attended.
@@ -315,7 +317,10 @@ def read_queue(
         f"(dose_number = {marker} AND vaccine_code IN ({', '.join([marker] * len(codes))}))"
         for _, codes in sources
     )
-    values: list[object] = [cursor.after, upto]
+    # the sites' own records ("VN…", numbered in time order) only: a dose added later by an
+    # approved correction request ("VC…", `registry.corrections`) sorts before them all and
+    # would stop the FIFO prefix at a dose not yet due
+    values: list[object] = [max(cursor.after, SITE_DOSE_PREFIX), upto]
     for number, codes in sources:
         values += [number, *codes]
     cursor_.execute(
@@ -639,7 +644,7 @@ class CampaignStep:
         doses = doses.loc[source].reset_index(drop=True)
         doses.loc[is_copy, "recorded_at"] += pd.Timedelta(hours=2)
         doses["copy"] = is_copy
-        doses["dose_id"] = _serials(self.c.dose_serial, len(doses), "VN", 12).to_numpy()
+        doses["dose_id"] = _serials(self.c.dose_serial, len(doses), SITE_DOSE_PREFIX, 12).to_numpy()
         self.c.dose_serial += len(doses)
         # ids follow the days (sorted by time): a day's last id bounds the queue reads
         self.c.day_ends += sorted(doses.groupby("day")["dose_id"].max().items())
