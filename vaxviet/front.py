@@ -191,10 +191,11 @@ def render(plan: Plan, files: dict[str, Path]) -> str:
     json_paths = " ".join(JSON_PATHS)
     busy = f'status 503 hdr Retry-After "{RETRY_AFTER}" hdr Cache-Control "no-store"'
     # the answers the web process did not write (the front's own, the edge's errors) get the
-    # headers of a plain answer (web.security); the web process's own are left as they are
+    # headers of a plain answer (web.security); the web process's own are left as they are,
+    # and so is a 304 (the browser keeps the headers stored with the answer it revalidates)
     security = "".join(
         f"\n    http-after-response set-header {name} {_quoted(value)} "
-        f"if !{{ res.hdr({name}) -m found }}"
+        f"if !{{ res.hdr({name}) -m found }} !{{ status 304 }}"
         for name, value in plain_headers(plan.production)
     )
     desk = _quoted(desk_cookie(plan.production))

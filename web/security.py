@@ -56,8 +56,11 @@ SET: Final = frozenset(
 HSTS: Final = "max-age=31536000; includeSubDomains"
 #: features no page may use; the verifier's page may use the camera
 DENIED_FEATURES: Final = ("camera", "microphone", "geolocation", "payment", "usb")
-#: what a non-page answer may do when opened on its own: nothing
-RESOURCE_POLICY: Final = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+#: what a non-page answer may do when opened on its own: nothing (but the browser's own
+#: request for the site's icon, which it makes for any document it shows)
+RESOURCE_POLICY: Final = (
+    "default-src 'none'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def script_hash(script: str) -> str:
@@ -170,6 +173,10 @@ class SecurityHeaders:
         headers = self.headers
 
         def start(status: str, response_headers: list[tuple[str, str]], *exc: Any) -> Any:
+            if status.startswith("304"):
+                # a revalidation: the browser keeps the headers it stored with the answer
+                # (a 304's own would replace them, and a 304 has no type to choose them by)
+                return start_response(status, response_headers, *exc)
             content_type = ""
             kept = []
             for name, value in response_headers:

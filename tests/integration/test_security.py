@@ -158,6 +158,22 @@ def test_every_page_and_endpoint_carries_the_headers_of_its_kind(platform: flask
     check(drawn, "/internal/_dash-update-component", "internal")
 
 
+def test_a_revalidated_page_keeps_the_headers_stored_with_it(platform: flask.Flask) -> None:
+    """A 304 carries none of the headers: the browser would replace the page's stored
+    policy with the 304's (a 304 has no type to choose the policy by), and a page whose
+    policy became a resource's runs no script (found in a full run: the certificate page,
+    visited again, stopped working)."""
+    client = platform.test_client()
+    for path in ("/", "/certificate"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers.get("ETag"), path
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304, path
+        assert not set(again.headers.keys()) & {
+            "Content-Security-Policy", "Permissions-Policy", "Referrer-Policy", "X-Frame-Options"
+        }, path  # fmt: skip
+
+
 def test_production_adds_hsts_and_upgrades_requests(warehouse: Warehouse, tmp_path: Path) -> None:
     fill(warehouse)
     server = production(warehouse, tmp_path)
