@@ -50,6 +50,17 @@ class Reply:
     body: bytes
 
 
+def accepting(path: Path) -> bool:
+    """The edge listens on `path`: its file appears when it binds, a moment before it listens
+    (a connection then is refused)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+    return True
+
+
 def ask(path: Path, method: str, target: str, body: bytes | None = None, **headers: str) -> Reply:
     connection = UnixConnection(path)
     try:
@@ -93,7 +104,7 @@ def edged(filled: Warehouse, tmp_path: Path) -> Iterator[Edged]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
-    while not front_socket.exists():
+    while not accepting(front_socket):
         assert time.monotonic() < deadline, "the edge did not start"
         time.sleep(0.02)
     try:
@@ -227,7 +238,7 @@ def test_without_its_web_process_it_answers_502(tmp_path: Path) -> None:
     )
     thread.start()
     deadline = time.monotonic() + 30
-    while not where.exists():
+    while not accepting(where):
         assert time.monotonic() < deadline
         time.sleep(0.02)
     try:
