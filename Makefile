@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest install install-dev bench-tools browser fonts front geo-data geo-check clean help
+.PHONY: run test lint typecheck pytest install install-dev bench-tools browser fonts front js geo-data geo-check clean help
 
 help:
 	@echo "make run   - start the platform at http://127.0.0.1:8050/ (embedded: chDB + SQLite)"
@@ -49,6 +49,16 @@ fonts:
 		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends fonts-dejavu-core >/dev/null; }; \
 	else echo "fonts-dejavu-core not installed: certificate PDFs answer 503 until it is"; fi
 
+# The browser parts the platform serves itself, from the npm registry (package.json, locked):
+# jsQR, the verifier page's QR decoder for the camera and uploads; axe-core, the tests'
+# accessibility checker. Without npm the verifier decodes only where the browser has a
+# native barcode detector; its tests fail under CI=true.
+js: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not installed: the verifier page cannot decode QR codes (install Node.js)"; fi
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
@@ -68,7 +78,7 @@ $(LOADGEN): bench/loadgen/loadgen.c | $(PY)
 # (0.01 = ~2.7 M doses), seeded on the first `make run` only.
 DEMO_SCALE ?= 0.01
 
-run: install fonts front
+run: install fonts front js
 	$(PY) -m registry seed --scale $(DEMO_SCALE) --if-empty
 	$(PY) -m dashboards users demo
 	$(PY) -m vaxviet serve
@@ -81,7 +91,7 @@ lint: install-dev
 typecheck: install-dev
 	$(PY) -m mypy
 
-pytest: install-dev browser fonts front
+pytest: install-dev browser fonts front js
 	$(PY) -m pytest
 
 test: lint typecheck pytest
@@ -96,4 +106,4 @@ geo-check: install
 	diff -r geo/data var/geo-check && echo "geo/data is reproducible"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache

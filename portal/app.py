@@ -20,7 +20,7 @@ import dash
 import flask
 from dash import Input, Output, dcc, html
 
-from portal import geometry, layout, prerender
+from portal import geometry, layout, prerender, verifier
 from portal.compress import Compressor
 from portal.i18n import text
 from web.cache import DataUnavailableError, data_version, is_stale, memoize_derived
@@ -283,4 +283,5 @@ def create_portal(server: flask.Flask) -> dash.Dash:
     )(frame_for)
     Compressor().register(server)
     geometry.register(server)
+    verifier.register(server, frame)
     return app

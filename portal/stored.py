@@ -12,8 +12,9 @@ browser asks again and gets ``304 Not Modified`` while the data have not changed
   answers carry a citizen's data.
 
 Stored once for the life of the process and kept by browsers for a year (``immutable``):
-Dash's fingerprinted bundles, the assets Dash links with their modification time (``?m=``)
-and the map's boundaries (:mod:`portal.geometry`); compressed once. Dash's chunks without a
+Dash's fingerprinted bundles, the assets Dash links with their modification time (``?m=``),
+the map's boundaries (:mod:`portal.geometry`) and the verifier page's scripts and rules
+(:mod:`portal.verifier`, under their content hash); compressed once. Dash's chunks without a
 fingerprint are kept 10 minutes, then revalidated; other files keep the app's own caching.
 
 The open-data API's answers are stored per data version with the API's own
@@ -46,9 +47,13 @@ PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate", "/corrections"
 PROVINCE_PAGE: Final = re.compile(r"/province/(\d{2})")
 DASH_JSON: Final = frozenset({"/_dash-layout", "/_dash-dependencies"})
 STATIC_PREFIXES: Final = ("/_dash-component-suites/", "/assets/", "/geo/")
+#: the verifier page's scripts and rules, under their content hash (``?v=``)
+VERIFIER_FILES: Final = re.compile(r"/verify/[\w.-]+\.(?:js|json)")
 API_PREFIX: Final = "/api/v1/"
 NEVER: Final = ("/api/v1/certificate", "/api/v1/trust-list", "/internal")
 CALLBACK: Final = "/_dash-update-component"
+#: the verifier's files asked again each time: the worker, the trust list (when it was issued)
+VOLATILE: Final = frozenset({"/verify/sw.js", "/verify/trust.json"})
 #: callbacks whose answers are public: the compressed ones and the frame's (language link,
 #: navigation, tagline, stale-data banner: all from the URL, and the banner never stored)
 STORED_OUTPUTS: Final = (*PUBLIC_OUTPUTS, "..lang-link.href...")
@@ -94,6 +99,8 @@ class PortalRules:
                 static=True,
                 cache_control=IMMUTABLE if fingerprinted else SHORT if chunk else None,
             )
+        if VERIFIER_FILES.fullmatch(path) and query.startswith("v=") and path not in VOLATILE:
+            return Rule(f"static:{path}?{query}", static=True)  # the page's own caching
         if path in DASH_JSON and not query:
             return Rule(f"dash:{path}", cache_control=REVALIDATE)
         if self._page(path) and parse_qs(query) in LANGUAGES:

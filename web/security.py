@@ -10,7 +10,9 @@ Per kind of path (:func:`kind_of`):
   (``frame-ancestors 'none'``), embeds no plugins, keeps its ``<base>`` and posts forms only
   to itself. Styles may be inline: Dash and Plotly set them from script. Any other answer
   (JSON, CSV, scripts, images) gets ``default-src 'none'``: opened on its own it runs
-  nothing. Violations are reported to :data:`REPORT_PATH` (:func:`csp_report`).
+  nothing; a service worker's script gets ``default-src 'self'`` (the worker runs under its
+  script's policy and fetches the page's files). Violations are reported to
+  :data:`REPORT_PATH` (:func:`csp_report`).
 * ``X-Frame-Options: DENY`` beside ``frame-ancestors`` (browsers that know only the older
   header), ``X-Content-Type-Options: nosniff``, ``Cross-Origin-Opener-Policy: same-origin``.
 * ``Referrer-Policy``: ``no-referrer`` on the certificate lookup, the verifier and the
@@ -61,6 +63,10 @@ DENIED_FEATURES: Final = ("camera", "microphone", "geolocation", "payment", "usb
 RESOURCE_POLICY: Final = (
     "default-src 'none'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+#: service workers: a worker runs under the policy of its own script's answer, and the
+#: verifier's (:mod:`portal.verifier`) fetches the page's files from its own origin
+WORKER_SCRIPTS: Final = frozenset({"/verify/sw.js"})
+WORKER_POLICY: Final = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 def script_hash(script: str) -> str:
@@ -124,6 +130,7 @@ class Headers:
     script_hashes: tuple[str, ...] = ()
     pages: dict[Kind, list[tuple[str, str]]] = field(default_factory=dict)
     others: dict[Kind, list[tuple[str, str]]] = field(default_factory=dict)
+    workers: dict[Kind, list[tuple[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.build()
@@ -142,10 +149,13 @@ class Headers:
                 common.append(("Strict-Transport-Security", HSTS))
             self.pages[kind] = [*common, ("Content-Security-Policy", policy)]
             self.others[kind] = [*common, ("Content-Security-Policy", RESOURCE_POLICY)]
+            self.workers[kind] = [*common, ("Content-Security-Policy", WORKER_POLICY)]
 
     def for_answer(self, path: str, content_type: str) -> list[tuple[str, str]]:
         kind = kind_of(path)
-        return self.pages[kind] if content_type.startswith("text/html") else self.others[kind]
+        if content_type.startswith("text/html"):
+            return self.pages[kind]
+        return self.workers[kind] if path in WORKER_SCRIPTS else self.others[kind]
 
 
 def plain_headers(production: bool) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,15 @@ import pytest
 from tests.conftest import require
 
 
-def start_chromium(profile: Path, size: str = "390,844", downloads: Path | None = None) -> object:
+def start_chromium(
+    profile: Path,
+    size: str = "390,844",
+    downloads: Path | None = None,
+    arguments: Sequence[str] = (),
+) -> object:
     """Headless Chromium through chromedriver (never fetched: SE_OFFLINE), logging every
     network request; `size` is the window (default: a phone); files the page downloads go
-    to `downloads` when given."""
+    to `downloads` when given; `arguments`: more switches (a fake camera, say)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     require(bool(chromium and driver_path), "Chromium and chromedriver (make test installs them)")
@@ -41,6 +46,7 @@ def start_chromium(profile: Path, size: str = "390,844", downloads: Path | None 
         "--no-first-run",
         f"--user-data-dir={profile}",
         f"--window-size={size}",
+        *arguments,
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})

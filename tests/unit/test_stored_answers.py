@@ -210,6 +210,12 @@ def callback(output: str) -> bytes:
         ("POST", "/_dash-update-component", "", callback("verify-result.children"), None),
         ("POST", "/_dash-update-component", "", b"not json", None),
         ("GET", "/geo/provinces-63.0123456789abcdef.geojson", "", b"", "static"),
+        ("GET", "/verify", "", b"", "page"),
+        ("GET", "/verify/app.js", "v=0123456789abcdef", b"", "static"),
+        ("GET", "/verify/rules.json", "v=0123456789abcdef", b"", "static"),
+        ("GET", "/verify/app.js", "", b"", None),  # no version: the page's own caching
+        ("GET", "/verify/trust.json", "v=1", b"", None),  # says when it was issued: never
+        ("GET", "/verify/sw.js", "v=1", b"", None),
     ],
 )
 def test_portal_rules(method: str, path: str, query: str, body: bytes, kind: str | None) -> None:
