@@ -294,9 +294,11 @@ def test_nothing_personal_or_live_is_stored(filled: Warehouse, tmp_path: Path) -
     browser = Browser(client)
     store: StoredAnswers = server.extensions[STORED_KEY]
     before = store.statistics.stored
-    certificate = next(o for o in browser.specs if o.startswith("verify-result"))
+    # a certificate page's callback (none runs on the server now: the rule stands for any)
+    certificate = {"output": "certificate-message.children", "outputs": [], "inputs": [],
+                   "changedPropIds": []}  # fmt: skip
     for _ in range(2):
-        browser.post(browser.body(certificate, {}, []))
+        browser.post(certificate)
         client.post("/api/v1/certificate/code", json={"cccd": "001099012345"})
         client.get("/status")
         client.get("/healthz")

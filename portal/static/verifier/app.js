@@ -17,8 +17,9 @@
      the view, where the frame is drawn): a certificate's QR has up to ~80 modules, 3 px
      each is plenty, and a smaller image decodes faster on a slow phone */
   var SCAN_SIDE = 480;
-  /* the same text in view again within this is not verified again */
-  var REPEAT_MS = 3000;
+  /* a QR that stays in view is verified once; the same one shown again after this long out
+     of view is verified again (the next person may hold the same certificate up twice) */
+  var REPEAT_MS = 1000;
   var TRUST_REFRESH_MS = 3600 * 1000;
 
   var trust = null;
