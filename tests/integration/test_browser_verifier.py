@@ -1,0 +1,741 @@
+"""The browser verifier (certificates/browser/verifier.js) against the Python one, in a real
+headless Chromium: the same inputs through both, the same stages and verdicts.
+
+The page is a blank one served with the script from a local HTTP server on 127.0.0.1 (a
+secure context, so WebCrypto is there). Inputs go to the page in a few batches
+(execute_async_script); each answer is compared field by field with `Verification.to_json()`:
+every official test vector (from the PREFIX text, and from the COSE bytes where the vector
+has them), certificates the platform issues (valid and broken in each stage), hand-made
+messages for the COSE and CBOR corners, and the official schema tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import random
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import base45
+import cbor2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from certificates import browser, cose, hcert, issue, schema, verify
+from certificates.keys import SigningKey, generate
+from certificates.trust import Signer, TrustList
+from tests.conftest import ROOT
+from tests.integration.browser import start_chromium
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = ROOT / "certificates" / "browser" / "verifier.js"
+VECTORS = ROOT / "tests" / "data" / "dcc" / "testdata"
+SCHEMA_TESTS = ROOT / "tests" / "data" / "dcc" / "schema-tests"
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+COMPARED = (
+    "valid",
+    "status",
+    "boosters",
+    "payload",
+    "stages",
+    "failed_stage",
+    "kid",
+    "alg",
+    "issuer",
+    "issued_at",
+    "expires_at",
+)
+PAGE = b"""<!doctype html><html><head><meta charset="utf-8"><title>verifier</title>
+<script src="/verifier.js"></script></head><body></body></html>"""
+
+#: runs a batch of cases in the page; the answer is JSON text (no WebDriver conversions)
+RUN_BATCH = """
+const [cases, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+  const rules = window.RULES || (window.RULES = await (await fetch('/rules.json')).json());
+  const out = [];
+  for (const c of cases) {
+    const options = {trust: c.trust, rules, now: new Date(c.now)};
+    const input = c.kind === 'cose'
+      ? Uint8Array.from(c.input.match(/../g) || [], h => parseInt(h, 16)) : c.input;
+    try {
+      out.push(c.kind === 'cose' ? await VaxVerifier.verifyCose(input, options)
+                                 : await VaxVerifier.verifyText(input, options));
+    } catch (error) {
+      out.push({thrown: String(error && error.stack || error)});
+    }
+  }
+  return JSON.stringify(out);
+})().then(done, error => done(JSON.stringify({thrown: String(error)})));
+"""
+
+
+# -- the page and the browser ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    files = {
+        "/": (PAGE, "text/html; charset=utf-8"),
+        "/verifier.js": (SCRIPT.read_bytes(), "text/javascript; charset=utf-8"),
+        "/rules.json": (json.dumps(browser.rules_document()).encode(), "application/json"),
+        "/worker.js": (
+            b"importScripts('/verifier.js');"
+            b"onmessage = async (event) => {"
+            b"  const {text, trust, rules, now} = event.data;"
+            b"  postMessage(await VaxVerifier.verifyText(text, {trust, rules, now: new Date(now)}));"
+            b"};",
+            "text/javascript; charset=utf-8",
+        ),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = files.get(self.path, (b"not found", "text/plain"))
+            self.send_response(200 if self.path in files else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver: Any = start_chromium(tmp_path_factory.mktemp("chromium"), size="800,600")
+    try:
+        driver.set_script_timeout(120)
+        driver.get(site)
+        assert driver.execute_script("return typeof VaxVerifier === 'object'")
+        assert driver.execute_script("return window.isSecureContext && !!crypto.subtle")
+        yield driver
+    finally:
+        driver.quit()
+
+
+def run_in_browser(page: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    answer = json.loads(page.execute_async_script(RUN_BATCH, cases))
+    assert isinstance(answer, list), answer
+    return answer
+
+
+# -- cases and the comparison ------------------------------------------------------------------
+
+
+def case(
+    name: str,
+    kind: str,
+    data: str | bytes,
+    trust: TrustList,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "input": data.hex() if isinstance(data, bytes) else data,
+        "trust": browser.trust_document(trust, at),
+        "now": int(at.timestamp() * 1000),
+        "python": python_result(kind, data, trust, at),
+    }
+
+
+def python_result(kind: str, data: str | bytes, trust: TrustList, at: dt.datetime) -> Any:
+    if kind == "cose":
+        assert isinstance(data, bytes)
+        result = verify.verify_cose(data, trust, at)
+    else:
+        assert isinstance(data, str)
+        result = verify.verify_text(data, trust, at)
+    return json.loads(json.dumps(result.to_json()))
+
+
+#: cases whose payload holds integers beyond 2^53: JSON numbers in the browser are doubles,
+#: so the script's payload has them rounded (every stage and verdict still agree)
+ROUNDED_PAYLOAD = frozenset({"big integers in the DCC"})
+
+
+def as_doubles(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_doubles(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def compare(cases: list[dict[str, Any]], answers: list[dict[str, Any]]) -> list[str]:
+    """Each disagreement as one line (empty when both verifiers agree on every case)."""
+    assert len(cases) == len(answers)
+    problems = []
+    for item, js in zip(cases, answers, strict=True):
+        if "thrown" in js:
+            problems.append(f"{item['name']}: the script threw {js['thrown']}")
+            continue
+        assert set(js) == set(item["python"]), (item["name"], sorted(js))
+        for key in COMPARED:
+            if key == "payload" and item["name"] in ROUNDED_PAYLOAD:
+                if as_doubles(js[key]) != as_doubles(item["python"][key]):
+                    problems.append(f"{item['name']}: payload differs beyond rounding")
+            elif js[key] != item["python"][key]:
+                problems.append(
+                    f"{item['name']}: {key} js={js[key]!r} python={item['python'][key]!r}"
+                )
+        if js["failed_stage"] is not None and not js["reason"]:
+            problems.append(f"{item['name']}: no reason for the failed stage")
+    return problems
+
+
+def check(page: Any, cases: list[dict[str, Any]]) -> None:
+    answers = run_in_browser(page, [{k: v for k, v in c.items() if k != "python"} for c in cases])
+    problems = compare(cases, answers)
+    assert not problems, "\n".join(problems)
+
+
+# -- the official test vectors -----------------------------------------------------------------
+
+
+def vector_cases() -> list[dict[str, Any]]:
+    manifest = json.loads((VECTORS / "MANIFEST.json").read_text(encoding="utf-8"))
+    cases = []
+    for entry in manifest["files"]:
+        data = json.loads((VECTORS / entry["path"]).read_text(encoding="utf-8"))
+        context = data.get("TESTCTX", {})
+        der = context.get("CERTIFICATE")
+        trust = TrustList.of([Signer.from_der(base64.b64decode(der))]) if der else TrustList()
+        at = verify.parse_instant(context["VALIDATIONCLOCK"])
+        cases.append(case(entry["path"], "text", data["PREFIX"], trust, at))
+        if "COSE" in data:
+            cose_bytes = bytes.fromhex(data["COSE"])
+            cases.append(case(entry["path"] + " (COSE)", "cose", cose_bytes, trust, at))
+    return cases
+
+
+def test_every_official_vector_gives_the_same_result(page: Any) -> None:
+    cases = vector_cases()
+    assert sum(1 for c in cases if c["kind"] == "text") == 100
+    check(page, cases)
+    # the vectors do exercise both verdicts and every stage failing
+    failed = {c["python"]["failed_stage"] for c in cases}
+    assert {True, False} <= {c["python"]["valid"] for c in cases}
+    assert {"base45", "zlib", "cose", "cbor", "signature", "expiry", "schema"} <= failed
+
+
+# -- certificates the platform issues, and broken ones -----------------------------------------
+
+
+def signer_certificate(
+    public_key: Any, signing_key: Any, eku: list[str] | None, algorithm: Any = None
+) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test signer")])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+    )
+    if eku is not None:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in eku]), critical=False
+        )
+    certificate = builder.sign(signing_key, algorithm or hashes.SHA256())
+    return certificate.public_bytes(Encoding.DER)
+
+
+def ec_signer(eku: list[str] | None, curve: ec.EllipticCurve | None = None) -> tuple[Any, Signer]:
+    key = ec.generate_private_key(curve or ec.SECP256R1())
+    return key, Signer.from_der(signer_certificate(key.public_key(), key, eku))
+
+
+def sign(
+    claims: bytes,
+    key: Any,
+    kid: bytes | None,
+    alg: Any = cose.ALG_ES256,
+    *,
+    protected: dict[Any, Any] | None = None,
+    unprotected: dict[Any, Any] | None = None,
+    tags: tuple[int, ...] = (cose.TAG_SIGN1,),
+) -> bytes:
+    """A COSE_Sign1 message, made here independently of cose.sign_es256."""
+    header = {cose.HEADER_ALG: alg} if alg is not None else {}
+    if kid is not None:
+        header[cose.HEADER_KID] = kid
+    header.update(protected or {})
+    protected_bytes = cbor2.dumps(header)
+    to_sign = cbor2.dumps(["Signature1", protected_bytes, b"", claims])
+    if isinstance(key, rsa.RSAPrivateKey):
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+        signature = key.sign(to_sign, pss, hashes.SHA256())
+    else:
+        r, s = decode_dss_signature(key.sign(to_sign, ec.ECDSA(hashes.SHA256())))
+        size = (key.curve.key_size + 7) // 8
+        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    item: Any = [protected_bytes, unprotected or {}, claims, signature]
+    for tag in tags:
+        item = cbor2.CBORTag(tag, item)
+    return cbor2.dumps(item)
+
+
+def text_of(message: bytes) -> str:
+    return hcert.encode_text(message)
+
+
+def b45(data: bytes) -> str:
+    return "HC1:" + base45.b45encode(data).decode("ascii")
+
+
+def person(codes: list[str]) -> tuple[str, issue.Identity, list[issue.Dose]]:
+    start = dt.datetime(2021, 7, 1, 8, tzinfo=dt.UTC)
+    doses = [
+        issue.Dose(f"D-{n}", 1, code, n, start + dt.timedelta(days=60 * n), "LOT", "79", "S")
+        for n, code in enumerate(codes, start=1)
+    ]
+    identity = issue.Identity("Nguyễn Văn An", dt.date(1990, 5, 1), "M", "")
+    return "0" * 32, identity, doses
+
+
+def claims_of(dcc: dict[str, Any], iat: Any = None, exp: Any = None) -> bytes:
+    iat = int(NOW.timestamp()) - 3600 if iat is None else iat
+    exp = iat + 365 * 86400 if exp is None else exp
+    return hcert.encode_claims(dcc, "VN", iat, exp)
+
+
+def platform_cases() -> list[dict[str, Any]]:
+    private_key, der = generate(NOW, "test")
+    signing = SigningKey(private_key, Signer.from_der(der))
+    trust = TrustList.of([signing.signer])
+    cases = []
+
+    def add(
+        name: str,
+        kind: str,
+        data: str | bytes,
+        at: dt.datetime = NOW,
+        with_trust: TrustList = trust,
+    ) -> None:
+        cases.append(case(name, kind, data, with_trust, at))
+
+    def issued(codes: list[str]) -> issue.Issued:
+        return issue.issue(*person(codes), signing, NOW - dt.timedelta(hours=1))
+
+    green = issued(["EU/1/20/1528", "EU/1/20/1528"])
+    assert green.progress.status == "green"
+    add("green", "text", green.text)
+    add("yellow", "text", issued(["EU/1/20/1528"]).text)
+    add("booster", "text", issued(["EU/1/21/1529", "EU/1/21/1529", "EU/1/20/1528"]).text)
+    add("single dose (Janssen)", "text", issued(["EU/1/20/1525"]).text)
+    add("Janssen then a booster", "text", issued(["EU/1/20/1525", "EU/1/20/1528"]).text)
+    add("Abdala, 2 of 3", "text", issued(["Abdala", "Abdala"]).text)
+    add("Abdala, 3 of 3", "text", issued(["Abdala", "Abdala", "Abdala"]).text)
+    add("mixed: Sinopharm then Pfizer", "text", issued(["BBIBP-CorV", "EU/1/20/1528"]).text)
+    add("expired", "text", green.text, NOW + dt.timedelta(days=400))
+    add("not yet valid", "text", green.text, NOW - dt.timedelta(days=1))
+    add("exactly at iat", "text", green.text, green.issued_at)
+    add("exactly at exp", "text", green.text, green.expires_at)
+    add("one second after exp", "text", green.text, green.expires_at + dt.timedelta(seconds=1))
+    add("surrounded by white space", "text", "\n  " + green.text + " \t\n")
+    add("empty trust list", "text", green.text, with_trust=TrustList())
+
+    message = hcert.inflate(hcert.b45decode(hcert.strip_prefix(green.text)))
+    sign1 = cbor2.loads(message)
+    add("COSE bytes", "cose", message)
+    for index in (0, 31, 32, 63):
+        broken = bytearray(sign1.value[3])
+        broken[index] ^= 0x01
+        tampered = cbor2.CBORTag(18, [*sign1.value[:3], bytes(broken)])
+        add(f"tampered signature byte {index}", "text", text_of(cbor2.dumps(tampered)))
+    short = cbor2.CBORTag(18, [*sign1.value[:3], sign1.value[3][:63]])
+    add("signature one byte short", "text", text_of(cbor2.dumps(short)))
+    edited = cbor2.loads(sign1.value[2])
+    edited[-260][1]["nam"]["fnt"] = "TRAN"
+    changed = cbor2.CBORTag(18, [sign1.value[0], {}, cbor2.dumps(edited), sign1.value[3]])
+    add("payload changed after signing", "text", text_of(cbor2.dumps(changed)))
+
+    dcc = green.payload
+    claims = claims_of(dcc)
+    foreign_key, foreign = ec_signer(None)
+    add("foreign signer", "text", text_of(sign(claims, foreign_key, foreign.kid)))
+    add("foreign signer with our kid", "text", text_of(sign(claims, foreign_key, signing.kid)))
+    add(
+        "foreign signer, trusted",
+        "text",
+        text_of(sign(claims, foreign_key, foreign.kid)),
+        with_trust=TrustList.of([signing.signer, foreign]),
+    )
+    test_only_key, test_only = ec_signer(["1.3.6.1.4.1.1847.2021.1.1"])
+    both_key, both = ec_signer(["1.3.6.1.4.1.0.1847.2021.1.1", "1.3.6.1.4.1.0.1847.2021.1.2"])
+    other_eku_key, other_eku = ec_signer(["1.3.6.1.5.5.7.3.1"])
+    eku_trust = TrustList.of([test_only, both, other_eku])
+    for name, key, signer in (
+        ("EKU tests only", test_only_key, test_only),
+        ("EKU tests and vaccinations (0.1847 spelling)", both_key, both),
+        ("EKU without an HCERT OID", other_eku_key, other_eku),
+    ):
+        add(name, "text", text_of(sign(claims, key, signer.kid)), with_trust=eku_trust)
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rsa_signer = Signer.from_der(signer_certificate(rsa_key.public_key(), rsa_key, None))
+    rsa_trust = TrustList.of([rsa_signer, signing.signer])
+    add(
+        "PS256",
+        "text",
+        text_of(sign(claims, rsa_key, rsa_signer.kid, cose.ALG_PS256)),
+        with_trust=rsa_trust,
+    )
+    add(
+        "PS256 message, ES256 in the header",
+        "text",
+        text_of(sign(claims, rsa_key, rsa_signer.kid, cose.ALG_ES256)),
+        with_trust=rsa_trust,
+    )
+    add(
+        "ES256 signature, PS256 in the header",
+        "text",
+        text_of(sign(claims, private_key, signing.kid, cose.ALG_PS256)),
+        with_trust=rsa_trust,
+    )
+    p384_key, p384 = ec_signer(None, ec.SECP384R1())
+    add(
+        "ES256 by a P-384 key",
+        "text",
+        text_of(sign(claims, p384_key, p384.kid)),
+        with_trust=TrustList.of([p384]),
+    )
+    add("untagged", "text", text_of(sign(claims, private_key, signing.kid, tags=())))
+    add(
+        "CWT tag 61 around 18",
+        "text",
+        text_of(sign(claims, private_key, signing.kid, tags=(18, 61))),
+    )
+    add("tag 61 alone", "text", text_of(sign(claims, private_key, signing.kid, tags=(61,))))
+    add("tag 98", "text", text_of(sign(claims, private_key, signing.kid, tags=(98,))))
+    add(
+        "alg only unprotected",
+        "text",
+        text_of(sign(claims, private_key, signing.kid, None, unprotected={1: -7})),
+    )
+    add(
+        "kid only unprotected",
+        "text",
+        text_of(sign(claims, private_key, None, unprotected={4: signing.kid})),
+    )
+    add("no kid", "text", text_of(sign(claims, private_key, None)))
+    add("alg as text", "text", text_of(sign(claims, private_key, signing.kid, "ES256")))
+    add("alg -7.0 (a float)", "text", text_of(sign(claims, private_key, signing.kid, -7.0)))
+    add("alg unknown (-8)", "text", text_of(sign(claims, private_key, signing.kid, -8)))
+    add("alg true", "text", text_of(sign(claims, private_key, signing.kid, True)))
+    add("kid as text", "text", text_of(sign(claims, private_key, None, protected={4: "kid"})))
+
+    def signed(claims_bytes: bytes) -> str:
+        return text_of(sign(claims_bytes, private_key, signing.kid))
+
+    add("no iat", "text", signed(cbor2.dumps({1: "VN", 4: 2_000_000_000, -260: {1: dcc}})))
+    add("no exp", "text", signed(cbor2.dumps({1: "VN", 6: 1_700_000_000, -260: {1: dcc}})))
+    add("float iat and exp", "text", signed(claims_of(dcc, 1_700_000_000.75, 1_900_000_000.25)))
+    add("exp out of datetime's range", "text", signed(claims_of(dcc, 1_700_000_000, 2**62)))
+    add("exp 2^64 - 1", "text", signed(claims_of(dcc, 1_700_000_000, 2**64 - 1)))
+    add("iat negative 2^64", "text", signed(claims_of(dcc, -(2**64), 1_900_000_000)))
+    add("iat true", "text", signed(claims_of(dcc, True, 1_900_000_000)))
+    add(
+        "iat as a date-time tag",
+        "text",
+        signed(
+            cbor2.dumps(
+                {1: "VN", 6: cbor2.CBORTag(1, 1_700_000_000), 4: 1_900_000_000, -260: {1: dcc}}
+            )
+        ),
+    )
+    add(
+        "issuer not text",
+        "text",
+        signed(cbor2.dumps({1: 7, 6: 1_700_000_000, 4: 1_900_000_000, -260: {1: dcc}})),
+    )
+    add(
+        "claims keys as floats",
+        "text",
+        signed(
+            cbor2.dumps({1.0: "VN", 6.0: 1_700_000_000, 4.0: 1_900_000_000, -260.0: {1.0: dcc}})
+        ),
+    )
+    add("claims not a map", "text", signed(cbor2.dumps([1, 2])))
+    add("no -260 claim", "text", signed(cbor2.dumps({1: "VN", 6: 1, 4: 2})))
+    add("-260 without 1", "text", signed(cbor2.dumps({-260: {2: dcc}})))
+    add("payload not CBOR", "text", signed(b"\xff\x00"))
+    add("payload with trailing bytes", "text", signed(claims + b"\x00\x01"))
+
+    variants: dict[str, Any] = {
+        "dn 2.0 (a float)": {"dn": 2.0},
+        "dn as text": {"dn": "2"},
+        "dn 3 of sd 2 (booster)": {"dn": 3},
+        "mp unknown": {"mp": "EU/1/99/9999"},
+        "ma missing": {"ma": None},
+        "tg not in the value set": {"tg": "12345"},
+        "co not a country (not checked)": {"co": "XX"},
+    }
+    for name, change in variants.items():
+        entry = {**dcc["v"][0], **change}
+        entry = {k: v for k, v in entry.items() if v is not None}
+        add(name, "text", signed(claims_of({**dcc, "v": [entry]})))
+    add("ver 1.3.9 (falls back to 1.3.3)", "text", signed(claims_of({**dcc, "ver": "1.3.9"})))
+    add("ver 1.4.0 (no release)", "text", signed(claims_of({**dcc, "ver": "1.4.0"})))
+    add("ver fullwidth digits", "text", signed(claims_of({**dcc, "ver": "１.３.０"})))
+    add("ver with a newline", "text", signed(claims_of({**dcc, "ver": "1.3.0\n"})))
+    add(
+        "fnt with a final newline",
+        "text",
+        signed(claims_of({**dcc, "nam": {**dcc["nam"], "fnt": "NGUYEN\n"}})),
+    )
+    add("dob with Arabic-Indic digits", "text", signed(claims_of({**dcc, "dob": "١٩٩٠-٠٥-٠١"})))
+    add("two groups (v and r)", "text", signed(claims_of({**dcc, "r": dcc["v"]})))
+    add("no group", "text", signed(claims_of({k: v for k, v in dcc.items() if k != "v"})))
+    add(
+        "DCC keys of several kinds",
+        "text",
+        signed(
+            cbor2.dumps(
+                {
+                    1: "VN",
+                    6: 1_700_000_000,
+                    4: 1_900_000_000,
+                    -260: {
+                        1: {
+                            **dcc,
+                            7: b"\x01'",
+                            2.5: None,
+                            True: [1.5, -0.0],
+                            (1, "a"): cbor2.CBORTag(1, 0),
+                            b"k": cbor2.CBORTag(0, "2021-01-01T07:00:00+07:00"),
+                        }
+                    },
+                }
+            )
+        ),
+    )
+    add(
+        "big integers in the DCC",
+        "text",
+        signed(
+            cbor2.dumps(
+                {
+                    1: "VN",
+                    6: 1_700_000_000,
+                    4: 1_900_000_000,
+                    -260: {1: {**dcc, "x": [2**53 + 2, -(2**60), 2**70]}},
+                }
+            )
+        ),
+    )
+
+    body = base45.b45encode(zlib.compress(message)).decode("ascii")
+    add("garbage text", "text", "this is not a certificate")
+    add("empty text", "text", "")
+    add("wrong prefix HC2", "text", "HC2:" + body)
+    add("lower-case prefix", "text", "hc1:" + body)
+    add("bad base45 character", "text", "HC1:" + body[:10] + "#" + body[11:])
+    add("base45 of one char too many", "text", "HC1:" + body + "0")
+    add("base45 triplet out of range", "text", "HC1:" + body + ":::")
+    add("bad zlib (plain COSE)", "text", b45(message))
+    add("bad zlib (random bytes)", "text", b45(bytes(range(7, 200))))
+    add("bad zlib header", "text", b45(b"\x78\x9d" + zlib.compress(message)[2:]))
+    add("zlib truncated", "text", b45(zlib.compress(message)[:-10]))
+    add("zlib without its checksum", "text", b45(zlib.compress(message)[:-4]))
+    add("zlib with a wrong checksum", "text", b45(zlib.compress(message)[:-1] + b"\x00"))
+    add("zlib with trailing bytes", "text", b45(zlib.compress(message) + b"junk!"))
+    add("two zlib streams", "text", b45(zlib.compress(message) + zlib.compress(b"x")))
+    add("raw deflate", "text", b45(zlib.compress(message)[2:-4]))
+    add("gzip", "text", b45(__import__("gzip").compress(message)))
+    add("empty zlib input", "text", "HC1:")
+    add("zlib of nothing", "text", b45(zlib.compress(b"")))
+    add("zlib of garbage", "text", b45(zlib.compress(b"\x1c garbage")))
+    add(
+        "COSE array of 3",
+        "text",
+        b45(zlib.compress(cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b""])))),
+    )
+    add("COSE with trailing bytes", "cose", message + b"\x00")
+    add("COSE truncated", "cose", message[:-1])
+    add("COSE empty", "cose", b"")
+    add(
+        "COSE protected not a map",
+        "cose",
+        cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps([1]), {}, claims, b"x"])),
+    )
+    add("COSE unprotected not a map", "cose", cbor2.dumps([b"", [], claims, b"x"]))
+    add("COSE payload nil", "cose", cbor2.dumps([b"", {}, None, b"x"]))
+    add(
+        "COSE indefinite lengths",
+        "cose",
+        bytes.fromhex("9f5f4040ffa0") + cbor2.dumps(claims) + bytes.fromhex("40ff"),
+    )
+    return cases
+
+
+def test_platform_certificates_and_broken_ones_give_the_same_result(page: Any) -> None:
+    cases = platform_cases()
+    check(page, cases)
+    by_name = {c["name"]: c["python"] for c in cases}
+    assert by_name["green"]["status"] == "green" and by_name["yellow"]["status"] == "yellow"
+    assert by_name["booster"]["boosters"] == 1
+    assert by_name["expired"]["failed_stage"] == "expiry"
+    assert by_name["tampered signature byte 0"]["failed_stage"] == "signature"
+    assert by_name["EKU tests only"]["failed_stage"] == "key_usage"
+    assert by_name["PS256"]["valid"] is True
+    assert by_name["zlib with trailing bytes"]["stages"]["zlib"] is True  # as hcert.inflate
+    assert by_name["zlib truncated"]["failed_stage"] == "zlib"
+
+
+def test_the_script_runs_in_a_web_worker(page: Any) -> None:
+    private_key, der = generate(NOW, "worker")
+    signing = SigningKey(private_key, Signer.from_der(der))
+    text = issue.issue(*person(["EU/1/20/1528", "EU/1/20/1528"]), signing, NOW).text
+    trust = browser.trust_document(TrustList.of([signing.signer]), NOW)
+    answer = page.execute_async_script(
+        """
+        const [text, trust, now, done] = arguments;
+        (async () => {
+          const rules = await (await fetch('/rules.json')).json();
+          const worker = new Worker('/worker.js');
+          worker.onmessage = (event) => done(JSON.stringify(event.data));
+          worker.onerror = (event) => done(JSON.stringify({error: event.message}));
+          worker.postMessage({text, trust, rules, now});
+        })();
+        """,
+        text,
+        trust,
+        int(NOW.timestamp() * 1000),
+    )
+    result = json.loads(answer)
+    assert result["valid"] is True and result["status"] == "green", result
+
+
+# -- the schema validator ----------------------------------------------------------------------
+
+
+def schema_keywords(node: Any, found: set[str]) -> set[str]:
+    """Every keyword used in a JSON schema (not the names under properties or $defs)."""
+    if isinstance(node, list):
+        for item in node:
+            schema_keywords(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            found.add(key)
+            if key in ("properties", "$defs", "definitions", "patternProperties"):
+                for item in value.values():
+                    schema_keywords(item, found)
+            elif key not in ("enum", "const", "examples", "required", "valueset-uri"):
+                schema_keywords(value, found)
+    return found
+
+
+def test_the_validator_knows_every_keyword_of_the_schemas(page: Any) -> None:
+    known = set(page.execute_script("return VaxVerifier.SCHEMA_KEYWORDS.slice()"))
+    ignored = set(page.execute_script("return VaxVerifier.SCHEMA_ANNOTATIONS.slice()"))
+    files = sorted((ROOT / "certificates" / "data" / "dcc-schema" / "schema").glob("*/*.json"))
+    assert len(files) == 9
+    for path in files:
+        used = schema_keywords(json.loads(path.read_text(encoding="utf-8")), set())
+        assert used <= known | ignored, (path.parent.name, sorted(used - known - ignored))
+    assert ignored <= browser.ANNOTATIONS | {"$schema", "$id", "$defs"}
+
+
+def test_official_schema_tests_get_the_same_verdict(page: Any) -> None:
+    documents = {
+        f"{path.parent.name}/{path.name}": json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(SCHEMA_TESTS.glob("*/*.json"))
+    }
+    assert len(documents) >= 19
+    js = page.execute_async_script(
+        """
+        const [documents, done] = arguments;
+        fetch('/rules.json').then(r => r.json()).then(rules => {
+          const out = {};
+          for (const [name, dcc] of Object.entries(documents)) {
+            out[name] = VaxVerifier.schemaProblems(dcc, rules);
+          }
+          done(JSON.stringify(out));
+        });
+        """,
+        documents,
+    )
+    verdicts = json.loads(js)
+    disagree = [
+        f"{name}: python {schema.problems(dcc)} js {verdicts[name]}"
+        for name, dcc in documents.items()
+        if (not schema.problems(dcc)) != (not verdicts[name])
+    ]
+    assert not disagree, "\n".join(disagree)
+    assert all(not verdicts[name] for name in documents if name.startswith("valid/"))
+    assert all(verdicts[name] for name in documents if name.startswith("invalid/"))
+
+
+# -- mutations: the decoders' corners, found by changing bytes ---------------------------------
+
+
+def mutations(data: bytes, count: int, seed: int) -> list[bytes]:
+    """`count` variants of `data`, each with one to three bytes changed, inserted or removed
+    (deterministic)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(mutated))
+            action = rng.random()
+            if action < 0.6:
+                mutated[at] = rng.randrange(256)
+            elif action < 0.8:
+                mutated.insert(at, rng.randrange(256))
+            elif len(mutated) > 1:
+                del mutated[at]
+        out.append(bytes(mutated))
+    return out
+
+
+def test_mutated_messages_and_payloads_give_the_same_result(page: Any) -> None:
+    """Changed COSE bytes (verifyCose), changed claims signed again (so the CBOR, JSON and
+    schema stages see them) and changed zlib streams: wherever the Python verifier answers
+    (it raises on a few payloads, see the report), the script agrees."""
+    private_key, der = generate(NOW, "mutations")
+    signing = SigningKey(private_key, Signer.from_der(der))
+    trust = TrustList.of([signing.signer])
+    green = issue.issue(*person(["EU/1/20/1528", "EU/1/20/1528"]), signing, NOW)
+    message = hcert.inflate(hcert.b45decode(hcert.strip_prefix(green.text)))
+    claims = cbor2.loads(message).value[2]
+    cases, crashed = [], 0
+    inputs = [("cose", m) for m in mutations(message, 300, 1)]
+    inputs += [("claims", m) for m in mutations(claims, 400, 2)]
+    for index, (kind, data) in enumerate(inputs):
+        if kind == "claims":
+            data = sign(data, private_key, signing.kid)
+        try:
+            cases.append(case(f"{kind} mutation {index}", "cose", data, trust, NOW))
+        except Exception:  # a crash of the Python verifier: see the report
+            crashed += 1
+    for index, data in enumerate(mutations(zlib.compress(message, 9), 300, 3)):
+        cases.append(case(f"zlib mutation {index}", "text", b45(data), trust, NOW))
+    assert crashed < 10
+    check(page, cases)
