@@ -16,12 +16,25 @@
  * `trust` is certificates.browser.trust_document(...), `rules` is rules_document(), `now` a
  * Date. Neither function throws on bad input: every failure is a stage result with a reason.
  *
- * CBOR values: unsigned/negative integers are Numbers (BigInt outside the safe range),
- * floats are Numbers except integral ones (and -0), which are CborFloat (Python tells 2.0
- * from 2), byte strings Uint8Array, maps Map (keys as decoded), tags CborTag, simple values
- * CborSimple, undefined `undefined`; tags 0/1 become CborDateTime, 2/3 BigInt/Number, 55799
- * is dropped, as cbor2 does. The DCC payload is then made plain JSON the way
- * hcert.to_json does (keys as Python's str(key), bytes as hex, date-times as ISO text).
+ * `inflate` accepts bytes after the end of the zlib stream and ignores them, as Python's
+ * hcert.inflate does (zlib's decompressobj leaves them in unused_data); a truncated
+ * stream fails.
+ *
+ * CBOR values (as cbor2 decodes them, which the Python verifier uses): integers are
+ * Numbers (BigInt outside the safe range), floats Numbers except integral ones (and -0),
+ * which are CborFloat (Python tells 2.0 from 2: an alg of -7.0 is no alg, a dn of 2.0 no
+ * status); byte strings Uint8Array; arrays Array; maps Map, with keys Python finds equal
+ * (1, 1.0, true) merged as a dict merges them; tags CborTag, except those cbor2 reads
+ * (0/1 CborDateTime, 2/3 integers, 100/1004 CborDate, 55799 dropped, 28 its value, 25/256
+ * string references resolved, 4/5/30/35/36/37/258/260/261 Opaque with cbor2's checks; 29,
+ * shared references, refused); simple values CborSimple. Bytes after the first item are
+ * ignored, containers may nest 400 deep. The DCC payload is then made plain JSON as
+ * hcert.to_json does: keys as Python's str(key), bytes as hex, date-times as UTC ISO text.
+ *
+ * Known differences (stages and verdicts agree; the payload object does not):
+ * integers beyond 2^53 in the payload come out as the nearest double; values Python keeps
+ * as non-JSON objects (Decimal, UUID, set, simple values, undefined …) come out as null.
+ * A shared reference (tag 29 after 28) is refused here, resolved by cbor2.
  */
 (function (root) {
   "use strict";
@@ -41,7 +54,6 @@
     t: { tg: "disease-agent-targeted", tt: "test-type", tr: "test-result" },
     r: { tg: "disease-agent-targeted" },
   };
-  var EKU_TYPES = ["v", "t", "r"];
 
   // ---------------------------------------------------------------- value classes
 
@@ -178,7 +190,8 @@
   }
 
   function errorText(error) { return String((error && error.message) || error); }
-  function isJunk(error) { return /junk|trailing|after (the )?end/i.test(errorText(error)); }
+  // Chromium: "Junk found after end of compressed data."; other engines word it otherwise
+  function isJunk(error) { return /junk|trailing|extra|past the end|after (the )?end/i.test(errorText(error)); }
   function isTruncated(error) { return /truncat|unexpected end|incomplete/i.test(errorText(error)); }
 
   /**
@@ -196,12 +209,11 @@
     }
     // A complete stream followed by other bytes: find where it ends (the shortest prefix
     // that decompresses; shorter prefixes are truncated, longer ones have junk).
-    var low = 1, high = bytes.length - 1, found = null;
+    var low = 1, high = bytes.length - 1;
     while (low <= high) {
       var middle = (low + high) >> 1;
       try {
-        found = await decompress(bytes.subarray(0, middle));
-        return found;
+        return await decompress(bytes.subarray(0, middle));
       } catch (error) {
         if (isJunk(error)) high = middle - 1;
         else if (isTruncated(error)) low = middle + 1;
@@ -234,6 +246,7 @@
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.at = 0;
     this.depth = 0;
+    this.strings = null; // the string table of the innermost tag-256 namespace
   }
 
   Reader.prototype.need = function (count) {
@@ -289,7 +302,7 @@
   };
 
   Reader.prototype.nested = function (read) {
-    if (++this.depth > 200) throw new DecodeError("nesting too deep");
+    if (++this.depth > 400) throw new DecodeError("maximum container nesting depth (400) exceeded");
     try { return read(this); } finally { this.depth--; }
   };
 
@@ -337,12 +350,22 @@
     return { parts: parts, joined: out };
   };
 
+  /** Strings long enough to gain from a reference join the namespace's table (tag 256). */
+  Reader.prototype.remember = function (value, size) {
+    var table = this.strings;
+    if (table === null) return value;
+    var count = table.length;
+    var least = count < 24 ? 3 : count < 256 ? 4 : count < 65536 ? 5 : count < 4294967296 ? 7 : 11;
+    if (size >= least) table.push(value);
+    return value;
+  };
+
   Reader.prototype.byteString = function (argument) {
     if (argument === null) return this.chunks(2).joined;
     var size = this.length(argument);
     var out = this.bytes.slice(this.at, this.at + size);
     this.at += size;
-    return out;
+    return this.remember(out, size);
   };
 
   Reader.prototype.textString = function (argument) {
@@ -353,7 +376,7 @@
       var size = this.length(argument);
       var text = UTF8.decode(this.bytes.subarray(this.at, this.at + size));
       this.at += size;
-      return text;
+      return this.remember(text, size);
     } catch (error) {
       if (error instanceof DecodeError) throw error;
       throw new DecodeError("invalid UTF-8 in a text string");
@@ -404,7 +427,7 @@
   function hashKey(key) {
     if (typeof key === "string") return "s" + key;
     if (typeof key === "boolean") return "n" + (key ? 1 : 0);
-    if (typeof key === "number") return "n" + key;
+    if (typeof key === "number") return Number.isNaN(key) ? null : "n" + key; // nan != nan
     if (typeof key === "bigint") return "n" + key.toString();
     if (key instanceof CborFloat) {
       var number = key.value;
@@ -458,9 +481,8 @@
         }
         return new Opaque("number", Number(pyInt(value[0])) / Number(pyInt(value[1])));
       }
-      case 25: throw fail("string reference outside of namespace");
       case 29: throw fail("shared reference not found");
-      case 28: case 256: return value;
+      case 28: return value;
       case 35:
         if (typeof value !== "string" && !(value instanceof Uint8Array)) throw fail("regular expression");
         return new Opaque("regex");
@@ -510,8 +532,23 @@
     }
   }
 
+  var TAG_STRING_REFERENCE = 25, TAG_STRING_NAMESPACE = 256;
+
   Reader.prototype.tagged = function (tag) {
+    if (tag === TAG_STRING_NAMESPACE) {
+      var outer = this.strings;
+      this.strings = [];
+      try { return this.item(false); } finally { this.strings = outer; }
+    }
     var value = this.item(false);
+    if (tag === TAG_STRING_REFERENCE) {
+      if (this.strings === null) throw new DecodeError("string reference outside of namespace");
+      if (!isPlainInt(value) || value < 0 || value >= this.strings.length) {
+        throw new DecodeError("string reference not found");
+      }
+      var found = this.strings[Number(value)];
+      return found instanceof Uint8Array ? found.slice() : found;
+    }
     if (tag === TAG_SELF_DESCRIBED) return value;
     if (tag === TAG_DATETIME_TEXT) {
       if (typeof value !== "string") throw new DecodeError("error decoding string-form datetime");
@@ -952,22 +989,23 @@
 
   function compareVersions(a, b) { return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]; }
 
-  /** The schema release that validates a payload of version `ver` (schema.release_for). */
+  /** The schema release that validates a payload of version `ver` (schema.release_for):
+   * the release equal to it, else the newest with the same major.minor, else null. */
   function releaseFor(ver, rules) {
     var wanted = typeof ver === "string" ? version(ver) : null;
     if (!wanted) return null;
-    var best = null;
-    Object.keys(rules.schemas).forEach(function (name) {
-      var known = version(name);
-      if (!known) return;
-      if (compareVersions(known, wanted) === 0) best = { name: name, version: known, exact: true };
-      if (best && best.exact) return;
-      if (known[0] === wanted[0] && known[1] === wanted[1] &&
-          (!best || compareVersions(known, best.version) > 0)) {
-        best = { name: name, version: known, exact: false };
+    var best = null, bestVersion = null;
+    var names = Object.keys(rules.schemas);
+    for (var i = 0; i < names.length; i++) {
+      var known = version(names[i]);
+      if (!known || known[0] !== wanted[0] || known[1] !== wanted[1]) continue;
+      if (compareVersions(known, wanted) === 0) return names[i];
+      if (!bestVersion || compareVersions(known, bestVersion) > 0) {
+        best = names[i];
+        bestVersion = known;
       }
-    });
-    return best && best.name;
+    }
+    return best;
   }
 
   function certificateType(dcc) {
@@ -1349,6 +1387,7 @@
     toJson: function (value) { return toJson(value, false); },
     schemaProblems: schemaProblems,
     schemaErrors: function (schema, value) { return schemaErrors(schema, value, schema, "", []); },
+    pythonRegExp: pattern,
     SCHEMA_KEYWORDS: SCHEMA_KEYWORDS,
     SCHEMA_ANNOTATIONS: SCHEMA_ANNOTATIONS,
     CborTag: CborTag,

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import random
+import re
 import threading
 import zlib
 from collections.abc import Iterator
@@ -550,6 +551,43 @@ def platform_cases() -> list[dict[str, Any]]:
         ),
     )
 
+    referenced = {1: "VN", 6: 1_700_000_000, 4: 1_900_000_000, -260: {1: {**dcc, "y": dcc}}}
+    add(
+        "string references (tags 256, 25)",
+        "text",
+        signed(cbor2.dumps(referenced, string_referencing=True)),
+    )
+    add(
+        "string reference outside a namespace",
+        "text",
+        signed(claims_of({**dcc, "y": cbor2.CBORTag(25, 0)})),
+    )
+    add(
+        "string reference not in the table",
+        "text",
+        signed(
+            cbor2.dumps(
+                cbor2.CBORTag(256, {-260: {1: {"ver": "1.3.0", "x": cbor2.CBORTag(25, 3)}}})
+            )
+        ),
+    )
+    add(
+        "dob as a date (tag 1004)",
+        "text",
+        signed(claims_of({**dcc, "dob": cbor2.CBORTag(1004, "1990-05-01")})),
+    )
+    add(
+        "an invalid date (tag 1004)",
+        "text",
+        signed(claims_of({**dcc, "dob": cbor2.CBORTag(1004, "1990-02-30")})),
+    )
+    for depth in (396, 397, 398):  # cbor2 refuses containers nested more than 400 deep
+        nested: Any = 1
+        for _ in range(depth):
+            nested = [nested]
+        deep = {1: "VN", 6: 1_700_000_000, 4: 1_900_000_000, -260: {1: {**dcc, "x": nested}}}
+        add(f"DCC nested {depth} deep", "text", signed(cbor2.dumps(deep)))
+
     body = base45.b45encode(zlib.compress(message)).decode("ascii")
     add("garbage text", "text", "this is not a certificate")
     add("empty text", "text", "")
@@ -606,6 +644,10 @@ def test_platform_certificates_and_broken_ones_give_the_same_result(page: Any) -
     assert by_name["PS256"]["valid"] is True
     assert by_name["zlib with trailing bytes"]["stages"]["zlib"] is True  # as hcert.inflate
     assert by_name["zlib truncated"]["failed_stage"] == "zlib"
+    assert by_name["DCC nested 397 deep"]["valid"] is True
+    assert by_name["string references (tags 256, 25)"]["valid"] is True
+    assert by_name["dob as a date (tag 1004)"]["valid"] is True
+    assert by_name["DCC nested 398 deep"]["failed_stage"] == "cbor"
 
 
 def test_the_script_runs_in_a_web_worker(page: Any) -> None:
@@ -660,6 +702,68 @@ def test_the_validator_knows_every_keyword_of_the_schemas(page: Any) -> None:
         used = schema_keywords(json.loads(path.read_text(encoding="utf-8")), set())
         assert used <= known | ignored, (path.parent.name, sorted(used - known - ignored))
     assert ignored <= browser.ANNOTATIONS | {"$schema", "$id", "$defs"}
+
+
+def schema_patterns(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, list):
+        for item in node:
+            schema_patterns(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                found.add(value)
+            elif key not in ("enum", "const", "examples"):
+                schema_patterns(value, found)
+    return found
+
+
+PATTERN_SAMPLES = [
+    "",
+    "1.3.0",
+    "1.3.0\n",
+    "1.3.0\n\n",
+    "1x3y0",
+    "1.3.0.1",
+    "１.３.０",
+    "1990",
+    "1990-05",
+    "1990-05-01",
+    "1990-05-01\n",
+    "1890-05-01",
+    "x1990-05-01",
+    "1990-05-01T00:00:00Z",
+    "٢٠٢١-٠١-٠١",
+    "NGUYEN",
+    "VAN<AN",
+    "van<an",
+    "NGUYEN\n",
+    "NGUYEN\r",
+    "NGUYEN\u2028",
+    "ÅSA",
+    "ABCDEFGHIJKL",
+    "\U0001d7d9\U0001d7d8\U0001d7d9\U0001d7d8",
+]
+
+
+def test_schema_patterns_match_as_python_re_search_does(page: Any) -> None:
+    """Every `pattern` of every schema release, in the script, against Python's re.search:
+    \\d is any Unicode digit there, "." is anything but a newline, "$" also matches before
+    a final newline."""
+    patterns: set[str] = set()
+    for path in (ROOT / "certificates" / "data" / "dcc-schema" / "schema").glob("*/*.json"):
+        schema_patterns(json.loads(path.read_text(encoding="utf-8")), patterns)
+    assert len(patterns) >= 5
+    js = page.execute_script(
+        """
+        const [patterns, samples] = arguments;
+        return patterns.map(p => samples.map(s => VaxVerifier.pythonRegExp(p).test(s)));
+        """,
+        sorted(patterns),
+        PATTERN_SAMPLES,
+    )
+    for pattern, verdicts in zip(sorted(patterns), js, strict=True):
+        for sample, verdict in zip(PATTERN_SAMPLES, verdicts, strict=True):
+            assert verdict is bool(re.search(pattern, sample)), (pattern, sample)
 
 
 def test_official_schema_tests_get_the_same_verdict(page: Any) -> None:
