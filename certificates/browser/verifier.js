@@ -614,17 +614,24 @@
     var days = new Date(Date.UTC(2000, month, 0)).getUTCDate();
     if (month === 2) days = (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : 28;
     if (day > days) throw fail;
-    var shift = 0;
+    var shift = 0, shiftMicro = 0;
     if (!offset[1]) {
       var oh = +offset[3], om = +(offset[5] || 0), os = +(offset[6] || 0);
       if (om > 59 || os > 59) throw fail;
-      shift = (offset[2] === "-" ? -1 : 1) * (oh * 3600 + om * 60 + os);
+      var sign = offset[2] === "-" ? -1 : 1;
+      shift = sign * (oh * 3600 + om * 60 + os);
+      shiftMicro = sign * +((offset[7] || "").padEnd(6, "0"));
       if (Math.abs(shift) >= 86400) throw fail;
     }
     var base = new Date(0);
     base.setUTCFullYear(year, month - 1, day);
     base.setUTCHours(hour, minute, second, 0);
-    return new CborDateTime(base.getTime() / 1000 - shift, micro, offset[1] ? 0 : shift);
+    // UTC = wall clock - offset, in whole seconds and microseconds
+    var seconds = base.getTime() / 1000 - shift;
+    micro -= shiftMicro;
+    if (micro < 0) { micro += 1e6; seconds -= 1; }
+    if (micro >= 1e6) { micro -= 1e6; seconds += 1; }
+    return new CborDateTime(seconds, micro, offset[1] ? 0 : shift);
   }
 
   /** Decode one CBOR data item; bytes after it are ignored (as cbor2.loads does). */
@@ -697,6 +704,10 @@
     return "b" + quote + text + quote;
   }
 
+  // what Python's str.isprintable() calls not printable (the space aside)
+  var NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+  /** Python's repr() of a text. */
   function pyStrRepr(text) {
     var quote = text.indexOf("'") >= 0 && text.indexOf('"') < 0 ? '"' : "'";
     var out = "";
@@ -707,8 +718,10 @@
       else if (char === "\t") out += "\\t";
       else if (char === "\n") out += "\\n";
       else if (char === "\r") out += "\\r";
-      else if (code < 0x20 || code === 0x7f) out += "\\x" + pad(code.toString(16), 2);
-      else out += char;
+      else if (char === " " || !NOT_PRINTABLE.test(char)) out += char;
+      else if (code < 0x100) out += "\\x" + pad(code.toString(16), 2);
+      else if (code < 0x10000) out += "\\u" + pad(code.toString(16), 4);
+      else out += "\\U" + pad(code.toString(16), 8);
     }
     return quote + out + quote;
   }

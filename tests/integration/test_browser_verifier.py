@@ -843,3 +843,145 @@ def test_mutated_messages_and_payloads_give_the_same_result(page: Any) -> None:
         cases.append(case(f"zlib mutation {index}", "text", b45(data), trust, NOW))
     assert crashed < 10
     check(page, cases)
+
+
+# -- the CBOR decoder against cbor2 ------------------------------------------------------------
+
+
+def cbor_items() -> list[bytes]:
+    """Data items for the corners of cbor2's reading: map keys of every kind (Python's str()
+    of them becomes the JSON key), floats, date-times and the semantic tags, and errors."""
+    tag = cbor2.CBORTag
+    keys: list[Any] = [
+        *(0.1, 1e16, 1.5e16, 1e-5, 0.0001, 1.2345678901234568e17, -0.0, 2.0, 5e-324),
+        *(float("inf"), -float("inf"), 1 / 3, -(2**64), 2**64 - 1, None, True, False),
+        *("a'b", 'a"b', "a'\"b", "\u200b", "\x00", "\U0001f600", "\u2028"),
+        *(b"\x00'\"\\\t\n\r\x7fabc", b"'", b"'\"", (), (1,), ((1, 2), (3,))),
+        (1, "x", b"y", 2.5, None, True, "\u200b", "\x85", "\ue000", "\u0378", "\U000e0001"),
+        cbor2.CBORSimpleValue(40),
+        cbor2.undefined,
+        tag(0, "2013-03-21T20:04:00.5+07:00"),
+        tag(1, -1.25),
+        tag(100, 5),
+        tag(1004, "2000-01-01"),
+        tag(77, (1, "a")),
+    ]
+    items = [cbor2.dumps({key: 1}) for key in keys]
+    items += [bytes.fromhex(h) for h in ("a1a10102f5", "a1a2616101616202f5", "a2f501f402")]
+    items += [bytes.fromhex("a3") + cbor2.dumps(1) + b"\x61a" + cbor2.dumps(1.0) + b"\x61b"]
+    items[-1] += cbor2.dumps(True) + b"\x61c"  # 1, 1.0 and True: one key, the last value
+    for text in (
+        "2013-03-21T20:04:00Z",
+        "2013-03-21t20:04:00.5+01:00",
+        "2013-03-21 20:04:00,123-01:30",
+        "20130321T200400.1234567+0100",
+        "2013-03-21X20:04Z",
+        "2013-03-21T20+01",
+        "2013-03-21T20:04:00.+01:00:30.5",
+        "2012-02-29T00:00:00Z",
+        "2013-02-29T00:00:00Z",
+        "2013-03-21T24:00:00Z",
+        "2013-03-21T20:04:60Z",
+        "2013-03-21T20:04:00+24:00",
+        "2013-03-21T20:04:00",
+        "2013-03-21T20:04:00z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+    ):
+        items.append(cbor2.dumps(tag(0, text)))
+    for seconds in (0.5, -0.5, 1363896240.5, 1363896240.0000015, -1.5, 253402300799, 253402300800):
+        items.append(cbor2.dumps(tag(1, seconds)))
+    for number, value in (
+        (2, b"\x01" * 9),
+        (3, b"\x01" * 9),
+        (2, 5),
+        (4, [1, 2]),
+        (4, [1, 2.0]),
+        (30, [1, 0]),
+        (35, "a+"),  # an invalid one, "(", cbor2 refuses; the script does not compile it
+        (37, b"0" * 16),
+        (37, b"0" * 15),
+        (100, -719162),
+        (100, -719163),
+        (258, [1]),
+        (258, 1),
+        (260, b"1234"),
+        (260, b"123456"),
+        (260, b"12345"),
+        (261, {b"1234": 24}),
+        (261, {b"1234": 33}),
+        (1004, "2013-03-21"),
+        (1004, "20130321"),
+        (1004, "2013-02-30"),
+        (25, 0),
+        (28, [1]),
+        (55799, [1, {2: 3}]),
+        (2**64 - 1, 1),
+    ):
+        items.append(cbor2.dumps({"x": tag(number, value)}))
+    items += [
+        bytes.fromhex(h)
+        for h in (
+            "f93c00f97e00f90001fa3f800000fb3ff0000000000000",  # floats: only the first is read
+            "5f42010243030405ff",
+            "7f61616162ff",
+            "9f0102ff",
+            "bf616101ff",
+            "bf6161ff",
+            "5f01ff",
+            "7f4100ff",
+            "1c",
+            "ff",
+            "f818",
+            "f820",
+            "f0",
+            "f7",
+            "62c328",
+            "1bffffffffffffffff",
+            "3bffffffffffffffff",
+            "3b001fffffffffffff",
+            "c0c074323031332d30332d32315432303a30343a30305a",
+            "d9010083d8196161d81900",
+            "d9010082" + "63616263" + "d81900",
+            "9a00100000",
+        )
+    ]
+    return items
+
+
+def python_decoded(data: bytes) -> Any:
+    """hcert.to_json of cbor2's reading, "error" when cbor2 refuses the item, "no JSON" when
+    it reads a value JSON has no form for (Decimal, UUID, set …: null in the script)."""
+    try:
+        value = hcert.to_json(cbor2.loads(data))
+    except Exception:  # cbor2 raises several types for bad input
+        return "error"
+    try:
+        return json.loads(json.dumps(value))
+    except TypeError:
+        return "no JSON"
+
+
+def test_cbor_items_decode_as_cbor2_decodes_them(page: Any) -> None:
+    items = cbor_items()
+    js = json.loads(
+        page.execute_script(
+            """
+            return JSON.stringify(arguments[0].map(h => {
+              const bytes = Uint8Array.from(h.match(/../g), x => parseInt(x, 16));
+              try { return VaxVerifier.toJson(VaxVerifier.cborDecode(bytes)); }
+              catch (error) { return "error"; }
+            }));
+            """,
+            [item.hex() for item in items],
+        )
+    )
+    expected = [python_decoded(item) for item in items]
+    differ = [
+        f"{item.hex()}: python {want!r} js {got!r}"
+        for item, want, got in zip(items, expected, js, strict=True)
+        if as_doubles(want) != as_doubles(got)  # integers beyond 2^53 are doubles in JSON
+        and not (want == "no JSON" and got != "error")
+    ]
+    assert not differ, "\n".join(differ)
+    assert expected.count("error") > 20
