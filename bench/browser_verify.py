@@ -6,8 +6,10 @@ The page is a blank one with the script, served from 127.0.0.1 (a secure context
 WebCrypto is there); the certificate is a green one the platform issues, the trust list and
 rules the documents of `certificates.browser`. Each `verifyText` call is timed on its own
 with `performance.now()` (every stage: base45, zlib, COSE, the ES256 signature through
-WebCrypto, expiry and the JSON schema with value sets), after `--warmup` untimed calls.
-Figures go to stdout only.
+WebCrypto, expiry and the JSON schema with value sets), after `--warmup` untimed calls;
+the first call of each run (importing the key, compiling the schema's patterns the first
+time) is shown apart. The page's clock is coarsened to 0.1 ms outside a cross-origin
+isolated page. Figures go to stdout only.
 
     python -m bench.browser_verify [--count 200] [--warmup 20]
 """
@@ -40,7 +42,9 @@ TIME_CALLS = """
 const [text, trust, rules, now, count, warmup, done] = arguments;
 (async () => {
   const options = {trust, rules, now: new Date(now)};
-  let last = null;
+  const first = performance.now();
+  let last = await VaxVerifier.verifyText(text, options);  // cold: key import, regexps
+  const cold = performance.now() - first;
   for (let i = 0; i < warmup; i++) last = await VaxVerifier.verifyText(text, options);
   const times = [];
   for (let i = 0; i < count; i++) {
@@ -48,7 +52,7 @@ const [text, trust, rules, now, count, warmup, done] = arguments;
     last = await VaxVerifier.verifyText(text, options);
     times.push(performance.now() - started);
   }
-  return {times, valid: last.valid, status: last.status};
+  return {times, cold, valid: last.valid, status: last.status};
 })().then(done, (error) => done({error: String(error)}));
 """
 
@@ -128,7 +132,7 @@ def main() -> None:
                 print(
                     f"verifyText, CPU {rate}x: median {statistics.median(ordered):6.2f} ms  "
                     f"p95 {percentile(ordered, 0.95):6.2f} ms  max {ordered[-1]:6.2f} ms  "
-                    "(target <= 50 ms)"
+                    f"(target <= 50 ms); first call {float(answer['cold']):6.2f} ms"
                 )
         finally:
             driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})

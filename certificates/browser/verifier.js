@@ -1319,7 +1319,9 @@
     }
 
     var clock = clockSeconds(options.now);
-    if (claims.issuedAt === null || claims.expiresAt === null) {
+    if (!Number.isFinite(clock)) {
+      result.fail("expiry", "the clock (now) is not a valid time");
+    } else if (claims.issuedAt === null || claims.expiresAt === null) {
       result.fail("expiry", "issued-at and expiry claims are required");
     } else if (clock < claims.issuedAt) {
       result.fail("expiry", "not valid before " + isoSeconds(claims.issuedAt));
