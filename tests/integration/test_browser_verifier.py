@@ -359,6 +359,8 @@ def platform_cases() -> list[dict[str, Any]]:
     add("exactly at exp", "text", green.text, green.expires_at)
     add("one second after exp", "text", green.text, green.expires_at + dt.timedelta(seconds=1))
     add("surrounded by white space", "text", "\n  " + green.text + " \t\n")
+    add("white space Python strips, JavaScript's trim does not", "text", "\x1c\x85" + green.text)
+    add("a BOM (JavaScript's trim strips it, Python does not)", "text", "\ufeff" + green.text)
     add("empty trust list", "text", green.text, with_trust=TrustList())
 
     message = hcert.inflate(hcert.b45decode(hcert.strip_prefix(green.text)))
