@@ -217,6 +217,7 @@ def card(identity: Identity, doses: Sequence[Dose], issued: Issued, png: bytes) 
     return {
         "status": issued.progress.status,
         "boosters": issued.progress.boosters,
+        "series": issued.progress.series_doses,
         "name": mask_name(identity.full_name),
         "birth_year": identity.date_of_birth.year,
         "doses": [

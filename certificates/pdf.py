@@ -1,12 +1,16 @@
-"""A printable certificate: one A4 page (PDF) with the holder, the latest dose, the status
-colour and a large QR, drawn from a *verified* certificate.
+"""A printable certificate: one A4 page (PDF) showing the citizen's card — the same drawing as
+the card page's PNG (`certificates.card`), centred on the page, in the chosen language —
+drawn from a *verified* certificate.
 
-The page is drawn from what the QR itself carries (the DCC payload and its CWT claims), not
+The card is drawn from what the QR itself carries (the DCC payload and its CWT claims), not
 from the warehouse: `/api/v1/certificate/pdf` accepts an HC1 text, verifies it against the
 platform's trust list and only then draws it, so anyone holding a genuine certificate can
-print it and nothing else can be printed as one. Names keep their Vietnamese letters, so the
-page needs a TrueType font that has them (DejaVu Sans, Debian package fonts-dejavu-core;
-`make run` and `make test` install it); without one `FontMissingError` says so.
+print it and nothing else can be printed as one. The doses the lookup showed (lot, province)
+are printed only when the server's seal vouches for them (`certificates.card.seal`);
+otherwise the card shows the latest dose, as the QR states it. Names keep their Vietnamese
+letters, so the page needs a TrueType font that has them (DejaVu Sans, Debian package
+fonts-dejavu-core; `make run` and `make test` install it); without one `FontMissingError`
+says so.
 
 Pillow draws the page at 150 dpi; `one_image_pdf` writes it as a PDF page holding that one
 image, zlib-compressed (lossless: the QR prints as sharp as it was drawn; Pillow's own PDF
@@ -17,43 +21,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from functools import cache
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
-import numpy as np
+from certificates import card, rules
+from certificates.card import FONT_DIRECTORIES, FontMissingError, font_path
 
-from certificates import qr, rules
+__all__ = ["FONT_DIRECTORIES", "FontMissingError", "certificate_pdf", "font_path", "one_image_pdf"]
 
 DPI = 150
 PAGE = (1240, 1754)  # A4 at 150 dpi
-MARGIN = 90
-FONT_DIRECTORIES = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/TTF"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/local/share/fonts"),
-)
-COLOURS = {"green": (22, 128, 61), "yellow": (250, 204, 21)}
-STATUS_TEXT = {
-    "green": ("XANH — đã tiêm đủ liều cơ bản", "GREEN — primary series complete"),
-    "yellow": ("VÀNG — đã bắt đầu tiêm", "YELLOW — primary series started"),
-}
-
-
-class FontMissingError(RuntimeError):
-    """No installed font can write Vietnamese names."""
-
-
-@cache
-def font_path(bold: bool = False) -> Path:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for directory in FONT_DIRECTORIES:
-        if (directory / name).is_file():
-            return directory / name
-    raise FontMissingError(
-        f"no {name} in {', '.join(map(str, FONT_DIRECTORIES))}: install fonts-dejavu-core"
-    )
+MARGIN = 70
+#: the status colours of the card (`certificates.card.COLOURS`)
+COLOURS = card.COLOURS
 
 
 def _font(size: int, bold: bool = False) -> Any:
@@ -62,65 +42,28 @@ def _font(size: int, bold: bool = False) -> Any:
     return ImageFont.truetype(str(font_path(bold)), size)
 
 
-def fields(payload: dict[str, Any], expires_at: dt.datetime | None) -> list[tuple[str, str]]:
-    """(label, value) lines of the page, from a DCC payload."""
-    name = payload.get("nam", {})
-    entry = payload["v"][0]
-    catalogue = rules.products()
-    product = catalogue[entry["mp"]].display if entry["mp"] in catalogue else entry["mp"]
-    lines = [
-        ("Họ và tên / Name", " ".join(p for p in (name.get("fn", ""), name.get("gn", "")) if p)),
-        ("Ngày sinh / Date of birth", str(payload.get("dob", ""))),
-        ("Mũi tiêm / Dose", f"{entry['dn']} / {entry['sd']}"),
-        ("Vắc xin / Vaccine", str(product)),
-        ("Ngày tiêm / Date of vaccination", str(entry["dt"])),
-        ("Quốc gia / Country", str(entry["co"])),
-        ("Đơn vị cấp / Issuer", str(entry["is"])),
-        ("Mã chứng nhận / Certificate ID", str(entry["ci"])),
-    ]
-    if expires_at is not None:
-        lines.append(("Hiệu lực đến / Valid until", expires_at.date().isoformat()))
-    return lines
-
-
 def certificate_pdf(
-    text: str, payload: dict[str, Any], status: str, expires_at: dt.datetime | None
+    text: str,
+    payload: dict[str, Any],
+    progress: rules.Progress,
+    expires_at: dt.datetime | None,
+    lang: Literal["vi", "en"] = "vi",
+    doses: Sequence[card.DoseLine] | None = None,
 ) -> bytes:
-    """The page for a verified certificate (`text` its HC1 string, `status` green/yellow)."""
-    from PIL import Image, ImageDraw
+    """The page for a verified certificate (`text` its HC1 string, `progress` what it
+    states): its card (`certificates.card`) centred on A4, at the card's own scale or, for a
+    card too tall for the page, smaller."""
+    from PIL import Image
 
+    font_path(), font_path(bold=True)  # a clear error before any drawing
+    valid = expires_at.date().isoformat() if expires_at is not None else "—"
+    facts = card.of_certificate(text, payload, progress, valid, doses)
+    drawn = card.draw_card(facts, lang)
+    room = PAGE[1] - 2 * MARGIN
+    if drawn.height > room:
+        drawn = card.draw_card(facts, lang, card.UNIT * room / drawn.height * 0.98)
     page = Image.new("RGB", PAGE, "white")
-    draw = ImageDraw.Draw(page)
-    width = PAGE[0] - 2 * MARGIN
-    y = MARGIN
-    draw.text(
-        (MARGIN, y), "GIẤY CHỨNG NHẬN TIÊM CHỦNG COVID-19", font=_font(40, True), fill="black"
-    )
-    y += 56
-    draw.text(
-        (MARGIN, y), "COVID-19 vaccination certificate — Viet Nam", font=_font(28), fill="black"
-    )
-    y += 64
-    colour = COLOURS.get(status, (200, 200, 200))
-    draw.rectangle((MARGIN, y, MARGIN + width, y + 100), fill=colour)
-    ink = "white" if status == "green" else "black"
-    vietnamese, english = STATUS_TEXT.get(status, (status, ""))
-    draw.text((MARGIN + 24, y + 14), vietnamese, font=_font(30, True), fill=ink)
-    draw.text((MARGIN + 24, y + 56), english, font=_font(26), fill=ink)
-    y += 140
-    label_font, value_font = _font(22), _font(30, True)
-    for label, value in fields(payload, expires_at):
-        draw.text((MARGIN, y), label, font=label_font, fill=(90, 90, 90))
-        draw.text((MARGIN, y + 28), value, font=value_font, fill="black")
-        y += 78
-    modules = np.pad(qr.qr_modules(text), qr.QUIET_ZONE, constant_values=False)
-    scale = max(1, min(width, PAGE[1] - y - MARGIN - 60) // modules.shape[0])
-    pixels = np.kron(~modules, np.ones((scale, scale), dtype=bool)).astype(np.uint8) * 255
-    symbol = Image.fromarray(pixels).convert("RGB")
-    page.paste(symbol, ((PAGE[0] - symbol.width) // 2, y))
-    y += symbol.height + 16
-    note = "Quét mã bằng ứng dụng kiểm tra DCC / Scan with any EU DCC verifier, or at /verify"
-    draw.text((MARGIN, y), note, font=_font(20), fill=(90, 90, 90))
+    page.paste(drawn, ((PAGE[0] - drawn.width) // 2, (PAGE[1] - drawn.height) // 2))
     return one_image_pdf(page.tobytes(), page.width, page.height, "VaxViet certificate")
 
 

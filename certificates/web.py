@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -34,12 +35,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import flask
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
+from certificates import card as drawn
 from certificates import issue, keys, limits_memory, pdf, requests, verify
 from certificates import lookup as citizen_lookup
 from certificates.keys import SigningKey
@@ -139,12 +141,24 @@ def confirm_code() -> flask.Response:
         return _answer({"error": "no_certificate"}, 404)
     # what the card's "Report a problem" form files with (certificates.requests)
     card["filing"] = requests.filing_token(requests.secret(), key)
+    # the card drawn as a PNG in the page's language (the download), and the doses shown,
+    # vouched for with this certificate, for the PDF to print (certificates.card)
+    facts = drawn.of_card(card)
+    lang: Literal["vi", "en"] = "en" if body.get("lang") == "en" else "vi"
+    try:
+        card["card_png"] = base64.b64encode(drawn.card_png(facts, lang)).decode("ascii")
+    except drawn.FontMissingError as error:  # the page shows the card; the QR downloads
+        log.error("certificate card PNG unavailable: %s", error)
+    card["seal"] = drawn.seal(requests.secret(), card["hc1"], facts.doses)
     return _answer(card, 200)
 
 
 def certificate_pdf() -> flask.Response:
-    """A printable page of a certificate the trust list verifies (HC1 text in a JSON body)."""
-    text = str(_body().get("hc1", "")).strip()
+    """A printable page of a certificate the trust list verifies: ``{hc1, lang?, seal?}``
+    (the HC1 text; "vi" or "en"; the lookup's seal over its doses, `certificates.card`)."""
+    body = _body()
+    text = str(body.get("hc1", "")).strip()
+    lang: Literal["vi", "en"] = "en" if body.get("lang") == "en" else "vi"
     if not text or len(text) > MAX_HC1_CHARS:
         return _answer({"error": "invalid_input", "field": "hc1"}, 400)
     service = certificate_service()
@@ -155,12 +169,16 @@ def certificate_pdf() -> flask.Response:
         reason = result.reasons.get(failed, "") if failed else ""
         return _answer({"error": "not_valid", "failed_stage": failed, "reason": reason}, 422)
     expires = result.claims.expires_at if result.claims else None
+    sealed = str(body.get("seal", ""))
+    doses = drawn.unseal(requests.secret(), text, sealed) if sealed else None
     try:
         document = pdf.certificate_pdf(
             text,
             result.payload,
-            progress.status,
+            progress,
             dt.datetime.fromtimestamp(expires, dt.UTC) if expires else None,
+            lang,
+            doses,
         )
     except pdf.FontMissingError as error:
         log.error("certificate PDF unavailable: %s", error)

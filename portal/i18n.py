@@ -169,6 +169,103 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "corrections.open_end": ("Đang chờ cuối tháng", "Open at the month's end"),
     "corrections.resolved": ("Đã xử lý", "Resolved"),
     "corrections.median": ("Số ngày xử lý (trung vị)", "Median days to resolve"),
+    # the certificate page (portal/pages/certificate.py); the card's own words are
+    # certificates.card.WORDS (the PNG and the PDF say them too)
+    "certificate.title": ("Giấy chứng nhận tiêm chủng", "Vaccination certificate"),
+    "certificate.intro": (
+        "Nhập thông tin như trong hồ sơ tiêm chủng. Mã xác nhận sẽ được gửi tới số điện thoại "
+        "đã đăng ký.",
+        "Enter your details as recorded; a one-time code goes to the phone on record.",
+    ),
+    "certificate.cccd": ("Số CCCD", "Citizen ID (CCCD)"),
+    "certificate.name": ("Họ và tên", "Full name"),
+    "certificate.dob": ("Ngày sinh (năm-tháng-ngày)", "Date of birth (year-month-day)"),
+    "certificate.phone": ("Số điện thoại", "Phone"),
+    "certificate.send": ("Gửi mã", "Send code"),
+    "certificate.code": ("Mã xác nhận", "One-time code"),
+    "certificate.confirm": ("Xem giấy chứng nhận", "Show certificate"),
+    "certificate.png": ("Tải ảnh PNG", "Download PNG"),
+    "certificate.pdf": ("Tải PDF", "Download PDF"),
+    "certificate.qr_alt": (
+        "Mã QR của giấy chứng nhận: đưa cho người kiểm tra quét",
+        "The certificate's QR code: show it to be scanned",
+    ),
+    "certificate.report": ("Báo sai sót trong hồ sơ", "Report a problem with your record"),
+    "certificate.kind.missing_dose": ("Thiếu một mũi tiêm", "A dose is missing"),
+    "certificate.kind.not_mine": ("Có mũi tiêm không phải của tôi", "A dose is not mine"),
+    "certificate.kind.identity": (
+        "Sai họ tên, ngày sinh hoặc giới tính",
+        "Wrong name, date of birth or sex",
+    ),
+    "certificate.day": ("Ngày tiêm (năm-tháng-ngày)", "Day of the dose (year-month-day)"),
+    "certificate.site": ("Mã điểm tiêm (trên phiếu tiêm)", "Site code (on your vaccination slip)"),
+    "certificate.vaccine": ("Vắc xin", "Vaccine"),
+    "certificate.lot": ("Số lô (nếu biết)", "Lot number (if known)"),
+    "certificate.dose": ("Mũi tiêm không phải của tôi", "The dose that is not mine"),
+    "certificate.new_name": ("Họ và tên đúng", "Correct full name"),
+    "certificate.new_dob": (
+        "Ngày sinh đúng (năm-tháng-ngày)",
+        "Correct date of birth (year-month-day)",
+    ),
+    "certificate.new_sex": ("Giới tính đúng", "Correct sex"),
+    "certificate.sex.M": ("Nam", "Male"),
+    "certificate.sex.F": ("Nữ", "Female"),
+    "certificate.sex.O": ("Khác", "Other"),
+    "certificate.file": ("Gửi yêu cầu", "File the request"),
+    "certificate.follow": ("Theo dõi một yêu cầu đã gửi", "Follow a request you filed"),
+    # what the certificate page's scripts say (embedded in them, both languages)
+    "certificate.say.sent": (
+        "Nếu thông tin khớp với hồ sơ, mã xác nhận đã được gửi tới điện thoại (hiệu lực 5 phút).",
+        "If the details match our records, a code was sent to the phone (valid 5 minutes).",
+    ),
+    "certificate.say.invalid": ("Thông tin không hợp lệ", "Invalid details"),
+    "certificate.say.too_many": (
+        "Quá nhiều yêu cầu, thử lại sau {wait} giây",
+        "Too many requests, retry in {wait} s",
+    ),
+    "certificate.say.unavailable": (
+        "Dịch vụ tạm thời không khả dụng",
+        "The service is unavailable",
+    ),
+    "certificate.say.field.citizen_id": (
+        "Số CCCD phải có 12 chữ số",
+        "The CCCD number has 12 digits",
+    ),
+    "certificate.say.field.full_name": ("Hãy nhập họ tên", "Enter the full name"),
+    "certificate.say.field.date_of_birth": ("Ngày sinh không hợp lệ", "Invalid date of birth"),
+    "certificate.say.field.phone": ("Số điện thoại không hợp lệ", "Invalid phone number"),
+    "certificate.say.attempts": (
+        "Quá nhiều lần thử, thử lại sau {wait} giây",
+        "Too many attempts, retry in {wait} s",
+    ),
+    "certificate.say.rejected": (
+        "Mã không đúng hoặc đã hết hạn",
+        "The code is wrong or has expired",
+    ),
+    "certificate.say.no_certificate": (
+        "Hồ sơ chưa có mũi tiêm nào để cấp giấy chứng nhận",
+        "The record has no dose to certify yet",
+    ),
+    "certificate.say.pdf_many": (
+        "Quá nhiều lần tải, thử lại sau {wait} giây",
+        "Too many downloads, retry in {wait} s",
+    ),
+    "certificate.say.pdf_failed": (
+        "Không tạo được PDF ({status})",
+        "The PDF could not be made ({status})",
+    ),
+    "certificate.say.pdf_done": ("Đã tải PDF", "PDF downloaded"),
+    "certificate.say.look_up_first": (
+        "Hãy tra cứu giấy chứng nhận trước",
+        "Look your certificate up first",
+    ),
+    "certificate.say.filed": (
+        "Đã nhận yêu cầu. Mã yêu cầu: {reference} — hãy ghi lại; mã cũng được gửi qua SMS. "
+        "Theo dõi tại /certificate/request.",
+        "Request received. Reference: {reference} — keep it; it was also sent by SMS. "
+        "Follow it at /certificate/request.",
+    ),
+    "certificate.say.not_filed": ("Không gửi được ({status})", "Could not be filed ({status})"),
 }
 
 

@@ -5,9 +5,20 @@ The browser talks to the lookup API (``POST /api/v1/certificate/code`` and ``/co
 `certificates.web`) directly, so the typed details and the card never pass through a Dash
 callback, a URL or a cache: they travel in POST bodies of answers marked ``no-store``, and
 the rate limits answer 429 with ``Retry-After``. The PDF comes from
-``POST /api/v1/certificate/pdf`` with the certificate's HC1 text, kept only in the page's
-memory (a ``dcc.Store``) between the card and the click. Every callback of the page runs in
-the browser: the server sees only the API's requests.
+``POST /api/v1/certificate/pdf`` with the certificate's HC1 text (and the lookup's seal over
+its doses), kept only in the page's memory (a ``dcc.Store``) between the card and the click.
+Every callback of the page runs in the browser: the server sees only the API's requests.
+
+**The card** is designed for a 390-px phone: a rounded card whose band has the status's colour
+(`certificates.card.COLOURS`), the status also in words and a shape of its own (✓ in a disc,
+a half-filled disc), boosters as a badge on the green band, the masked name and birth year,
+the QR at least 280 px wide, the doses as a list, "valid until". The PNG download is the same
+card drawn on the server (`certificates.card`), as is the PDF's page.
+
+**One language at a time**: the page reads ``?lang=en`` (Vietnamese otherwise) and writes every
+text in that language; the page's scripts, global to the app, take the language from a
+``dcc.Store`` (`LANG_ID`) and hold both languages' texts (`portal.i18n` keys
+"certificate.say.…", `certificates.card.WORDS`).
 """
 
 from __future__ import annotations
@@ -18,7 +29,10 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from certificates import rules
+from certificates import card, rules
+from portal.i18n import TEXTS, text
+from portal.layout import href, lang_from
+from web.formatting import Lang, pick
 
 dash.register_page(
     __name__,
@@ -27,6 +41,7 @@ dash.register_page(
     name="Certificate",
 )
 
+LANG_ID = "certificate-lang"
 CCCD_ID = "certificate-cccd"
 NAME_ID = "certificate-name"
 DOB_ID = "certificate-dob"
@@ -37,11 +52,15 @@ MESSAGE_ID = "certificate-message"
 CODE_ID = "certificate-code"
 CONFIRM_ID = "certificate-confirm"
 CONFIRM_MESSAGE_ID = "certificate-confirm-message"
+RESULT_ID = "certificate-result"
 CARD_ID = "certificate-card"
 STATUS_ID = "certificate-status"
+BOOSTERS_ID = "certificate-boosters"
 HOLDER_ID = "certificate-holder"
+BORN_ID = "certificate-born"
 DOSES_ID = "certificate-doses"
 QR_ID = "certificate-qr"
+VALID_ID = "certificate-valid"
 DOWNLOAD_ID = "certificate-download"
 HC1_ID = "certificate-hc1"
 PDF_ID = "certificate-pdf"
@@ -63,32 +82,46 @@ NEW_SEX_ID = "report-sex"
 FILE_ID = "report-file"
 FILED_ID = "report-filed"
 
-FIELD_LABELS = {
-    "citizen_id": "Số CCCD phải có 12 chữ số / The CCCD number has 12 digits",
-    "full_name": "Hãy nhập họ tên / Enter the full name",
-    "date_of_birth": "Ngày sinh không hợp lệ / Invalid date of birth",
-    "phone": "Số điện thoại không hợp lệ / Invalid phone number",
-}
+#: the page's own texts are `portal.i18n` keys "certificate.…"; what its scripts say,
+#: "certificate.say.…" (both languages embedded in the scripts)
+SAYS = "certificate.say."
+LANGS: tuple[Lang, ...] = ("vi", "en")
 
 
-#: what the page says to the API's answer to a code request (the script below picks one)
-REQUEST_MESSAGES = {
-    "sent": "Nếu thông tin khớp với hồ sơ, mã xác nhận đã được gửi tới điện thoại (hiệu lực 5 "
-    "phút). / If the details match our records, a code was sent to the phone (valid 5 minutes).",
-    "invalid": "Thông tin không hợp lệ / Invalid",
-    "too_many": "Quá nhiều yêu cầu, thử lại sau {wait} giây / Too many requests, retry in {wait} s",
-    "unavailable": "Dịch vụ tạm thời không khả dụng / The service is unavailable",
-    "fields": FIELD_LABELS,
-}
+def _messages() -> str:
+    """What the scripts say, both languages, as a JSON object {vi: {…}, en: {…}}."""
+    keys = [key for key in TEXTS if key.startswith(SAYS)]
+    return json.dumps(
+        {lang: {k.removeprefix(SAYS): pick(TEXTS[k], lang) for k in keys} for lang in LANGS},
+        ensure_ascii=False,
+    )
+
+
+def _card_words() -> str:
+    return json.dumps({lang: card.words_of(lang) for lang in LANGS}, ensure_ascii=False)
+
+
+#: a script's helpers: `fill('… {wait} …', {wait: 5})`, and one language of a server message
+#: written "Vietnamese / English"
+HELPERS = """
+        const fill = (text, values) => Object.keys(values).reduce(
+            (done, key) => done.split('{' + key + '}').join(String(values[key])), text);
+        const half = (text, lang) => {
+            const parts = String(text || '').split(' / ');
+            return parts.length > 1 ? (lang === 'en' ? parts.slice(1).join(' / ') : parts[0])
+                                    : String(text || '');
+        };
+"""
 
 # The browser posts the form to the API and says what the answer means: a code request costs
 # the server that one request (no Dash callback), so the lookup holds its rate beside a crowd.
 dash.clientside_callback(
     """
-    async function(clicks, cccd, name, dob, phone) {
+    async function(clicks, cccd, name, dob, phone, lang) {
         const none = window.dash_clientside.no_update;
         if (!clicks) { return [none, none, none]; }
-        const said = MESSAGES;
+        HELPERS
+        const said = MESSAGES[lang] || MESSAGES.vi;
         let answer = null;
         try {
             answer = await fetch('/api/v1/certificate/code', {
@@ -106,15 +139,14 @@ dash.clientside_callback(
             return [{request: body.request || null, at: Date.now()}, said.sent, false];
         }
         if (answer.status === 400) {
-            return [null, said.fields[body.field] || said.invalid, true];
+            return [null, said['field.' + body.field] || said.invalid, true];
         }
         if (answer.status === 429) {
-            const wait = answer.headers.get('Retry-After') || '?';
-            return [null, said.too_many.split('{wait}').join(wait), true];
+            return [null, fill(said.too_many, {wait: answer.headers.get('Retry-After') || '?'}), true];
         }
         return [null, said.unavailable, true];
     }
-    """.replace("MESSAGES", json.dumps(REQUEST_MESSAGES, ensure_ascii=False)),
+    """.replace("HELPERS", HELPERS).replace("MESSAGES", _messages()),
     Output(REQUEST_ID, "data"),
     Output(MESSAGE_ID, "children"),
     Output(CONFIRM_ID, "disabled"),
@@ -123,6 +155,7 @@ dash.clientside_callback(
     State(NAME_ID, "value"),
     State(DOB_ID, "value"),
     State(PHONE_ID, "value"),
+    State(LANG_ID, "data"),
     prevent_initial_call=True,
 )
 
@@ -130,47 +163,93 @@ dash.clientside_callback(
 # The card is drawn in the browser from the API's answer: it never comes back to Python.
 dash.clientside_callback(
     """
-    async function(clicks, state, code) {
+    async function(clicks, state, code, lang) {
         const none = window.dash_clientside.no_update;
-        if (!clicks || !state || !state.request) { return [none, none, none, none, none, none, none, none, none, none]; }
-        const answer = await fetch('/api/v1/certificate/confirm', {
-            method: 'POST', credentials: 'same-origin', cache: 'no-store',
-            headers: {'Content-Type': 'application/json'},
-            body: JSON.stringify({request: state.request, code: code || ''})
-        });
+        if (!clicks || !state || !state.request) { return Array(15).fill(none); }
+        HELPERS
+        const said = MESSAGES[lang] || MESSAGES.vi;
+        const words = WORDS[lang] || WORDS.vi;
+        const hidden = {display: 'none'};
+        const failed = (text) => [text, hidden, none, none, none, none, none, none, none, none,
+                                  none, none, null, null, none];
+        let answer = null;
+        try {
+            answer = await fetch('/api/v1/certificate/confirm', {
+                method: 'POST', credentials: 'same-origin', cache: 'no-store',
+                headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({request: state.request, code: code || '', lang: lang || 'vi'})
+            });
+        } catch (e) {
+            return failed(said.unavailable);
+        }
         if (answer.status !== 200) {
-            const text = answer.status === 429
-                ? 'Quá nhiều lần thử, thử lại sau / Too many attempts, retry in ' + (answer.headers.get('Retry-After') || '?') + ' s'
-                : 'Mã không đúng hoặc đã hết hạn / The code is wrong or has expired';
-            return [text, {display: 'none'}, none, none, none, none, none, none, null, null];
+            const wait = answer.headers.get('Retry-After') || '?';
+            return failed(answer.status === 429 ? fill(said.attempts, {wait: wait})
+                          : answer.status === 404 ? said.no_certificate
+                          : answer.status === 503 ? said.unavailable : said.rejected);
         }
         const card = await answer.json();
-        const cell = (text) => ({type: 'Td', namespace: 'dash_html_components', props: {children: String(text)}});
-        const rows = card.doses.map((d, i) => ({type: 'Tr', namespace: 'dash_html_components',
-            props: {children: [cell(i + 1), cell(d.date), cell(d.product), cell(d.lot), cell(d.province)]}}));
-        const status = card.status === 'green'
-            ? 'Xanh — đã tiêm đủ liều cơ bản / Green — primary series complete'
-              + (card.boosters ? ' (+' + card.boosters + ' mũi nhắc / boosters)' : '')
-            : 'Vàng — đã bắt đầu tiêm / Yellow — primary series started';
-        const png = 'data:image/png;base64,' + card.png;
+        const node = (type, props) => ({type: type, namespace: 'dash_html_components', props: props});
+        const green = card.status === 'green';
+        const status = [
+            node('Span', {children: green ? '✓' : '◐', className: 'cert-icon', 'aria-hidden': 'true'}),
+            node('Span', {children: words[green ? 'green' : 'yellow'], className: 'cert-colour'}),
+            node('Span', {className: 'cert-meaning', children: green ? words.green_meaning
+                : fill(words.yellow_meaning, {n: card.doses.length, of: card.series})}),
+        ];
+        const boosters = green && card.boosters
+            ? fill(words[card.boosters === 1 ? 'booster' : 'boosters'], {n: card.boosters}) : '';
+        const doses = card.doses.map((d, i) => node('Li', {children: [
+            node('Span', {children: fill(words.dose, {n: i + 1}), className: 'cert-dose-n'}),
+            node('Span', {className: 'cert-dose-facts', children: [
+                node('Span', {children: d.date, className: 'cert-dose-date'}),
+                node('Span', {children: d.product, className: 'cert-dose-product'}),
+                node('Span', {className: 'cert-dose-detail',
+                              children: [d.lot ? fill(words.lot, {lot: d.lot}) : '', d.province]
+                                        .filter(Boolean).join(' · ')}),
+            ]}),
+        ]}));
+        const qr = 'data:image/png;base64,' + card.png;
+        // the QR as large as the card allows (≥ 280 px on a 390-px phone) at a whole number
+        // of screen pixels per module, so it stays crisp: its PNG has 4 px a module (quiet
+        // zone included), its width is in the PNG's header
+        const head = atob(card.png.slice(0, 32));
+        const modules = ((head.charCodeAt(16) << 24) | (head.charCodeAt(17) << 16)
+                         | (head.charCodeAt(18) << 8) | head.charCodeAt(19)) / 4;
+        const room = Math.min(330, document.documentElement.clientWidth - 60);
+        const ratio = window.devicePixelRatio || 1;
+        let side = Math.floor(room * ratio / modules) * modules / ratio;
+        if (!(side >= 280)) { side = room; }
+        const picture = card.card_png ? 'data:image/png;base64,' + card.card_png : qr;
         return ['', {display: 'block'}, 'certificate-card certificate-' + card.status, status,
-                card.name + ' — ' + card.birth_year, rows, png, png, card.hc1,
-                {filing: card.filing, doses: card.doses}];
+                boosters ? {} : hidden, boosters, card.name,
+                fill(words.born, {year: card.birth_year}), doses, qr,
+                {width: side + 'px'}, picture,
+                {hc1: card.hc1, seal: card.seal || ''}, {filing: card.filing, doses: card.doses},
+                fill(words.valid, {date: card.valid_until})];
     }
-    """,
+    """.replace("HELPERS", HELPERS)
+    .replace("MESSAGES", _messages())
+    .replace("WORDS", _card_words()),
     Output(CONFIRM_MESSAGE_ID, "children"),
-    Output(CARD_ID, "style"),
+    Output(RESULT_ID, "style"),
     Output(CARD_ID, "className"),
     Output(STATUS_ID, "children"),
+    Output(BOOSTERS_ID, "style"),
+    Output(BOOSTERS_ID, "children"),
     Output(HOLDER_ID, "children"),
+    Output(BORN_ID, "children"),
     Output(DOSES_ID, "children"),
     Output(QR_ID, "src"),
+    Output(QR_ID, "style"),
     Output(DOWNLOAD_ID, "href"),
     Output(HC1_ID, "data"),
     Output(FILING_ID, "data"),
+    Output(VALID_ID, "children"),
     Input(CONFIRM_ID, "n_clicks"),
     State(REQUEST_ID, "data"),
     State(CODE_ID, "value"),
+    State(LANG_ID, "data"),
     prevent_initial_call=True,
 )
 
@@ -179,16 +258,24 @@ dash.clientside_callback(
 # goes into a URL (the object URL is local to the page and revoked at once).
 dash.clientside_callback(
     """
-    async function(clicks, hc1) {
-        if (!clicks || !hc1) { return window.dash_clientside.no_update; }
-        const answer = await fetch('/api/v1/certificate/pdf', {
-            method: 'POST', credentials: 'same-origin', cache: 'no-store',
-            headers: {'Content-Type': 'application/json'}, body: JSON.stringify({hc1: hc1})
-        });
+    async function(clicks, held, lang) {
+        if (!clicks || !held || !held.hc1) { return window.dash_clientside.no_update; }
+        HELPERS
+        const said = MESSAGES[lang] || MESSAGES.vi;
+        let answer = null;
+        try {
+            answer = await fetch('/api/v1/certificate/pdf', {
+                method: 'POST', credentials: 'same-origin', cache: 'no-store',
+                headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({hc1: held.hc1, seal: held.seal || '', lang: lang || 'vi'})
+            });
+        } catch (e) {
+            return said.unavailable;
+        }
         if (answer.status !== 200) {
             return answer.status === 429
-                ? 'Quá nhiều lần tải, thử lại sau / Too many downloads, retry in ' + (answer.headers.get('Retry-After') || '?') + ' s'
-                : 'Không tạo được PDF / The PDF could not be made (' + answer.status + ')';
+                ? fill(said.pdf_many, {wait: answer.headers.get('Retry-After') || '?'})
+                : fill(said.pdf_failed, {status: answer.status});
         }
         const link = document.createElement('a');
         link.href = URL.createObjectURL(await answer.blob());
@@ -197,12 +284,13 @@ dash.clientside_callback(
         link.click();
         link.remove();
         setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-        return 'PDF đã tải / PDF downloaded';
+        return said.pdf_done;
     }
-    """,
+    """.replace("HELPERS", HELPERS).replace("MESSAGES", _messages()),
     Output(PDF_MESSAGE_ID, "children"),
     Input(PDF_ID, "n_clicks"),
     State(HC1_ID, "data"),
+    State(LANG_ID, "data"),
     prevent_initial_call=True,
 )
 
@@ -232,11 +320,11 @@ dash.clientside_callback(
 # reference is shown once here and sent by SMS to the phone on record
 dash.clientside_callback(
     """
-    async function(clicks, filing, cccd, kind, day, site, vaccine, lot, dose, name, dob, sex) {
+    async function(clicks, filing, cccd, kind, day, site, vaccine, lot, dose, name, dob, sex, lang) {
         if (!clicks) { return window.dash_clientside.no_update; }
-        if (!filing || !filing.filing) {
-            return 'Hãy tra cứu giấy chứng nhận trước / Look your certificate up first';
-        }
+        HELPERS
+        const said = MESSAGES[lang] || MESSAGES.vi;
+        if (!filing || !filing.filing) { return said.look_up_first; }
         const claims = {
             missing_dose: {day: day || '', site_id: site || '', vaccine_code: vaccine || '',
                            lot_number: lot || ''},
@@ -252,22 +340,18 @@ dash.clientside_callback(
                                       kind: kind || '', claim: claims[kind] || {}})
             });
         } catch (e) {
-            return 'Dịch vụ tạm thời không khả dụng / The service is unavailable';
+            return said.unavailable;
         }
         let body = {};
         try { body = await answer.json(); } catch (e) {}
-        if (answer.status === 201) {
-            return 'Đã nhận yêu cầu. Mã yêu cầu / Request received. Reference: ' + body.reference
-                + ' — hãy ghi lại; mã cũng được gửi qua SMS. Theo dõi tại /certificate/request. '
-                + '/ Keep it; it was also sent by SMS. Follow it at /certificate/request.';
-        }
+        if (answer.status === 201) { return fill(said.filed, {reference: body.reference}); }
         if (answer.status === 429) {
-            return 'Quá nhiều yêu cầu, thử lại sau / Too many requests, retry in '
-                + (answer.headers.get('Retry-After') || '?') + ' s';
+            return fill(said.too_many, {wait: answer.headers.get('Retry-After') || '?'});
         }
-        return body.message || ('Không gửi được / Could not be filed (' + answer.status + ')');
+        // the API's messages are written "Vietnamese / English": the page's language only
+        return body.message ? half(body.message, lang) : fill(said.not_filed, {status: answer.status});
     }
-    """,
+    """.replace("HELPERS", HELPERS).replace("MESSAGES", _messages()),
     Output(FILED_ID, "children"),
     Input(FILE_ID, "n_clicks"),
     State(FILING_ID, "data"),
@@ -281,24 +365,26 @@ dash.clientside_callback(
     State(NEW_NAME_ID, "value"),
     State(NEW_DOB_ID, "value"),
     State(NEW_SEX_ID, "value"),
+    State(LANG_ID, "data"),
     prevent_initial_call=True,
 )
 
 
-def _report() -> html.Details:
+def _report(lang: Lang) -> html.Details:
     """The card's "Report a problem" form (its fields per kind)."""
     products = sorted(rules.products().values(), key=lambda p: p.display)
+
+    def say(key: str) -> str:
+        return text(f"certificate.{key}", lang)
+
     return html.Details(
         [
-            html.Summary("Báo sai sót trong hồ sơ / Report a problem with your record"),
+            html.Summary(say("report")),
             dcc.RadioItems(
                 id=KIND_ID,
                 options=[
-                    {"label": "Thiếu một mũi tiêm / A dose is missing", "value": "missing_dose"},
-                    {"label": "Có mũi tiêm không phải của tôi / A dose is not mine",
-                     "value": "not_mine"},
-                    {"label": "Sai họ tên, ngày sinh hoặc giới tính / Wrong name, date of birth "
-                     "or sex", "value": "identity"},
+                    {"label": say(f"kind.{kind}"), "value": kind}
+                    for kind in ("missing_dose", "not_mine", "identity")
                 ],
                 value="missing_dose",
                 className="radio",
@@ -306,43 +392,38 @@ def _report() -> html.Details:
             ),
             html.Div(
                 [
-                    _field("Ngày tiêm (năm-tháng-ngày) / Day of the dose (year-month-day)",
-                           dcc.Input(id=DAY_ID, type="text", placeholder="YYYY-MM-DD")),
-                    _field("Mã điểm tiêm (trên phiếu tiêm) / Site code (on your vaccination slip)",
-                           dcc.Input(id=SITE_ID, type="text", autoComplete="off")),
-                    _field("Vắc xin / Vaccine", dcc.Dropdown(
+                    _field(say("day"), dcc.Input(id=DAY_ID, type="text", placeholder="YYYY-MM-DD")),
+                    _field(say("site"), dcc.Input(id=SITE_ID, type="text", autoComplete="off")),
+                    _field(say("vaccine"), dcc.Dropdown(
                         id=VACCINE_ID,
                         options=[{"label": p.display, "value": p.code} for p in products],
                     )),
-                    _field("Số lô (nếu biết) / Lot number (if known)",
-                           dcc.Input(id=LOT_ID, type="text", autoComplete="off")),
+                    _field(say("lot"), dcc.Input(id=LOT_ID, type="text", autoComplete="off")),
                 ],
                 id=MISSING_GROUP_ID,
             ),
             html.Div(
-                _field("Mũi tiêm không phải của tôi / The dose that is not mine",
-                       dcc.Dropdown(id=DOSE_ID, options=[])),
+                _field(say("dose"), dcc.Dropdown(id=DOSE_ID, options=[])),
                 id=NOT_MINE_GROUP_ID,
                 style={"display": "none"},
             ),
             html.Div(
                 [
-                    _field("Họ và tên đúng / Correct full name",
+                    _field(say("new_name"),
                            dcc.Input(id=NEW_NAME_ID, type="text", autoComplete="off")),
-                    _field("Ngày sinh đúng (năm-tháng-ngày) / Correct date of birth",
+                    _field(say("new_dob"),
                            dcc.Input(id=NEW_DOB_ID, type="text", placeholder="YYYY-MM-DD")),
-                    _field("Giới tính đúng / Correct sex", dcc.Dropdown(
+                    _field(say("new_sex"), dcc.Dropdown(
                         id=NEW_SEX_ID,
-                        options=[{"label": "Nam / Male", "value": "M"},
-                                 {"label": "Nữ / Female", "value": "F"},
-                                 {"label": "Khác / Other", "value": "O"}],
+                        options=[{"label": say(f"sex.{sex}"), "value": sex} for sex in "MFO"],
                     )),
                 ],
                 id=IDENTITY_GROUP_ID,
                 style={"display": "none"},
             ),
-            html.Button("Gửi yêu cầu / File the request", id=FILE_ID, n_clicks=0),
+            html.Button(say("file"), id=FILE_ID, n_clicks=0),
             html.P(id=FILED_ID, role="status"),
+            html.P(html.A(say("follow"), href=href("/certificate/request", lang))),
             dcc.Store(id=FILING_ID, storage_type="memory"),
         ],
         id=REPORT_ID,
@@ -354,73 +435,95 @@ def _field(label: str, component: Any) -> html.Div:
     return html.Div([html.Label(label, htmlFor=component.id), component], className="field")
 
 
-def layout(**_query: str) -> html.Div:
+def _card(lang: Lang) -> html.Section:
+    """The card, empty until a lookup fills it (the confirm script), its downloads below it
+    and the "Report a problem" form."""
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.P(card.word("title", lang), className="cert-title"),
+                            html.H2(id=STATUS_ID),
+                            html.P(id=BOOSTERS_ID, className="cert-badge"),
+                        ],
+                        className="cert-band",
+                    ),
+                    html.Div(
+                        [
+                            html.P(id=HOLDER_ID, className="cert-name"),
+                            html.P(id=BORN_ID, className="cert-born"),
+                            html.Img(id=QR_ID, alt=text("certificate.qr_alt", lang), className="cert-qr"),
+                            html.H3(card.word("doses", lang), className="cert-doses-title"),
+                            html.Ol(id=DOSES_ID, className="cert-doses"),
+                            html.P(id=VALID_ID, className="cert-valid"),
+                            html.P(card.word("scan", lang), className="cert-note"),
+                            html.P(card.word("issuer", lang), className="cert-note"),
+                        ],
+                        className="cert-body",
+                    ),
+                ],
+                id=CARD_ID,
+                className="certificate-card",
+            ),
+            html.Div(
+                [
+                    html.A(
+                        text("certificate.png", lang),
+                        id=DOWNLOAD_ID,
+                        download="vaxviet-certificate.png",
+                        className="cert-action",
+                    ),
+                    html.Button(text("certificate.pdf", lang), id=PDF_ID, n_clicks=0,
+                                className="cert-action"),
+                ],
+                className="cert-actions",
+            ),
+            dcc.Store(id=HC1_ID, storage_type="memory"),
+            html.P(id=PDF_MESSAGE_ID, role="status"),
+            _report(lang),
+        ],
+        id=RESULT_ID,
+        className="certificate-result",
+        style={"display": "none"},
+    )  # fmt: skip
+
+
+def layout(**query: str) -> html.Div:
+    lang = lang_from(query)
+
+    def say(key: str) -> str:
+        return text(f"certificate.{key}", lang)
+
     return html.Div(
         [
-            html.H1("Giấy chứng nhận tiêm chủng / Vaccination certificate"),
-            html.P(
-                "Nhập thông tin như trong hồ sơ tiêm chủng. Mã xác nhận sẽ gửi tới số điện "
-                "thoại đã đăng ký. / Enter your details as recorded; a one-time code goes to "
-                "the phone on record."
-            ),
+            dcc.Store(id=LANG_ID, data=lang),
+            html.H1(say("title")),
+            html.P(say("intro")),
             _field(
-                "Số CCCD / Citizen ID (CCCD)",
+                say("cccd"),
                 dcc.Input(id=CCCD_ID, type="text", inputMode="numeric", autoComplete="off"),
             ),
-            _field("Họ và tên / Full name", dcc.Input(id=NAME_ID, type="text", autoComplete="off")),
+            _field(say("name"), dcc.Input(id=NAME_ID, type="text", autoComplete="off")),
             _field(
-                "Ngày sinh (năm-tháng-ngày) / Date of birth (year-month-day)",
+                say("dob"),
                 dcc.Input(id=DOB_ID, type="text", placeholder="YYYY-MM-DD", autoComplete="off"),
             ),
-            _field(
-                "Số điện thoại / Phone",
-                dcc.Input(id=PHONE_ID, type="tel", autoComplete="off"),
-            ),
-            html.Button("Gửi mã / Send code", id=SEND_ID, n_clicks=0),
+            _field(say("phone"), dcc.Input(id=PHONE_ID, type="tel", autoComplete="off")),
+            html.Button(say("send"), id=SEND_ID, n_clicks=0),
             dcc.Store(id=REQUEST_ID, storage_type="memory"),
             html.P(id=MESSAGE_ID, role="status"),
             _field(
-                "Mã xác nhận / One-time code",
+                say("code"),
                 dcc.Input(
                     id=CODE_ID, type="text", inputMode="numeric", autoComplete="one-time-code"
                 ),
             ),
-            html.Button("Xem giấy chứng nhận / Show certificate", id=CONFIRM_ID, disabled=True),
+            html.Button(say("confirm"), id=CONFIRM_ID, disabled=True),
             html.P(id=CONFIRM_MESSAGE_ID, role="alert"),
-            html.Section(
-                [
-                    html.H2(id=STATUS_ID),
-                    html.P(id=HOLDER_ID),
-                    html.Table(
-                        [
-                            html.Thead(
-                                html.Tr(
-                                    [
-                                        html.Th("#"),
-                                        html.Th("Ngày / Date"),
-                                        html.Th("Vắc xin / Vaccine"),
-                                        html.Th("Lô / Lot"),
-                                        html.Th("Tỉnh / Province"),
-                                    ]
-                                )
-                            ),
-                            html.Tbody(id=DOSES_ID),
-                        ]
-                    ),
-                    html.Img(id=QR_ID, alt="QR", style={"maxWidth": "100%"}),
-                    html.A(
-                        "Tải PNG / Download PNG",
-                        id=DOWNLOAD_ID,
-                        download="vaxviet-certificate.png",
-                    ),
-                    html.Button("Tải PDF / Download PDF", id=PDF_ID, n_clicks=0),
-                    dcc.Store(id=HC1_ID, storage_type="memory"),
-                    html.P(id=PDF_MESSAGE_ID, role="status"),
-                    _report(),
-                ],
-                id=CARD_ID,
-                style={"display": "none"},
-            ),
+            _card(lang),
         ],
         className="page-certificate",
+        lang=lang,
     )
