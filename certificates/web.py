@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -141,22 +140,18 @@ def confirm_code() -> flask.Response:
         return _answer({"error": "no_certificate"}, 404)
     # what the card's "Report a problem" form files with (certificates.requests)
     card["filing"] = requests.filing_token(requests.secret(), key)
-    # the card drawn as a PNG in the page's language (the download), and the doses shown,
-    # vouched for with this certificate, for the PDF to print (certificates.card)
-    facts = drawn.of_card(card)
-    lang: Literal["vi", "en"] = "en" if body.get("lang") == "en" else "vi"
-    try:
-        card["card_png"] = base64.b64encode(drawn.card_png(facts, lang)).decode("ascii")
-    except drawn.FontMissingError as error:  # the page shows the card; the QR downloads
-        log.error("certificate card PNG unavailable: %s", error)
-    card["seal"] = drawn.seal(requests.secret(), card["hc1"], facts.doses)
+    # the doses shown, vouched for with this certificate, for the PNG and the PDF of the card
+    # to print (certificates.card; drawn only when asked for: a drawing costs ~35 ms)
+    card["seal"] = drawn.seal(requests.secret(), card["hc1"], drawn.of_card(card).doses)
     return _answer(card, 200)
 
 
 def certificate_pdf() -> flask.Response:
-    """A printable page of a certificate the trust list verifies: ``{hc1, lang?, seal?}``
-    (the HC1 text; "vi" or "en"; the lookup's seal over its doses, `certificates.card`)."""
+    """The card of a certificate the trust list verifies, as a printable A4 page (PDF) or,
+    with ``"format": "png"``, as the card's own PNG: ``{hc1, lang?, seal?, format?}`` (the
+    HC1 text; "vi" or "en"; the lookup's seal over its doses, `certificates.card`)."""
     body = _body()
+    as_png = body.get("format") == "png"
     text = str(body.get("hc1", "")).strip()
     lang: Literal["vi", "en"] = "en" if body.get("lang") == "en" else "vi"
     if not text or len(text) > MAX_HC1_CHARS:
@@ -171,20 +166,20 @@ def certificate_pdf() -> flask.Response:
     expires = result.claims.expires_at if result.claims else None
     sealed = str(body.get("seal", ""))
     doses = drawn.unseal(requests.secret(), text, sealed) if sealed else None
+    expires_at = dt.datetime.fromtimestamp(expires, dt.UTC) if expires else None
     try:
-        document = pdf.certificate_pdf(
-            text,
-            result.payload,
-            progress,
-            dt.datetime.fromtimestamp(expires, dt.UTC) if expires else None,
-            lang,
-            doses,
-        )
+        if as_png:
+            valid = expires_at.date().isoformat() if expires_at else "—"
+            facts = drawn.of_certificate(text, result.payload, progress, valid, doses)
+            document, kind, name = drawn.card_png(facts, lang), "image/png", "png"
+        else:
+            document = pdf.certificate_pdf(text, result.payload, progress, expires_at, lang, doses)
+            kind, name = "application/pdf", "pdf"
     except pdf.FontMissingError as error:
         log.error("certificate PDF unavailable: %s", error)
         return _answer({"error": "unavailable", "reason": str(error)}, 503)
-    response = flask.Response(document, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = 'attachment; filename="vaxviet-certificate.pdf"'
+    response = flask.Response(document, mimetype=kind)
+    response.headers["Content-Disposition"] = f'attachment; filename="vaxviet-certificate.{name}"'
     response.headers["Cache-Control"] = NO_STORE
     return response
 

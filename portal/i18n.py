@@ -255,6 +255,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "The PDF could not be made ({status})",
     ),
     "certificate.say.pdf_done": ("Đã tải PDF", "PDF downloaded"),
+    "certificate.say.png_failed": (
+        "Không tạo được ảnh PNG ({status})",
+        "The PNG could not be made ({status})",
+    ),
+    "certificate.say.png_done": ("Đã tải ảnh PNG", "PNG downloaded"),
     "certificate.say.look_up_first": (
         "Hãy tra cứu giấy chứng nhận trước",
         "Look your certificate up first",

@@ -13,7 +13,8 @@ Every callback of the page runs in the browser: the server sees only the API's r
 (`certificates.card.COLOURS`), the status also in words and a shape of its own (✓ in a disc,
 a half-filled disc), boosters as a badge on the green band, the masked name and birth year,
 the QR at least 280 px wide, the doses as a list, "valid until". The PNG download is the same
-card drawn on the server (`certificates.card`), as is the PDF's page.
+card drawn on the server (`certificates.card`, ``/api/v1/certificate/pdf`` with ``format:
+"png"``), and the PDF's page centres it on A4.
 
 **One language at a time**: the page reads ``?lang=en`` (Vietnamese otherwise) and writes every
 text in that language; the page's scripts, global to the app, take the language from a
@@ -165,13 +166,13 @@ dash.clientside_callback(
     """
     async function(clicks, state, code, lang) {
         const none = window.dash_clientside.no_update;
-        if (!clicks || !state || !state.request) { return Array(15).fill(none); }
+        if (!clicks || !state || !state.request) { return Array(14).fill(none); }
         HELPERS
         const said = MESSAGES[lang] || MESSAGES.vi;
         const words = WORDS[lang] || WORDS.vi;
         const hidden = {display: 'none'};
         const failed = (text) => [text, hidden, none, none, none, none, none, none, none, none,
-                                  none, none, null, null, none];
+                                  none, null, null, none];
         let answer = null;
         try {
             answer = await fetch('/api/v1/certificate/confirm', {
@@ -220,11 +221,10 @@ dash.clientside_callback(
         const ratio = window.devicePixelRatio || 1;
         let side = Math.floor(room * ratio / modules) * modules / ratio;
         if (!(side >= 280)) { side = room; }
-        const picture = card.card_png ? 'data:image/png;base64,' + card.card_png : qr;
         return ['', {display: 'block'}, 'certificate-card certificate-' + card.status, status,
                 boosters ? {} : hidden, boosters, card.name,
                 fill(words.born, {year: card.birth_year}), doses, qr,
-                {width: side + 'px'}, picture,
+                {width: side + 'px'},
                 {hc1: card.hc1, seal: card.seal || ''}, {filing: card.filing, doses: card.doses},
                 fill(words.valid, {date: card.valid_until})];
     }
@@ -242,7 +242,6 @@ dash.clientside_callback(
     Output(DOSES_ID, "children"),
     Output(QR_ID, "src"),
     Output(QR_ID, "style"),
-    Output(DOWNLOAD_ID, "href"),
     Output(HC1_ID, "data"),
     Output(FILING_ID, "data"),
     Output(VALID_ID, "children"),
@@ -254,20 +253,25 @@ dash.clientside_callback(
 )
 
 
-# The PDF is fetched with the certificate's own text and saved from a blob: nothing personal
-# goes into a URL (the object URL is local to the page and revoked at once).
+# The PNG and the PDF are the card drawn on the server (certificates.card) from the
+# certificate's own text, which the server verifies first, and the seal over the doses shown;
+# saved from a blob: nothing personal goes into a URL (the object URL is local to the page and
+# revoked at once). Drawn only when asked for, so a lookup does not pay for it.
 dash.clientside_callback(
     """
-    async function(clicks, held, lang) {
-        if (!clicks || !held || !held.hc1) { return window.dash_clientside.no_update; }
+    async function(png, pdf, held, lang) {
+        const trigger = window.dash_clientside.callback_context.triggered_id;
+        if (!held || !held.hc1 || !(png || pdf)) { return window.dash_clientside.no_update; }
         HELPERS
         const said = MESSAGES[lang] || MESSAGES.vi;
+        const format = trigger === 'DOWNLOAD_ID' ? 'png' : 'pdf';
         let answer = null;
         try {
             answer = await fetch('/api/v1/certificate/pdf', {
                 method: 'POST', credentials: 'same-origin', cache: 'no-store',
                 headers: {'Content-Type': 'application/json'},
-                body: JSON.stringify({hc1: held.hc1, seal: held.seal || '', lang: lang || 'vi'})
+                body: JSON.stringify({hc1: held.hc1, seal: held.seal || '', lang: lang || 'vi',
+                                      format: format})
             });
         } catch (e) {
             return said.unavailable;
@@ -275,19 +279,22 @@ dash.clientside_callback(
         if (answer.status !== 200) {
             return answer.status === 429
                 ? fill(said.pdf_many, {wait: answer.headers.get('Retry-After') || '?'})
-                : fill(said.pdf_failed, {status: answer.status});
+                : fill(said[format + '_failed'], {status: answer.status});
         }
         const link = document.createElement('a');
         link.href = URL.createObjectURL(await answer.blob());
-        link.download = 'vaxviet-certificate.pdf';
+        link.download = 'vaxviet-certificate.' + format;
         document.body.appendChild(link);
         link.click();
         link.remove();
         setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-        return said.pdf_done;
+        return said[format + '_done'];
     }
-    """.replace("HELPERS", HELPERS).replace("MESSAGES", _messages()),
+    """.replace("HELPERS", HELPERS)
+    .replace("MESSAGES", _messages())
+    .replace("DOWNLOAD_ID", DOWNLOAD_ID),
     Output(PDF_MESSAGE_ID, "children"),
+    Input(DOWNLOAD_ID, "n_clicks"),
     Input(PDF_ID, "n_clicks"),
     State(HC1_ID, "data"),
     State(LANG_ID, "data"),
@@ -469,12 +476,8 @@ def _card(lang: Lang) -> html.Section:
             ),
             html.Div(
                 [
-                    html.A(
-                        text("certificate.png", lang),
-                        id=DOWNLOAD_ID,
-                        download="vaxviet-certificate.png",
-                        className="cert-action",
-                    ),
+                    html.Button(text("certificate.png", lang), id=DOWNLOAD_ID, n_clicks=0,
+                                className="cert-action"),
                     html.Button(text("certificate.pdf", lang), id=PDF_ID, n_clicks=0,
                                 className="cert-action"),
                 ],

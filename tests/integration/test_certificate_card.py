@@ -321,13 +321,17 @@ def test_the_card_on_a_phone(
         assert not VIETNAMESE.search(unicodedata.normalize("NFD", plain)), plain
 
     # the PNG download: the same card drawn on the server, the same colour and certificate
-    href = browser.find_element(By.ID, page.DOWNLOAD_ID).get_attribute("href")
-    assert href.startswith("data:image/png;base64,")
-    drawn = picture(base64.b64decode(href.partition(",")[2]))
+    for old in downloads.glob("*"):
+        old.unlink()
+    browser.find_element(By.ID, page.DOWNLOAD_ID).click()
+    saved_png = wait_for(lambda: next(iter(downloads.glob("*.png")), None))
+    drawn = picture(wait_for(lambda: saved_png.read_bytes() or None))
     keep(drawn, f"png-{who}-{lang}")
     assert drawn.width == card.WIDTH * card.UNIT and drawn.height > drawn.width
     assert near(band_of_image(drawn, status), status)
     assert qr.decode_qr(png_of(drawn)) == hc1
+    said_png = TEXTS["certificate.say.png_done"][1 if lang == "en" else 0]
+    wait_for(lambda: browser.find_element(By.ID, page.PDF_MESSAGE_ID).text == said_png)
 
     # the PDF: the same card centred on A4, in the page's language
     for old in downloads.glob("*"):
@@ -344,5 +348,5 @@ def test_the_card_on_a_phone(
     top = int(band_rows[0])
     found_pdf = dominant(printed.crop((printed.width // 3, top, printed.width * 2 // 3, top + 60)))
     assert near(found_pdf, status)
-    pdf_said = browser.find_element(By.ID, page.PDF_MESSAGE_ID).text
-    assert pdf_said == TEXTS["certificate.say.pdf_done"][1 if lang == "en" else 0]
+    said_pdf = TEXTS["certificate.say.pdf_done"][1 if lang == "en" else 0]
+    wait_for(lambda: browser.find_element(By.ID, page.PDF_MESSAGE_ID).text == said_pdf)
