@@ -2,10 +2,11 @@
 
 Only what the EU DCC needs: one signer, ES256 (ECDSA P-256 with SHA-256, signature as raw
 ``r || s``) and PS256 (RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt) to verify, ES256 to
-sign. A message may be tagged 18 (COSE_Sign1), untagged, or wrapped in CWT tag 61 around
-tag 18. The key id may sit in the protected or the unprotected header (protected wins); the
-algorithm is read from the protected header only (HCERT 3.3.1), so an unprotected ``alg``
-cannot change how a signature is checked.
+sign. A message may be tagged 18 (COSE_Sign1) or untagged, and either form may be wrapped
+in CWT tag 61 (61(18([...])) and 61([...]) are read; any other tag is refused). The key id
+may sit in the protected or the unprotected header (protected wins); the algorithm is read
+from the protected header only (HCERT 3.3.1), so an unprotected ``alg`` cannot change how
+a signature is checked.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def loads_cbor(data: bytes, error: type[ValueError], message: str) -> Any:
 
 
 def decode_sign1(data: bytes) -> Sign1:
-    """Parse a COSE_Sign1 message (tag 18, untagged, or tag 61 around tag 18)."""
+    """Parse a COSE_Sign1 message: tag 18 or untagged, either one alone or inside tag 61."""
     item = loads_cbor(data, CoseError, "not CBOR")
     if isinstance(item, cbor2.CBORTag) and item.tag == TAG_CWT:
         item = item.value

@@ -10,6 +10,8 @@ falls back to a laxer reading (uncompressed data stays a zlib failure).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +58,8 @@ def b45decode(text: str) -> bytes:
 
 
 def inflate(data: bytes) -> bytes:
-    """zlib-decompress a complete stream (no raw fallback, no trailing bytes)."""
+    """zlib-decompress exactly one complete stream: no raw fallback, and bytes after the end
+    of the stream (junk, a second stream) are refused, as the EU reference refuses them."""
     inflater = zlib.decompressobj()
     try:
         out = inflater.decompress(data)
@@ -64,6 +67,8 @@ def inflate(data: bytes) -> bytes:
         raise HcertError(f"not a zlib stream: {error}") from None
     if not inflater.eof:
         raise HcertError("zlib stream is truncated")
+    if inflater.unused_data:
+        raise HcertError(f"{len(inflater.unused_data)} bytes after the end of the zlib stream")
     return out
 
 
@@ -85,7 +90,11 @@ def decode_claims(payload: bytes) -> Claims:
 
 
 def _seconds(value: Any) -> int | None:
+    """An int or float claim as whole seconds; anything else (a bool, NaN, an infinity) is
+    no claim."""
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return int(value)
 
@@ -107,11 +116,30 @@ def encode_text(cose_message: bytes) -> str:
 
 
 def to_json(value: Any) -> Any:
-    """CBOR-decoded values as plain JSON values (maps, lists, UTC ISO date-times)."""
+    """CBOR-decoded values as plain JSON values: always serialisable by
+    ``json.dumps(..., allow_nan=False)``.
+
+    Maps become objects (keys as Python's ``str(key)``), arrays lists, date-times UTC ISO
+    text, dates ISO text, byte strings hex, unknown tags their content. None (JSON null):
+    floats that are NaN or infinite, integers beyond the range of a double (what a browser's
+    JSON would make of them), and every value JSON has no form for (cbor2's Decimal,
+    Fraction, UUID, set, regular expression, MIME message, IP address or network, simple
+    values, undefined). The browser verifier maps the same values the same way.
+    """
     if isinstance(value, Mapping):
-        return {str(key): to_json(item) for key, item in value.items()}
+        return {_key_text(key): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            return None
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
@@ -122,4 +150,31 @@ def to_json(value: Any) -> Any:
         return value.hex()
     if isinstance(value, cbor2.CBORTag):
         return to_json(value.value)
-    return value
+    return None
+
+
+def _key_text(key: Any) -> str:
+    """Python's ``str(key)``, also for integers beyond int's digit limit for text."""
+    try:
+        return str(key)
+    except ValueError:  # an integer of more than 4300 digits, perhaps inside a tuple
+        return _key_repr(key) if isinstance(key, tuple | Mapping | cbor2.CBORTag) else _digits(key)
+
+
+def _key_repr(key: Any) -> str:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return _digits(key)
+    if isinstance(key, tuple):
+        items = [_key_repr(item) for item in key]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(key, Mapping):
+        pairs = ", ".join(f"{_key_repr(name)}: {_key_repr(item)}" for name, item in key.items())
+        return f"frozendict({{{pairs}}})"
+    if isinstance(key, cbor2.CBORTag):
+        return f"CBORTag({key.tag}, {_key_repr(key.value)})"
+    return repr(key)
+
+
+def _digits(number: Any) -> str:
+    """The decimal digits of an int, however long (decimal has no digit limit)."""
+    return str(decimal.Decimal(number)) if isinstance(number, int) else repr(number)

@@ -2,14 +2,16 @@
 
 Rules (docs/certificates.md):
 
-* the release is the one equal to ``ver``; if that release does not exist, the newest with
-  the same major.minor ("1.0.4" → 1.0.1); no such release is a failure;
+* ``ver`` is "major.minor.patch" in ASCII digits; the release is the one equal to it; if
+  that release does not exist, the newest with the same major.minor ("1.0.4" → 1.0.1); no
+  such release is a failure;
 * plain JSON Schema 2020-12: ``format`` is an annotation, not asserted;
 * exactly one of ``v``, ``t``, ``r`` (older releases allow several groups);
-* coded fields must be members of the eHealth Network value sets (listed, active or not):
-  target disease, vaccine prophylaxis, product, manufacturer, test type and result. Not
-  checked: the country (ISO 3166 "where possible": the schema's own tests use "UNHCR") and
-  rapid-test devices (that value set is only an example).
+* coded fields must be members of the eHealth Network value sets (listed, active or not; a
+  value that is not text, such as a list, is no member): target disease, vaccine
+  prophylaxis, product, manufacturer, test type and result. Not checked: the country (ISO
+  3166 "where possible": the schema's own tests use "UNHCR") and rapid-test devices (that
+  value set is only an example).
 
 The schema and value-set files are the project's copy in ``certificates/data/dcc-schema/``.
 """
@@ -44,11 +46,19 @@ _CODED_FIELDS: dict[str, dict[str, str]] = {
 }
 
 
+#: a version number of more digits than this is read as this placeholder (int() refuses
+#: texts of more than 4300 digits): it equals no release and is above them all
+_MAX_DIGITS = 4000
+_HUGE = 10**_MAX_DIGITS
+
+
 def _version(text: str) -> tuple[int, ...] | None:
+    """Major, minor and patch of a "1.3.0" text: ASCII digits only ("１.３.０" is no version)."""
     parts = text.split(".")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         return None
-    return tuple(int(part) for part in parts)
+    numbers = (part.lstrip("0") or "0" for part in parts)
+    return tuple(int(digits) if len(digits) <= _MAX_DIGITS else _HUGE for digits in numbers)
 
 
 @cache
@@ -112,6 +122,8 @@ def problems(dcc: Any) -> list[str]:
             continue
         for name, set_name in _CODED_FIELDS[kind].items():
             value = entry.get(name)
-            if value is not None and value not in value_set(set_name):
+            if value is None:
+                continue
+            if not isinstance(value, str) or value not in value_set(set_name):
                 found.append(f"{kind}/{index}/{name}: {value!r} is not in value set {set_name}")
     return found

@@ -6,8 +6,8 @@ Stages, in chain order (the ``stages`` object of ``python -m certificates verify
 qr        the image decodes as a QR code (image input only; ``null`` for text input)
 prefix    the text starts with ``HC1:``
 base45    the rest is base45
-zlib      the bytes are one complete zlib stream
-cose      they form a COSE_Sign1 message (tag 18, untagged, or tag 61 around 18)
+zlib      the bytes are one complete zlib stream, and nothing after it
+cose      they form a COSE_Sign1 message (tag 18 or untagged, alone or inside tag 61)
 cbor      its payload is a CWT claims map with claim -260 = {1: DCC}
 signature a trusted certificate with the message's kid verifies the signature (alg from the
           protected header: ES256 or PS256)

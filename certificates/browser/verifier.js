@@ -9,15 +9,15 @@
  *   await verifyText(text, {trust, rules, now})  -> the object of Python's Verification.to_json()
  *   await verifyCose(bytes, {trust, rules, now}) -> the same, from the COSE_Sign1 bytes on
  *   base45decode(text) -> Uint8Array (throws on bad input)
- *   await inflate(bytes) -> Uint8Array (one complete zlib stream; throws otherwise)
+ *   await inflate(bytes) -> Uint8Array (exactly one complete zlib stream; throws otherwise)
  *   cborDecode(bytes) -> value (throws on bad input)
  *   STAGES -> the stage names in chain order
  *
  * `trust` is certificates.browser.trust_document(...), `rules` is rules_document(), `now` a
  * Date. Neither function throws on bad input: every failure is a stage result with a reason.
  *
- * `inflate` accepts bytes after the end of the zlib stream and ignores them, as Python's
- * hcert.inflate does (zlib's decompressobj leaves them in unused_data); a truncated
+ * `inflate` refuses bytes after the end of the zlib stream (junk, a second stream), as
+ * Python's hcert.inflate does (zlib's unused_data) and the EU reference does; a truncated
  * stream fails.
  *
  * CBOR values (as cbor2 decodes them, which the Python verifier uses): integers are
@@ -29,11 +29,18 @@
  * string references resolved, 4/5/30/35/36/37/258/260/261 Opaque with cbor2's checks; 29,
  * shared references, refused); simple values CborSimple. Bytes after the first item are
  * ignored, containers may nest 400 deep. The DCC payload is then made plain JSON as
- * hcert.to_json does: keys as Python's str(key), bytes as hex, date-times as UTC ISO text.
+ * hcert.to_json does: keys as Python's str(key), bytes as hex, date-times as UTC ISO text,
+ * null for NaN, infinities, integers beyond a double's range and every value JSON has no
+ * form for (Decimal, Fraction, UUID, set, regular expression, MIME message, IP address,
+ * simple values, undefined); the schema stage validates that JSON, as Python does.
+ *
+ * Map keys merge as Python's dict merges them (1, 1.0, True, Decimal(1), Fraction(2, 2);
+ * CBORSimpleValue(1) equals 1 and True only).
  *
  * Known differences (stages and verdicts agree; the payload object does not):
- * integers beyond 2^53 in the payload come out as the nearest double; values Python keeps
- * as non-JSON objects (Decimal, UUID, set, simple values, undefined …) come out as null.
+ * integers beyond 2^53 in the payload come out as the nearest double; map keys of those
+ * non-JSON kinds are not spelt as Python's str() spells them, and one that is not a whole
+ * number does not merge with an equal float key.
  * A shared reference (tag 29 after 28) is refused here, resolved by cbor2.
  */
 (function (root) {
@@ -72,9 +79,15 @@
   /** A calendar date (tags 100 and 1004), as ISO text. */
   function CborDate(iso) { this.iso = iso; }
   /** A value cbor2 decodes to a Python type JSON has no form for (Decimal, Fraction, UUID,
-   * set, regular expression, MIME message, IP address or network): numbers keep `value`
-   * for comparisons; in JSON output it is null. */
-  function Opaque(kind, value) { this.kind = kind; this.value = value; }
+   * set, regular expression, MIME message, IP address or network): numbers keep `value`,
+   * and `exact`, the BigInt Python finds them equal to when they are a whole number (as map
+   * keys they then merge with that int), else null; toJson makes it null (so does
+   * JSON.stringify). */
+  function Opaque(kind, value, exact) {
+    this.kind = kind;
+    this.value = value;
+    this.exact = exact === undefined ? null : exact;
+  }
   Opaque.prototype.toJSON = function () { return null; };
   Opaque.prototype.valueOf = function () { return this.kind === "number" ? this.value : NaN; };
 
@@ -125,15 +138,20 @@
     if (typeof key === "bigint") return key === BigInt(wanted);
     if (typeof key === "boolean") return (key ? 1 : 0) === wanted;
     if (key instanceof CborFloat || key instanceof CborSimple) return key.value === wanted;
+    if (key instanceof Opaque) return key.exact !== null && key.exact === BigInt(wanted);
     return false;
   }
 
-  /** `map.get(key)` as a Python dict would answer it for an int or str key (last wins). */
+  /** `map.get(key)` as a Python dict would answer it for an int or str key: keys equal to
+   * it that were not merged (1.0 and CBORSimpleValue(1) are not equal to each other) are
+   * tried in the order they came. */
   function pyGet(map, key) {
     if (!(map instanceof Map)) return undefined;
     if (typeof key === "string") return map.get(key);
-    var found;
-    map.forEach(function (value, candidate) { if (equalsInt(candidate, key)) found = value; });
+    var found, seen = false;
+    map.forEach(function (value, candidate) {
+      if (!seen && equalsInt(candidate, key)) { found = value; seen = true; }
+    });
     return found;
   }
 
@@ -195,8 +213,9 @@
   function isTruncated(error) { return /truncat|unexpected end|incomplete/i.test(errorText(error)); }
 
   /**
-   * One complete zlib stream, read as Python's zlib.decompressobj().decompress does: an
-   * incomplete stream fails, bytes after the end of the stream are ignored.
+   * Exactly one complete zlib stream, as Python's hcert.inflate reads it: an incomplete
+   * stream fails, and so do bytes after the end of the stream (Chromium's zlib reports
+   * them as junk).
    */
   async function inflate(bytes) {
     if (!(bytes instanceof Uint8Array)) throw new DecodeError("inflate takes a Uint8Array");
@@ -205,22 +224,9 @@
       return await decompress(bytes);
     } catch (error) {
       if (isTruncated(error)) throw new DecodeError("zlib stream is truncated");
-      if (!isJunk(error)) throw new DecodeError("not a zlib stream: " + errorText(error));
+      if (isJunk(error)) throw new DecodeError("bytes after the end of the zlib stream");
+      throw new DecodeError("not a zlib stream: " + errorText(error));
     }
-    // A complete stream followed by other bytes: find where it ends (the shortest prefix
-    // that decompresses; shorter prefixes are truncated, longer ones have junk).
-    var low = 1, high = bytes.length - 1;
-    while (low <= high) {
-      var middle = (low + high) >> 1;
-      try {
-        return await decompress(bytes.subarray(0, middle));
-      } catch (error) {
-        if (isJunk(error)) high = middle - 1;
-        else if (isTruncated(error)) low = middle + 1;
-        else throw new DecodeError("not a zlib stream: " + errorText(error));
-      }
-    }
-    throw new DecodeError("not a zlib stream: no end found");
   }
 
   // ---------------------------------------------------------------- CBOR (RFC 8949)
@@ -410,16 +416,29 @@
     return out;
   };
 
-  /** Python dict semantics: an equal key (1, 1.0, True; equal bytes or text) keeps its first
-   * spelling and position and takes the last value. */
+  /** Python dict semantics: an equal key (1, 1.0, True, Decimal(1); equal bytes or text)
+   * keeps its first spelling and position and takes the last value. */
   function mapSet(map, key, value) {
     var probe = hashKey(key);
     if (probe !== null) {
       var seen = map.__keys || (map.__keys = new Map());
-      if (seen.has(probe)) { map.set(seen.get(probe), value); return; }
-      seen.set(probe, key);
+      var same = seen.get(probe);
+      if (!same) seen.set(probe, (same = []));
+      for (var i = 0; i < same.length; i++) {
+        if (pyEqual(same[i], key)) { map.set(same[i], value); return; }
+      }
+      same.push(key);
     }
     map.set(key, value);
+  }
+
+  /** Keys with the same hashKey are equal in Python, but for a simple value: it equals ints
+   * and bools only (CBORSimpleValue(1) != 1.0, != Decimal(1)). */
+  function pyEqual(a, b) {
+    var simpleA = a instanceof CborSimple, simpleB = b instanceof CborSimple;
+    if (simpleA === simpleB) return true;
+    var other = simpleA ? b : a;
+    return !(other instanceof CborFloat || other instanceof Opaque);
   }
 
   /** A text that is equal for keys Python finds equal: 1 == 1.0 == True ==
@@ -434,6 +453,7 @@
       return "n" + (Math.abs(number) >= 2 ** 53 ? BigInt(number).toString() : Object.is(number, -0) ? 0 : number);
     }
     if (key instanceof CborSimple) return "n" + key.value;
+    if (key instanceof Opaque) return key.exact === null ? null : "n" + key.exact.toString();
     if (key instanceof Uint8Array) return "b" + hex(key);
     if (key === null) return "N";
     if (key === undefined) return "U";
@@ -464,6 +484,51 @@
       pad(date.getUTCDate(), 2));
   }
 
+  // Whole numbers of tags 4, 5 and 30 as Python's Decimal and Fraction give them (for map
+  // keys: Decimal(1) == 1). Exponents beyond 1100 are left out (null): no key of a
+  // certificate reaches such a number.
+  var EXPONENT_LIMIT = 1100, DECIMAL_DIGITS = 28;
+
+  /** coefficient * 10^exponent as a BigInt when whole, else null. */
+  function wholeOf(coefficient, exponent) {
+    if (coefficient === 0n) return 0n;
+    if (exponent >= 0) return exponent > EXPONENT_LIMIT ? null : coefficient * 10n ** BigInt(exponent);
+    if (-exponent > EXPONENT_LIMIT) return null;
+    var unit = 10n ** BigInt(-exponent);
+    return coefficient % unit === 0n ? coefficient / unit : null;
+  }
+
+  /** Tag 4: Decimal((sign, digits, exponent)), exact. */
+  function decimalWhole(mantissa, exponent) {
+    if (typeof exponent === "bigint") return mantissa === 0n ? 0n : null;
+    return wholeOf(mantissa, exponent);
+  }
+
+  /** A Decimal rounded as the default context rounds (28 digits, half even): [c, e]. */
+  function roundDecimal(coefficient, exponent) {
+    var negative = coefficient < 0n;
+    if (negative) coefficient = -coefficient;
+    var drop = coefficient.toString().length - DECIMAL_DIGITS;
+    if (drop > 0) {
+      var unit = 10n ** BigInt(drop), rest = coefficient % unit, half = unit / 2n;
+      coefficient /= unit;
+      if (rest > half || (rest === half && coefficient % 2n === 1n)) coefficient += 1n;
+      exponent += drop;
+      if (coefficient === 10n ** BigInt(DECIMAL_DIGITS)) { coefficient /= 10n; exponent += 1; }
+    }
+    return [negative ? -coefficient : coefficient, exponent];
+  }
+
+  /** Tag 5: cbor2 computes Decimal(mantissa) * 2 ** Decimal(exponent), each step rounded. */
+  function bigfloatWhole(mantissa, exponent) {
+    if (mantissa === 0n) return 0n;
+    if (typeof exponent === "bigint" || Math.abs(exponent) > EXPONENT_LIMIT) return null;
+    var power = exponent >= 0 ? roundDecimal(2n ** BigInt(exponent), 0)
+      : roundDecimal(5n ** BigInt(-exponent), exponent); // 2^-k = 5^k * 10^-k
+    var product = roundDecimal(mantissa * power[0], power[1]);
+    return wholeOf(product[0], product[1]);
+  }
+
   /** The tags cbor2 reads into Python types, with what it refuses (others stay CborTag). */
   function semantic(tag, value) {
     var fail = function (what) { return new DecodeError("error decoding " + what); };
@@ -472,14 +537,17 @@
         if (!Array.isArray(value) || value.length !== 2) throw fail("decimal fraction");
         if (!isPlainInt(value[0])) throw fail("decimal fraction: exponent must be an integer");
         if (!isPlainInt(value[1])) throw fail("decimal fraction: mantissa must be an integer");
-        return new Opaque("number", Number(value[1]) * Math.pow(tag === 4 ? 10 : 2, Number(value[0])));
+        return new Opaque("number", Number(value[1]) * Math.pow(tag === 4 ? 10 : 2, Number(value[0])),
+          tag === 4 ? decimalWhole(BigInt(value[1]), value[0]) : bigfloatWhole(BigInt(value[1]), value[0]));
       }
       case 30: {
         if (!Array.isArray(value) || value.length !== 2 || !isInt(value[0]) || !isInt(value[1]) ||
             Number(pyInt(value[1])) === 0) {
           throw fail("rational");
         }
-        return new Opaque("number", Number(pyInt(value[0])) / Number(pyInt(value[1])));
+        var numerator = BigInt(pyInt(value[0])), denominator = BigInt(pyInt(value[1]));
+        return new Opaque("number", Number(pyInt(value[0])) / Number(pyInt(value[1])),
+          numerator % denominator === 0n ? numerator / denominator : null);
       }
       case 29: throw fail("shared reference not found");
       case 28: return value;
@@ -795,8 +863,9 @@
   }
 
   /**
-   * Decoded CBOR as plain JSON values, the way hcert.to_json does. With `keepFloats`,
-   * integral floats stay CborFloat (the status rules tell 2.0 from 2).
+   * Decoded CBOR as plain JSON values, the way hcert.to_json does (NaN, infinities, numbers
+   * beyond a double and values JSON has no form for are null). With `keepFloats`, integral
+   * floats stay CborFloat (the status rules tell 2.0 from 2).
    */
   function toJson(value, keepFloats) {
     if (value instanceof Map) {
@@ -813,9 +882,10 @@
     if (value instanceof Uint8Array) return hex(value);
     if (value instanceof CborTag) return toJson(value.value, keepFloats);
     if (value instanceof CborFloat) return keepFloats ? value : value.value;
-    if (typeof value === "bigint") return Number(value);
-    if (value === undefined || value instanceof CborSimple) return null;
-    return value;
+    if (typeof value === "bigint") value = Number(value); // beyond a double's range: ±Infinity
+    if (typeof value === "number") return Number.isFinite(value) ? value : null;
+    if (typeof value === "string" || typeof value === "boolean") return value;
+    return null; // null, undefined, CborSimple, Opaque: JSON has no form for them
   }
 
   // ---------------------------------------------------------------- JSON Schema (2020-12 subset)
@@ -979,22 +1049,16 @@
 
   // ---------------------------------------------------------------- schema.py
 
-  /** Python's str.isdigit() run through int(): the value of a Unicode decimal digit. */
-  function digitValue(char) {
-    var code = char.codePointAt(0);
-    var start = code;
-    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
-    return (code - start) % 10;
-  }
-
+  /** schema._version: "major.minor.patch" in ASCII digits ("１.３.０" is no version). Numbers
+   * too long for a double are approximate: they equal no release either way. */
   function version(text) {
     var parts = text.split(".");
     if (parts.length !== 3) return null;
     var out = [];
     for (var i = 0; i < 3; i++) {
-      if (!/^\p{Nd}+$/u.test(parts[i])) return null;
+      if (!/^[0-9]+$/.test(parts[i])) return null;
       var number = 0;
-      for (var char of parts[i]) number = number * 10 + digitValue(char);
+      for (var j = 0; j < parts[i].length; j++) number = number * 10 + (parts[i].charCodeAt(j) - 48);
       out.push(number);
     }
     return out;
@@ -1237,7 +1301,7 @@
     if (value instanceof CborFloat) return value.value;
     if (typeof value === "bigint") return value;
     if (typeof value === "number") {
-      // Python: int(nan) and int(inf) raise (a crash there, see the report); here: no claim
+      // NaN and infinities are no claim (hcert._seconds)
       return Number.isFinite(value) ? Math.trunc(value) : null;
     }
     return null;

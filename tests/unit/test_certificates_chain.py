@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import zlib
 from typing import Any
@@ -260,3 +261,108 @@ def test_trust_list_round_trip_and_refusals(platform: Any, tmp_path: Any) -> Non
     with pytest.raises(TrustError):
         TrustList.load(tmp_path / "missing.pem")
     assert kid_of(signer.der) == signer.kid and len(signer.kid) == 8
+
+
+# -- crafted inputs: the verifier answers with a failed stage, never raises ----------------------
+
+_BIG = cbor2.CBORTag(2, b"\xff" * 2000)  # an integer of 4817 digits: beyond str()'s limit
+_VALUES_WITHOUT_JSON = [
+    cbor2.CBORTag(4, [-2, 12345]),  # Decimal
+    cbor2.CBORTag(5, [-1, 3]),  # Decimal (big float)
+    cbor2.CBORTag(30, [1, 3]),  # Fraction
+    cbor2.CBORTag(35, "a+"),  # re.Pattern
+    cbor2.CBORTag(36, "Subject: x\n\nbody"),  # email Message
+    cbor2.CBORTag(37, b"0" * 16),  # UUID
+    cbor2.CBORTag(258, [1, 2]),  # set
+    cbor2.CBORTag(260, b"\x7f\x00\x00\x01"),  # IPv4Address
+    cbor2.CBORTag(261, {b"\x0a\x00\x00\x00": 8}),  # IPv4Network
+    cbor2.CBORSimpleValue(40),
+    cbor2.undefined,
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    2**1024,  # beyond a double: a browser's JSON has no number for it
+    _BIG,
+]
+
+
+def _entry(**change: Any) -> dict[str, Any]:
+    return {**DCC, "v": [{**DCC["v"][0], **change}]}
+
+
+def _cwt(dcc: Any, iat: Any = None, exp: Any = None) -> bytes:
+    iat = int(NOW.timestamp()) - 60 if iat is None else iat
+    return cbor2.dumps({1: "VN", 6: iat, 4: 1_900_000_000 if exp is None else exp, -260: {1: dcc}})
+
+
+CRAFTED = {
+    "iat NaN": (_cwt(DCC, iat=float("nan")), "expiry"),
+    "exp infinity": (_cwt(DCC, exp=float("inf")), "expiry"),
+    "iat minus infinity": (_cwt(DCC, iat=-float("inf")), "expiry"),
+    "tg a list": (_cwt(_entry(tg=["x"])), "schema"),
+    "ma a map": (_cwt(_entry(ma={"a": 1})), "schema"),
+    "tg a bignum": (_cwt(_entry(tg=_BIG)), "schema"),
+    "ver 1.3.² (superscript two)": (_cwt({**DCC, "ver": "1.3.²"}), "schema"),
+    "ver 1.3.① (circled one)": (_cwt({**DCC, "ver": "1.3.①"}), "schema"),
+    "ver fullwidth １.３.０": (_cwt({**DCC, "ver": "１.３.０"}), "schema"),
+    "ver a bignum": (_cwt({**DCC, "ver": _BIG}), "schema"),
+    "dn a Decimal": (_cwt(_entry(dn=cbor2.CBORTag(4, [0, 2]))), "schema"),
+    "dn NaN": (_cwt(_entry(dn=float("nan"))), "schema"),
+    "dn a bignum": (_cwt(_entry(dn=_BIG)), "schema"),
+    "dn beyond a double": (_cwt(_entry(dn=2**1024)), "schema"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_crafted_payloads_fail_a_stage_and_give_plain_json(platform: Any, name: str) -> None:
+    payload, stage = CRAFTED[name]
+    result = verify.verify_text(issue(platform, payload), TrustList.of([platform[1]]), NOW)
+    assert result.failed_stage == stage and not result.valid, result.reasons
+    assert result.stages["signature"] is True and result.reasons[stage]
+    document = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    assert document["failed_stage"] == stage
+
+
+def test_crafted_payloads_without_a_valid_signature_still_answer(platform: Any) -> None:
+    """The cbor, expiry and schema stages run after a failed signature: no key is needed."""
+    for payload, stage in CRAFTED.values():
+        message = cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps({1: -7}), {}, payload, b"x" * 64]))
+        result = verify.verify_text(wrap(message), TrustList.of([platform[1]]), NOW)
+        assert result.failed_stage == "signature" and result.stages[stage] is False
+        json.dumps(result.to_json(), allow_nan=False)
+
+
+def test_values_json_has_no_form_for_become_null(platform: Any) -> None:
+    dcc = {**DCC, "x": _VALUES_WITHOUT_JSON, 10**5000: [2**1024 - 2**970 - 1], (1, (_BIG,)): 0}
+    result = verify.verify_text(issue(platform, _cwt(dcc)), TrustList.of([platform[1]]), NOW)
+    assert result.valid  # the extra members are allowed; only their JSON form changes
+    payload = json.loads(json.dumps(result.to_json(), allow_nan=False))["payload"]
+    assert payload["x"] == [None] * len(_VALUES_WITHOUT_JSON)
+    assert payload["1" + "0" * 5000] == [2**1024 - 2**970 - 1]  # the largest that fits a double
+    assert payload["(1, (" + str(decimal.Decimal(256**2000 - 1)) + ",))"] == 0
+
+
+def test_schema_versions_are_ascii_digits() -> None:
+    assert schema.release_for("1.3.0") == (1, 3, 0)
+    assert schema.release_for("01.03.000") == (1, 3, 0)
+    assert schema.release_for("1.3." + "9" * 5000) == (1, 3, 3)  # beyond int(): newest 1.3
+    for ver in ("1.3.²", "１.３.０", "1.3.①", "١.٣.٠", " 1.3.0", "1.3.0\n"):
+        assert schema.release_for(ver) is None, ver
+
+
+def test_coded_fields_that_are_not_text_are_not_members() -> None:
+    for value in (["840539006"], {"840539006": 1}, 840539006, True):
+        found = schema.problems(_entry(tg=value))
+        assert any("is not in value set disease-agent-targeted" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "tail", [b"junk!", b"\x00", zlib.compress(b"x")], ids=["junk", "a zero", "a second stream"]
+)
+def test_bytes_after_the_zlib_stream_are_refused(platform: Any, tail: bytes) -> None:
+    message = cose.sign_es256(claims(), platform[0], platform[1].kid)
+    text = hcert.PREFIX + base45.b45encode(zlib.compress(message) + tail).decode()
+    with pytest.raises(hcert.HcertError, match="after the end of the zlib stream"):
+        hcert.inflate(hcert.b45decode(hcert.strip_prefix(text)))
+    result = verify.verify_text(text, TrustList.of([platform[1]]), NOW)
+    assert result.failed_stage == "zlib" and result.stages["cose"] is None
