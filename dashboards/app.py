@@ -36,8 +36,19 @@ from dashboards.frame import (
 from dashboards.memo import AUDIENCE
 from dashboards.routes import render
 from web.cache import use_audience
+from web.formatting import lang_of
 
 ASSETS_DIR: Final = Path(__file__).resolve().parent / "assets"
+
+
+class DashboardsDash(dash.Dash):
+    """Dash whose page says its language (``<html lang>``): the one the URL asks for
+    (``?lang=en``; Vietnamese otherwise), as every internal page's texts follow it."""
+
+    def interpolate_index(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        lang = lang_of(flask.request.args.get("lang", "vi"))
+        index = str(super().interpolate_index(**kwargs))
+        return index.replace("<html>", f'<html lang="{lang}">', 1)
 
 
 def create_dashboards(server: flask.Flask) -> dash.Dash:
@@ -47,7 +58,7 @@ def create_dashboards(server: flask.Flask) -> dash.Dash:
 
     settings = current_services_of(server).settings
     auth.init_auth(server, make_engine(settings.source_dsn), settings.internal_session_minutes)
-    app = dash.Dash(
+    app = DashboardsDash(
         "dashboards",
         server=server,  # type: ignore[arg-type]  # Dash annotates only bool | callable
         url_base_pathname=f"{auth.PREFIX}/",

@@ -172,7 +172,11 @@ def province_table(table: pd.DataFrame, lang: Lang) -> html.Div:
             className="ranking",
             id=TABLE_ID,
         ),
+        # a table wider than a phone scrolls: the keyboard must reach it too (WCAG 2.1.1)
         className="table-scroll",
+        tabIndex="0",
+        role="region",
+        **attrs(aria_label=pick(("Yêu cầu theo tỉnh", "Requests by province"), lang)),
     )
 
 
@@ -186,6 +190,9 @@ def month_table(monthly: pd.DataFrame, lang: Lang) -> html.Div:
             id=MONTHS_ID,
         ),
         className="table-scroll",
+        tabIndex="0",
+        role="region",
+        **attrs(aria_label=pick(("Yêu cầu theo tháng", "Requests by month"), lang)),
     )
 
 

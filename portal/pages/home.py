@@ -247,7 +247,7 @@ def _radio(
 ) -> html.Fieldset:
     return html.Fieldset(
         [
-            html.Legend(label),
+            html.Legend(label, id=f"{component_id}-legend"),
             dcc.RadioItems(
                 id=component_id,
                 options=[{"label": shown, "value": v} for v, shown in options],
@@ -284,6 +284,8 @@ def layout(**query: str) -> html.Div:
                     html.Legend(text("control.date", lang)),
                     dcc.DatePickerSingle(
                         id=DATE_ID,
+                        # the input's accessible name (Dash makes it its aria-label)
+                        placeholder=text("control.date", lang),
                         date=as_of.isoformat(),
                         min_date_allowed=first.isoformat(),
                         max_date_allowed=last.isoformat(),

@@ -127,3 +127,34 @@ def type_into(browser: Any, element_id: str, text: str) -> None:
             return False
 
     wait_for(typed, 60)
+
+
+#: axe-core, installed from npm by `make test` (package.json); injected into the page by the
+#: test, never served by the platform
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+#: what the accessibility checks hold every page to: WCAG 2.1, levels A and AA
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+#: phone and desktop: every page is checked at both
+SIZES = ((390, 844), (1280, 1000))
+RUN_AXE = """
+var tags = arguments[0], done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(function (result) {
+    done(result.violations.map(function (v) {
+      return v.id + ' (' + v.impact + '): ' + v.nodes.map(function (n) {
+        return n.target.join(' ');
+      }).join(', ');
+    }));
+  })
+  .catch(function (error) { done(['axe failed: ' + error]); });
+"""
+
+
+def axe_violations(browser: Any) -> list[str]:
+    """The WCAG 2.1 A and AA violations axe-core finds in the page as it is now (each rule
+    with the elements that break it)."""
+    require(AXE.is_file(), "axe-core (make test installs it with npm: package.json)")
+    if not browser.execute_script("return typeof axe !== 'undefined'"):
+        browser.execute_script(AXE.read_text(encoding="utf-8"))
+    found: list[str] = browser.execute_async_script(RUN_AXE, list(WCAG_TAGS))
+    return found

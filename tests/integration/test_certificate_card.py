@@ -35,7 +35,13 @@ from certificates.trust import TrustList
 from portal.i18n import TEXTS
 from tests.certificates_helpers import page_image, png_of
 from tests.conftest import ROOT
-from tests.integration.browser import open_mounted, start_chromium, type_into, wait_for
+from tests.integration.browser import (
+    axe_violations,
+    open_mounted,
+    start_chromium,
+    type_into,
+    wait_for,
+)
 from tests.integration.conftest import get, serve_process
 
 pytestmark = pytest.mark.integration
@@ -294,6 +300,8 @@ def test_the_card_on_a_phone(
     assert len(listed) == len(doses)
     assert all(at[:10] in text for _vaccine, at in doses)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    # the page with its card shown, as accessible as the empty form (WCAG 2.1 A and AA)
+    assert axe_violations(browser) == []
 
     # the QR: at least 280 px wide, and what the screen shows decodes and verifies
     qr_image = browser.find_element(By.ID, page.QR_ID)

@@ -19,7 +19,7 @@ from dashboards.client_requests import render_body
 from dashboards.frame import PENDING_ID, PENDING_MS
 from tests.conftest import ROOT
 from tests.dashboards_data import PASSWORD
-from tests.integration.browser import requested_urls, wait_for
+from tests.integration.browser import SIZES, axe_violations, requested_urls, wait_for
 from tests.integration.conftest import free_port, serve_process
 
 pytestmark = pytest.mark.integration
@@ -200,3 +200,37 @@ def test_a_page_answered_preparing_is_drawn_by_the_poll(browser: Any, slow_site:
     wait_for(lambda: figure(browser, "st-total") == str(1000 + 200 - 5 - 5 - 3 - 1 - 3 - 1))
     main = browser.find_element(By.ID, "main")
     assert main.get_attribute("aria-busy") == "false"
+
+
+#: every internal page (the login first, then as a national official)
+INTERNAL_PAGES = ("/internal/", "/internal/stock", "/internal/quality", "/internal/corrections")
+
+
+def test_every_internal_page_is_accessible(browser: Any, site: str) -> None:
+    """No WCAG 2.1 A or AA violation axe-core can find, on the login and every internal page,
+    in both languages, at phone and desktop size, once the page has rendered its data."""
+    found: dict[str, list[str]] = {}
+    try:
+        for width, height in SIZES:
+            browser.set_window_size(width, height)
+            browser.delete_all_cookies()
+            for lang in ("", "?lang=en"):
+                browser.get(site + "/internal/login" + lang)
+                wait_for(
+                    lambda: browser.execute_script("return !!document.getElementById('login-name')")
+                )
+                if violations := axe_violations(browser):
+                    found[f"/internal/login{lang} at {width}x{height}"] = violations
+            log_in(browser, site, "nat-official")
+            for path in INTERNAL_PAGES:
+                for lang in ("", "?lang=en"):
+                    browser.get(site + path + lang)
+                    wait_for(lambda: browser.execute_script(
+                        "return document.querySelector('main h1, h1') !== null"
+                    ))  # fmt: skip
+                    time.sleep(1.0)  # the page's callbacks answered and drawn
+                    if violations := axe_violations(browser):
+                        found[f"{path}{lang} at {width}x{height}"] = violations
+    finally:
+        browser.set_window_size(1280, 1000)
+    assert found == {}

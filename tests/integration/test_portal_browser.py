@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from registry.simulator import SeedOptions
-from tests.integration.browser import open_mounted, requested_urls, wait_for
+from tests.integration.browser import (
+    SIZES,
+    axe_violations,
+    open_mounted,
+    requested_urls,
+    wait_for,
+)
 from tests.integration.conftest import get, serve_process
 from tests.integration.registry_helpers import BackgroundSeeds
 
@@ -256,3 +262,37 @@ def test_phone_sized_page(browser: Any, site: str, tmp_path: Path) -> None:
         assert focused.get_attribute("class") == "skip-link"
     finally:
         browser.set_window_size(1280, 1000)
+
+
+#: every public page, in both languages where the page has texts of its own
+PUBLIC_PAGES = (
+    "/", "/?lang=en", "/province/79", "/province/79?lang=en", "/api", "/status", "/corrections",
+    "/certificate", "/certificate?lang=en", "/certificate/request", "/verify", "/verify?lang=en",
+)  # fmt: skip
+
+
+def test_every_public_page_is_accessible(browser: Any, site: str) -> None:
+    """No WCAG 2.1 A or AA violation axe-core can find, on any public page, at phone and
+    desktop size, once the page has rendered with its data."""
+    found: dict[str, list[str]] = {}
+    try:
+        for width, height in SIZES:
+            browser.set_window_size(width, height)
+            for path in PUBLIC_PAGES:
+                if path.startswith("/verify"):
+                    browser.get(site + path)
+                    wait_for(lambda: browser.execute_script(
+                        "return document.getElementById('trust-status').dataset.state"
+                        " === 'fresh'"
+                    ))  # fmt: skip
+                elif path.startswith("/?") or path == "/":
+                    open_home(browser, site, path)
+                else:
+                    open_mounted(browser, site + path)
+                time.sleep(0.5)  # the page's first callbacks answered and drawn
+                violations = axe_violations(browser)
+                if violations:
+                    found[f"{path} at {width}x{height}"] = violations
+    finally:
+        browser.set_window_size(1280, 1000)
+    assert found == {}

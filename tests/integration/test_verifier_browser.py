@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from certificates import keys, qr
-from tests.integration.browser import csp_violations, start_chromium, wait_for
+from tests.integration.browser import axe_violations, csp_violations, start_chromium, wait_for
 from tests.integration.camera import HOLDER, camera_arguments, desk_certificates, write_video
 from tests.integration.conftest import serve_process
 from vaxviet.settings import Settings
@@ -117,6 +117,7 @@ def test_paste_and_upload_in_either_language(desk: dict[str, Any], tmp_path: Pat
         verdict = _verdict(browser)
         assert verdict["status"] == "green" and "Valid — green" in verdict["text"]
         assert HOLDER[0] in verdict["text"]
+        assert axe_violations(browser) == []  # WCAG 2.1 A and AA, with a verdict shown
 
         box.clear()
         box.send_keys("HC1:broken!")
@@ -124,6 +125,7 @@ def test_paste_and_upload_in_either_language(desk: dict[str, Any], tmp_path: Pat
         wait_for(lambda: browser.execute_script(VERDICT)["status"] == "invalid")
         verdict = _verdict(browser)
         assert verdict["stage"] == "base45" and "Failed step: base45 text" in verdict["text"]
+        assert axe_violations(browser) == []
 
         # a picture of the QR, uploaded: decoded and verified in the browser
         picture = tmp_path / "qr.png"
