@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,18 +32,22 @@ from typing import Any, Final
 
 import flask
 import pandas as pd
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal import backlog, data, metrics
 from portal.api_contract import (
+    ALLOW,
     AREA_FIELDS,
     ATTRIBUTION,
     CACHE_CONTROL,
     CORRECTION_BY,
     CORRECTION_FIELDS,
     COVERAGE_FIELDS,
-    ENDPOINT_LEVELS,
+    DATE_PATTERN,
+    EARLIEST,
     FORMATS,
+    LATEST,
     LICENCE,
     LICENCE_URL,
     MAX_AREAS,
@@ -52,8 +57,11 @@ from portal.api_contract import (
     SUPPRESSION,
     TIMESERIES_FIELDS,
     VACCINE_FIELDS,
+    area_codes,
+    area_pattern,
+    levels_of,
 )
-from portal.metrics import DENOMINATORS, LEVELS, Denominator, Level
+from portal.metrics import DENOMINATORS, Denominator, Level
 from portal.openapi import document
 from warehouse.sample import Sample
 from web.cache import CACHE, DataUnavailableError, data_version, jittered
@@ -62,8 +70,6 @@ log = logging.getLogger("vaxviet.api")
 
 api = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-EARLIEST: Final = date(2020, 1, 1)
-LATEST: Final = date(2100, 12, 31)
 DECIMALS: Final = 4
 
 
@@ -104,18 +110,26 @@ class Query:
         )  # fmt: skip
 
 
+DAY: Final = re.compile(DATE_PATTERN)
+ISO_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date(name: str, value: str) -> date:
+    """A day as the document's pattern has it: YYYY-MM-DD exactly (not the other ISO forms
+    Python reads), a real day, from EARLIEST to LATEST."""
+    if DAY.fullmatch(value):
+        return date.fromisoformat(value)
     try:
-        parsed = date.fromisoformat(value)
+        parsed = date.fromisoformat(value) if ISO_DAY.fullmatch(value) else None
     except ValueError:
+        parsed = None
+    if parsed is None:
         raise ApiError(
             400, "invalid_date", f"{name} must be a date YYYY-MM-DD, not {value!r}", name
-        ) from None
-    if not EARLIEST <= parsed <= LATEST:
-        raise ApiError(
-            400, "date_out_of_range", f"{name} must be between {EARLIEST} and {LATEST}", name
         )
-    return parsed
+    raise ApiError(
+        400, "date_out_of_range", f"{name} must be between {EARLIEST} and {LATEST}", name
+    )
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -126,8 +140,42 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def single_values(args: MultiDict[str, str]) -> dict[str, str]:
+    """The query's parameters, each given once (a parameter given twice is refused: which
+    one would count?)."""
+    for name in args:
+        if len(args.getlist(name)) > 1:
+            raise ApiError(400, "invalid_value", f"{name} is given more than once", name)
+    return dict(args.items())
+
+
+def _areas(endpoint: str, value: str) -> tuple[str, ...]:
+    """The codes of `value` (comma-separated, spaces around them and empty items ignored,
+    repeats answered once), in the order given, each a code of one of the endpoint's levels
+    (the document's pattern; else a 400)."""
+    items = value.split(",")
+    if len(items) > MAX_AREAS:
+        raise ApiError(400, "too_many_areas", f"at most {MAX_AREAS} areas per call", "area")
+    known = {code for other in levels_of(endpoint) for code in area_codes(other)}
+    areas = tuple(dict.fromkeys(item.strip(" ") for item in items if item.strip(" ")))
+    unknown = [a for a in areas if a not in known]
+    if unknown or not re.fullmatch(area_pattern(endpoint), value):
+        raise ApiError(
+            400, "unknown_area",
+            f"area must be comma-separated area codes, and {(unknown or [value])[0]!r} is no "
+            "area's code (see /api/v1/areas)", "area",
+        )  # fmt: skip
+    return areas
+
+
 def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
-    """Check and normalise the query parameters of `endpoint` (pure; raises ApiError)."""
+    """Check and normalise the query parameters of `endpoint` (pure; raises ApiError).
+
+    Every parameter is checked as the OpenAPI document describes it, each by itself: a
+    value outside the document is a 400. Two rules tie parameters together, which the
+    document's parameters cannot say: a well-formed area code the chosen level does not
+    have, and `by=month` with `level=province` (not published), are 404s; `from` after `to`
+    is no error, just no days."""
     allowed = PARAMETERS[endpoint]
     unknown = sorted(set(args) - set(allowed))
     if unknown:
@@ -135,39 +183,33 @@ def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
             400, "unknown_parameter",
             f"unknown parameter {unknown[0]!r}; {endpoint} accepts: {', '.join(allowed)}", unknown[0],
         )  # fmt: skip
-    levels = ENDPOINT_LEVELS.get(endpoint, LEVELS)
-    level: Level = _choice("level", args.get("level", "national"), levels)  # type: ignore[assignment]
-    codes = tuple(metrics.areas(level)["area_code"])
-    areas: tuple[str, ...] = ()
-    if args.get("area", "").strip():
-        areas = tuple(dict.fromkeys(a.strip() for a in args["area"].split(",") if a.strip()))
-        if len(areas) > MAX_AREAS:
-            raise ApiError(400, "too_many_areas", f"at most {MAX_AREAS} areas per call", "area")
-        missing = [a for a in areas if a not in codes]
-        if missing:
-            raise ApiError(
-                404 if len(areas) == 1 else 400, "unknown_area",
-                f"no {level} area with code {missing[0]!r} (see /api/v1/areas?level={level})", "area",
-            )  # fmt: skip
-    day = _date("date", args["date"]) if args.get("date") else None
-    start = _date("from", args["from"]) if args.get("from") else None
-    end = _date("to", args["to"]) if args.get("to") else None
-    if start and end and start > end:
-        raise ApiError(400, "invalid_range", "from must not be after to", "from")
+    level: Level = _choice("level", args.get("level", "national"), levels_of(endpoint))  # type: ignore[assignment]
+    areas = _areas(endpoint, args["area"]) if "area" in args else ()
+    day = _date("date", args["date"]) if "date" in args else None
+    start = _date("from", args["from"]) if "from" in args else None
+    end = _date("to", args["to"]) if "to" in args else None
     denominator: Denominator = _choice(
         "denominator", args.get("denominator", "total"), DENOMINATORS
     )  # type: ignore[assignment]
     by = _choice("by", args.get("by", "total"), CORRECTION_BY)
+    output = _choice("format", args.get("format", "json"), FORMATS)
+    # every parameter is valid by itself: now what the level has (404s)
+    codes = area_codes(level)
+    missing = [a for a in areas if a not in codes]
+    if missing:
+        raise ApiError(
+            404, "unknown_area",
+            f"no {level} area with code {missing[0]!r} (see /api/v1/areas?level={level})", "area",
+        )  # fmt: skip
     if by == "month" and level != "national":
         raise ApiError(
-            400, "invalid_value",
+            404, "not_published",
             "by=month is published for the country only (level=national): a province's "
             "months would mostly be withheld (see /api#api-corrections)", "by",
         )  # fmt: skip
     return Query(
         endpoint=endpoint, level=level, areas=areas, day=day, start=start, end=end,
-        denominator=denominator, format=_choice("format", args.get("format", "json"), FORMATS),
-        by=by, all_areas=codes,
+        denominator=denominator, format=output, by=by, all_areas=codes,
     )  # fmt: skip
 
 
@@ -316,6 +358,8 @@ def _json_error(error: ApiError) -> flask.Response:
     response.headers["Cache-Control"] = "no-store"
     if error.status == 503:
         response.headers["Retry-After"] = "30"
+    if error.status == 405:
+        response.headers["Allow"] = ALLOW
     return response
 
 
@@ -324,8 +368,26 @@ def sample_headers(sample: Sample) -> dict[str, str]:
     return {SAMPLE_HEADER: repr(sample.fraction), SIMULATED_HEADER: str(sample.simulated).lower()}
 
 
+#: the methods an endpoint's rule takes (HEAD comes with GET); OPTIONS answered here, not by
+#: Flask, whose answer would list the methods of the catch-all below too
+ENDPOINT_METHODS: Final = ["GET", "OPTIONS"]
+
+
+def _options() -> flask.Response:
+    """What OPTIONS (a CORS preflight) is told: the methods, and that anyone may GET."""
+    response = flask.Response(status=204)
+    del response.headers["Content-Type"]  # no content
+    response.headers["Allow"] = ALLOW
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = ALLOW
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
 def _serve(endpoint: str) -> flask.Response:
-    query = parse_query(endpoint, flask.request.args)
+    if flask.request.method == "OPTIONS":
+        return _options()
+    query = parse_query(endpoint, single_values(flask.request.args))
     try:
         version = data_version()
         key = f"api:{version}:{hashlib.sha256(query.key().encode()).hexdigest()[:24]}"
@@ -354,33 +416,35 @@ def _serve(endpoint: str) -> flask.Response:
     return response
 
 
-@api.get("/coverage")
+@api.route("/coverage", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def coverage() -> flask.Response:
     return _serve("coverage")
 
 
-@api.get("/timeseries")
+@api.route("/timeseries", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def timeseries() -> flask.Response:
     return _serve("timeseries")
 
 
-@api.get("/vaccines")
+@api.route("/vaccines", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def vaccines() -> flask.Response:
     return _serve("vaccines")
 
 
-@api.get("/areas")
+@api.route("/areas", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def areas() -> flask.Response:
     return _serve("areas")
 
 
-@api.get("/corrections")
+@api.route("/corrections", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def corrections() -> flask.Response:
     return _serve("corrections")
 
 
-@api.get("/openapi.json")
+@api.route("/openapi.json", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def openapi() -> flask.Response:
+    if flask.request.method == "OPTIONS":
+        return _options()
     response = flask.jsonify(document())
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -394,8 +458,32 @@ ANY_METHOD: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 @api.route("/<path:rest>", methods=ANY_METHOD)
 def not_found(rest: str) -> flask.Response:
     if rest.strip("/") in (*PARAMETERS, "openapi.json"):
-        raise ApiError(405, "method_not_allowed", "the open-data API only answers GET")
+        raise ApiError(405, "method_not_allowed", f"the open-data API only answers {ALLOW}")
     raise ApiError(404, "not_found", f"no endpoint /api/v1/{rest}; see /api/v1/openapi.json")
+
+
+@api.app_errorhandler(MethodNotAllowed)
+def method_not_allowed(error: MethodNotAllowed) -> flask.Response | MethodNotAllowed:
+    """A method no rule takes (TRACE, QUERY, any other word): routing refuses it before the
+    catch-all above is reached, so before the blueprint's own handlers. Under the API's
+    prefix it gets the API's answer (a 405 on an endpoint, a 404 elsewhere); the paths of
+    other parts under the prefix (the certificates') and the rest of the platform keep
+    theirs."""
+    prefix = f"{api.url_prefix}/"
+    path = flask.request.path
+    if not path.startswith(prefix):
+        return error
+    rest = path.removeprefix(prefix)
+    if rest.strip("/") in (*PARAMETERS, "openapi.json"):
+        return _json_error(
+            ApiError(405, "method_not_allowed", f"the open-data API only answers {ALLOW}")
+        )
+    rules = flask.current_app.url_map.iter_rules()
+    if any(r.rule == path and not r.endpoint.startswith(f"{api.name}.") for r in rules):
+        return error
+    return _json_error(
+        ApiError(404, "not_found", f"no endpoint /api/v1/{rest}; see /api/v1/openapi.json")
+    )
 
 
 @api.errorhandler(ApiError)

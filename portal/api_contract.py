@@ -6,9 +6,13 @@ and neither imports the other's internals the other way round."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from functools import lru_cache
 from typing import Final
 
 from portal.backlog import MIN_CELL
+from portal.metrics import LEVELS, areas
 
 LICENCE: Final = "CC BY 4.0"
 LICENCE_URL: Final = "https://creativecommons.org/licenses/by/4.0/"
@@ -32,6 +36,42 @@ PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
 ENDPOINT_LEVELS: Final[dict[str, tuple[str, ...]]] = {"corrections": ("national", "province")}
 #: corrections: the whole span per area, or the country per month
 CORRECTION_BY: Final = ("total", "month")
+#: the methods every endpoint answers (the `Allow` header of a 405)
+ALLOW: Final = "GET, HEAD, OPTIONS"
+
+#: the days a `date`, `from` or `to` may name
+EARLIEST: Final = date(2020, 1, 1)
+LATEST: Final = date(2100, 12, 31)
+#: a day from EARLIEST to LATEST written YYYY-MM-DD, and nothing else (a real day: 30-day
+#: months, February 29 of leap years only; 2100 is not one). The document's pattern; the
+#: API checks dates against it (Python's own ISO parser takes more, e.g. 20210804).
+DATE_PATTERN: Final = (
+    r"^(?:(?:20[2-9][0-9]|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|20(?:[2468][048]|[3579][26])-02-29)$"
+)
+
+
+def levels_of(endpoint: str) -> tuple[str, ...]:
+    """The levels `endpoint` answers."""
+    return ENDPOINT_LEVELS.get(endpoint, LEVELS)
+
+
+def area_codes(level: str) -> tuple[str, ...]:
+    """The codes of the areas of `level` (`VN`; the region slugs; 2-digit GSO codes)."""
+    return tuple(str(code) for code in areas(level)["area_code"])  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=8)
+def area_pattern(endpoint: str) -> str:
+    """What `area` may be on `endpoint`, as the document's pattern: up to MAX_AREAS items,
+    comma-separated, each a code of one of the endpoint's levels or empty, spaces around
+    items ignored. (Which of these codes the chosen `level` has is not the parameter's own
+    business: a code of another level is well formed, and answered 404.)"""
+    codes = sorted({code for level in levels_of(endpoint) for code in area_codes(level)})
+    item = " *(?:(?:" + "|".join(re.escape(code) for code in codes) + ") *)?"
+    return f"^{item}(?:,{item}){{0,{MAX_AREAS - 1}}}$"
+
 
 COVERAGE_FIELDS: Final = (
     "date", "level", "area_code", "name_vi", "name_en", "denominator", "population",

@@ -4,6 +4,7 @@ cannot drift apart. The human page at ``/api`` renders from this document too.""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Final
 
@@ -81,7 +82,7 @@ FIELD_DOCS: Final = {
     "the published sums, space-separated; empty when none",
 }
 
-META: Final = {
+META: Final[dict[str, Any]] = {
     "type": "object",
     "properties": {
         "endpoint": {"type": "string"},
@@ -121,69 +122,103 @@ META: Final = {
 SAMPLE_HEADERS: Final = {
     contract.SAMPLE_HEADER: {
         "description": "the data's sample fraction (as `meta.sample_fraction`)",
-        "schema": {"type": "number"},
+        "required": True,
+        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
     },
     contract.SIMULATED_HEADER: {
         "description": "`true` when the data is a simulated sample (as `meta.simulated`)",
+        "required": True,
         "schema": {"type": "string", "enum": ["true", "false"]},
     },
 }
 
-PARAMETER_DOCS: Final[dict[str, dict[str, Any]]] = {
-    "level": {
-        "description": "national (VN), region (the six socio-economic regions), province "
-        "(the 63 GSO provinces), province2025 (the 34 provinces from 2025-07-01)",
-        "schema": {"type": "string", "enum": list(LEVELS), "default": "national"},
-    },
-    "area": {
-        "description": f"comma-separated area codes of the level (at most {contract.MAX_AREAS}); "
-        "default: every area of the level. GSO codes are 2-digit strings (01 Hà Nội).",
-        "schema": {"type": "string"},
-        "example": "01,79",
-    },
-    "date": {
-        "description": "count doses given up to and including this day (YYYY-MM-DD); "
-        "default: the latest day with data",
-        "schema": {"type": "string", "format": "date"},
-        "example": "2021-08-04",
-    },
-    "from": {
-        "description": "first day of the series (YYYY-MM-DD; running totals still start at "
-        "the beginning of the campaign)",
-        "schema": {"type": "string", "format": "date"},
-    },
-    "to": {
-        "description": "last day of the series (YYYY-MM-DD)",
-        "schema": {"type": "string", "format": "date"},
-    },
-    "denominator": {
-        "description": "population for percentages: total (2019 census) or adult (18+)",
-        "schema": {"type": "string", "enum": list(DENOMINATORS), "default": "total"},
-    },
-    "by": {
-        "description": "total: each area over the whole span; month: the country per local "
-        "month (level=national only)",
-        "schema": {"type": "string", "enum": list(contract.CORRECTION_BY), "default": "total"},
-    },
-    "format": {
-        "description": "json (rows under `data`, facts under `meta`) or csv (the same rows)",
-        "schema": {"type": "string", "enum": list(contract.FORMATS), "default": "json"},
-    },
-}
 
-#: parameters documented differently for one endpoint: (endpoint, name) -> documentation
-ENDPOINT_PARAMETER_DOCS: Final[dict[tuple[str, str], dict[str, Any]]] = {
-    ("corrections", "level"): {
-        "description": "national (VN) or province (the 63 GSO provinces); regions and the "
-        "2025 provinces are not offered, so that withheld counts cannot be worked out from "
-        "the differences between levels",
-        "schema": {
-            "type": "string",
-            "enum": list(contract.ENDPOINT_LEVELS["corrections"]),
-            "default": "national",
+def _codes_by_level(levels: tuple[str, ...]) -> str:
+    """Each level's area codes, in words, for the `area` parameter's description."""
+    said = []
+    for level in levels:
+        codes = contract.area_codes(level)
+        listed = (
+            ", ".join(codes)
+            if len(codes) <= 10
+            else f"{len(codes)} two-digit GSO codes ({codes[0]} … {codes[-1]}: "
+            f"/api/v1/areas?level={level})"
+        )
+        said.append(f"`{level}`: {listed}")
+    return "; ".join(said)
+
+
+def _parameter(endpoint: str, name: str) -> dict[str, Any]:
+    """The documentation of query parameter `name` of `endpoint`: each says exactly which
+    values it takes (an enum or a pattern), and the API refuses any other with a 400."""
+    levels = contract.levels_of(endpoint)
+    day = {"type": "string", "format": "date", "pattern": contract.DATE_PATTERN}
+    days = f"{contract.EARLIEST} to {contract.LATEST}"
+    docs: dict[str, dict[str, Any]] = {
+        "level": {
+            "description": (
+                "national (VN), region (the six socio-economic regions), province (the 63 "
+                "GSO provinces), province2025 (the 34 provinces from 2025-07-01)"
+                if levels == LEVELS
+                else "national (VN) or province (the 63 GSO provinces); regions and the "
+                "2025 provinces are not offered, so that withheld counts cannot be worked "
+                "out from the differences between levels"
+            ),
+            "schema": {"type": "string", "enum": list(levels), "default": "national"},
+            "example": "province",
         },
-    },
-}
+        "area": {
+            "description": f"comma-separated area codes of the level, at most "
+            f"{contract.MAX_AREAS} items (spaces around a code and empty items are ignored, a "
+            "repeated code is answered once; rows come in the order asked); default, or "
+            f"when empty: every area of the level. The codes of each level: "
+            f"{_codes_by_level(levels)}. The pattern takes the codes of every level; a "
+            "code the chosen level does not have (e.g. `level=national&area=01`) is "
+            "answered 404 `unknown_area`, a code of no level 400.",
+            "schema": {"type": "string", "pattern": contract.area_pattern(endpoint)},
+            "example": "01,79",
+        },
+        "date": {
+            "description": "count doses given up to and including this day (YYYY-MM-DD, "
+            f"{days}); default: the latest day with data",
+            "schema": day,
+            "example": "2021-08-04",
+        },
+        "from": {
+            "description": f"first day of the series (YYYY-MM-DD, {days}; running totals "
+            "still start at the beginning of the campaign); default: the campaign's first. "
+            "After `to`: no days, no rows",
+            "schema": day,
+            "example": "2021-07-25",
+        },
+        "to": {
+            "description": f"last day of the series (YYYY-MM-DD, {days}); default: the "
+            "latest day with data",
+            "schema": day,
+            "example": "2021-08-02",
+        },
+        "denominator": {
+            "description": "population for percentages: total (2019 census) or adult (18+)",
+            "schema": {"type": "string", "enum": list(DENOMINATORS), "default": "total"},
+        },
+        "by": {
+            "description": "total: each area over the whole span; month: the country per "
+            "local month (level=national only: `level=province&by=month` is answered 404 "
+            "`not_published`)",
+            "schema": {
+                "type": "string",
+                "enum": list(contract.CORRECTION_BY),
+                "default": "total",
+            },
+        },
+        "format": {
+            "description": "json (rows under `data`, facts under `meta`) or csv (the same "
+            "rows, a header line of the same names)",
+            "schema": {"type": "string", "enum": list(contract.FORMATS), "default": "json"},
+        },
+    }
+    return {"name": name, "in": "query", "required": False, **docs[name]}
+
 
 FIELD_TYPES: Final[dict[str, str | list[str]]] = {
     "capped": "boolean",
@@ -218,51 +253,151 @@ def _field_type(name: str) -> str | list[str]:
     return "integer"
 
 
-def _operation(endpoint: str) -> dict[str, Any]:
-    summary, description = SUMMARIES[endpoint]
+#: the error codes of each status (docs/api.md#errors)
+ERROR_CODES: Final[dict[str, tuple[str, ...]]] = {
+    "400": (
+        "unknown_parameter", "invalid_value", "invalid_date", "date_out_of_range",
+        "too_many_areas", "unknown_area",
+    ),
+    "404": ("unknown_area", "not_published", "not_found"),
+    "405": ("method_not_allowed",),
+    "503": ("data_unavailable",),
+}  # fmt: skip
+ERROR_WHEN: Final = {
+    "400": "a parameter the endpoint does not take or given twice, or a value the "
+    "parameter's schema does not allow: the parameter at fault and why",
+    "404": "well-formed, but nothing to answer: an area code the chosen level does not "
+    "have (`unknown_area`), or `by=month` below the country (`not_published`)",
+    "405": "a method other than GET (HEAD and OPTIONS are answered too); `Allow` lists them",
+    "503": "the data warehouse cannot be reached and nothing is cached; retry after "
+    "`Retry-After` seconds",
+}
+
+CACHE_HEADERS: Final = {
+    "Cache-Control": {
+        "required": True,
+        "schema": {"type": "string", "const": contract.CACHE_CONTROL},
+    },
+    "ETag": {
+        "required": True,
+        "description": "a hash of the answer (a strong entity tag: hex digits in quotes); "
+        "send it back in If-None-Match to get a 304",
+        "schema": {"type": "string", "pattern": '^"[0-9a-f]{16,64}"$'},
+    },
+    "Access-Control-Allow-Origin": {"required": True, "schema": {"type": "string", "const": "*"}},
+}
+
+
+def _meta(endpoint: str) -> dict[str, Any]:
+    properties = dict(META["properties"])
+    required = [name for name in properties if name not in ("by", "suppression")]
+    if endpoint == "corrections":
+        required += ["by", "suppression"]
+        properties["by"] = {"type": "string", "enum": list(contract.CORRECTION_BY)}
+    else:
+        del properties["by"], properties["suppression"]
+    return META | {"properties": properties, "required": required, "additionalProperties": False}
+
+
+def _rows_schema(endpoint: str) -> dict[str, Any]:
+    fields = contract.FIELDS[endpoint]
     row = {
         "type": "object",
         "properties": {
             name: {"type": _field_type(name)}
             | ({"description": FIELD_DOCS[name]} if name in FIELD_DOCS else {})
-            for name in contract.FIELDS[endpoint]
+            for name in fields
         },
+        "required": list(fields),
+        "additionalProperties": False,
     }
-    error = {"$ref": "#/components/responses/Error"}
+    return {
+        "type": "object",
+        "properties": {"data": {"type": "array", "items": row}, "meta": _meta(endpoint)},
+        "required": ["data", "meta"],
+        "additionalProperties": False,
+    }
+
+
+def _operation(endpoint: str) -> dict[str, Any]:
+    summary, description = SUMMARIES[endpoint]
+    header_line = ",".join(contract.FIELDS[endpoint])
     return {
         "summary": summary,
         "description": description,
         "operationId": endpoint,
-        "parameters": [
-            {
-                "name": name,
-                "in": "query",
-                "required": False,
-                **ENDPOINT_PARAMETER_DOCS.get((endpoint, name), PARAMETER_DOCS[name]),
-            }
-            for name in contract.PARAMETERS[endpoint]
-        ],
+        "parameters": [_parameter(endpoint, name) for name in contract.PARAMETERS[endpoint]],
         "responses": {
             "200": {
-                "description": f"the rows (Cache-Control: {contract.CACHE_CONTROL}; ETag)",
-                "headers": {"ETag": {"schema": {"type": "string"}}, **SAMPLE_HEADERS},
-                "content": {
-                    "application/json": {
+                "description": f"the rows, as JSON or (format=csv) CSV; cached for "
+                f"{contract.CACHE_CONTROL.rsplit('=', 1)[-1]} s",
+                "headers": {
+                    **CACHE_HEADERS,
+                    **SAMPLE_HEADERS,
+                    "Content-Disposition": {
+                        "description": "CSV only: the file's name",
                         "schema": {
-                            "type": "object",
-                            "properties": {
-                                "data": {"type": "array", "items": row},
-                                "meta": META,
-                            },
+                            "type": "string",
+                            "const": f'inline; filename="vaxviet-{endpoint}.csv"',
+                        },
+                    },
+                },
+                "content": {
+                    "application/json": {"schema": _rows_schema(endpoint)},
+                    "text/csv": {
+                        "schema": {
+                            "type": "string",
+                            "description": "a header line of the JSON keys, then one line "
+                            "a row (UTF-8; booleans true/false; withheld values empty)",
+                            "pattern": f"^{re.escape(header_line)}\n",
                         }
                     },
-                    "text/csv": {"schema": {"type": "string"}},
                 },
             },
-            "304": {"description": "not modified (If-None-Match matched the ETag)"},
-            "400": error,
-            "404": error,
-            "503": error,
+            "304": {
+                "description": "not modified (If-None-Match matched the ETag)",
+                "headers": {"ETag": CACHE_HEADERS["ETag"]},
+            },
+            **{status: {"$ref": f"#/components/responses/Error{status}"} for status in ERROR_CODES},
+        },
+    }
+
+
+def _error(status: str) -> dict[str, Any]:
+    headers: dict[str, Any] = {
+        "Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}
+    }
+    if status == "405":
+        headers["Allow"] = {"required": True, "schema": {"type": "string", "const": contract.ALLOW}}
+    if status == "503":
+        headers["Retry-After"] = {"required": True, "schema": {"type": "integer", "minimum": 1}}
+    return {
+        "description": ERROR_WHEN[status],
+        "headers": headers,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "integer", "const": int(status)},
+                                "code": {"type": "string", "enum": list(ERROR_CODES[status])},
+                                "message": {"type": "string", "minLength": 1},
+                                "parameter": {
+                                    "type": "string",
+                                    "description": "the parameter at fault, when one is",
+                                },
+                            },
+                            "required": ["status", "code", "message"],
+                            "additionalProperties": False,
+                        }
+                    },
+                    "required": ["error"],
+                    "additionalProperties": False,
+                }
+            }
         },
     }
 
@@ -278,39 +413,19 @@ def _document() -> dict[str, Any]:
             "aggregated from the national dose records, and the backlog of citizens' requests "
             f"to correct their records. {contract.ATTRIBUTION}. No personal data: counts only "
             "(small counts of correction requests withheld). Limits: no key and no rate limit; responses are cached for 5 "
-            "minutes and carry an ETag, so please revalidate with If-None-Match. " + SAMPLE_NOTE,
+            "minutes and carry an ETag, so please revalidate with If-None-Match. "
+            + SAMPLE_NOTE
+            + " This document is the contract, tested with a property-based tester driven by "
+            "it: each parameter's schema says exactly which values it takes, and any other "
+            "value is a 400; every answer (status, headers, JSON or CSV body, errors) is as "
+            "described here.",
             "license": {"name": contract.LICENCE, "url": contract.LICENCE_URL},
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
             f"/{endpoint}": {"get": _operation(endpoint)} for endpoint in contract.PARAMETERS
         },
-        "components": {
-            "responses": {
-                "Error": {
-                    "description": "a refused request: the parameter at fault and why",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "error": {
-                                        "type": "object",
-                                        "properties": {
-                                            "status": {"type": "integer"},
-                                            "code": {"type": "string"},
-                                            "message": {"type": "string"},
-                                            "parameter": {"type": "string"},
-                                        },
-                                        "required": ["status", "code", "message"],
-                                    }
-                                },
-                            }
-                        }
-                    },
-                }
-            }
-        },
+        "components": {"responses": {f"Error{status}": _error(status) for status in ERROR_CODES}},
     }
 
 

@@ -119,11 +119,16 @@ BAD_REQUESTS = [
     ("coverage?date=1999-01-01", 400, "date"),
     ("coverage?denominator=children", 400, "denominator"),
     ("coverage?format=xml", 400, "format"),
-    ("coverage?level=province&area=00", 404, "area"),
+    ("coverage?date=20210804", 400, "date"),  # ISO's basic form: not the documented one
+    ("coverage?date=", 400, "date"),
+    ("coverage?level=province&area=00", 400, "area"),  # no area's code
     ("coverage?level=province&area=01,XX", 400, "area"),
-    ("coverage?level=region&area=01", 404, "area"),
+    ("coverage?level=region&area=01", 404, "area"),  # a province: not a region
+    ("coverage?level=national&area=01,79", 404, "area"),
+    ("coverage?level=province&level=region", 400, "level"),  # given twice
     ("coverage?colour=red", 400, "colour"),
-    ("timeseries?from=2021-09-01&to=2021-08-01", 400, "from"),
+    ("timeseries?to=2021-02-29", 400, "to"),
+    ("corrections?level=province&by=month", 404, "by"),  # not published
     ("areas?date=2021-08-04", 400, "date"),
     (
         "coverage?level=province&area=" + ",".join(["01"] * 50 + [f"{i:02d}" for i in range(200)]),
@@ -147,6 +152,12 @@ def test_unknown_paths_and_methods(client: flask.testing.FlaskClient) -> None:
     assert client.get("/api/v1/nothing").get_json()["error"]["code"] == "not_found"
     assert client.post("/api/v1/coverage").status_code == 405
     assert client.delete("/api/v1/coverage").get_json()["error"]["code"] == "method_not_allowed"
+    assert client.open("/api/v1/coverage", method="TRACE").headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_from_after_to_is_no_days(client: flask.testing.FlaskClient) -> None:
+    answer = client.get("/api/v1/timeseries?from=2021-08-02&to=2021-08-01")
+    assert answer.status_code == 200 and answer.get_json()["data"] == []
 
 
 def test_random_garbage_never_gives_a_500(client: flask.testing.FlaskClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -26,6 +27,40 @@ def test_defaults_and_normalisation() -> None:
     assert len(query.all_areas) == 63
     series = parse_query("timeseries", {"from": "2021-07-01", "to": "2021-07-01"})
     assert series.start == series.end == date(2021, 7, 1)
+    empty = parse_query("timeseries", {"from": "2021-07-02", "to": "2021-07-01"})  # no days
+    assert empty.start is not None and empty.end is not None and empty.start > empty.end
+    assert parse_query("coverage", {"area": ""}).areas == ()
+    assert parse_query("coverage", {"level": "province", "area": ","}).areas == ()
+
+
+def test_the_document_patterns_are_the_checks() -> None:
+    """What the OpenAPI document says `area` and the dates take is what parse_query takes.
+    (fullmatch: JSON Schema's `$` is the end of the string, Python's may be before a final
+    newline.)"""
+    from portal.openapi import document
+
+    parameters = {
+        (path, p["name"]): p["schema"]
+        for path, item in document()["paths"].items()
+        for p in item["get"]["parameters"]
+    }
+    area = re.compile(parameters[("/coverage", "area")]["pattern"])
+    for value in ("01,79", " 79 , 01,", "VN", "red-river-delta,VN", ""):
+        assert area.fullmatch(value)
+        try:  # taken: rows, or a 404 for codes of other levels (VN, a region)
+            parse_query("coverage", {"level": "province", "area": value})
+        except ApiError as error:
+            assert error.status == 404 and error.parameter == "area"
+    for value in ("01;79", "1", "01\n", "vn", ",".join(["01"] * (MAX_AREAS + 1))):
+        assert not area.fullmatch(value), value
+        with pytest.raises(ApiError) as refused:
+            parse_query("coverage", {"level": "province", "area": value})
+        assert refused.value.status == 400
+    day = re.compile(parameters[("/timeseries", "from")]["pattern"])
+    assert day.fullmatch("2024-02-29") and not day.fullmatch("2100-02-29")
+    assert not day.fullmatch("2019-12-31") and not day.fullmatch("20210801")
+    corrections = re.compile(parameters[("/corrections", "area")]["pattern"])
+    assert corrections.fullmatch("VN,01") and not corrections.fullmatch("red-river-delta")
 
 
 @pytest.mark.parametrize(
@@ -34,7 +69,13 @@ def test_defaults_and_normalisation() -> None:
         ("coverage", {"level": "PROVINCE"}, 400, "level"),
         ("coverage", {"date": "04/08/2021"}, 400, "date"),
         ("coverage", {"date": "2101-01-01"}, 400, "date"),
-        ("timeseries", {"from": "2021-08-02", "to": "2021-08-01"}, 400, "from"),
+        ("timeseries", {"from": "20210802"}, 400, "from"),  # Python reads it; the API not
+        ("timeseries", {"from": ""}, 400, "from"),
+        ("coverage", {"level": "province", "area": "01\t"}, 400, "area"),
+        ("coverage", {"level": "province", "area": "00"}, 400, "area"),
+        ("coverage", {"area": "01,79"}, 404, "area"),  # provinces, not the country
+        ("corrections", {"level": "province", "by": "month", "area": "XX"}, 400, "area"),
+        ("corrections", {"level": "province", "by": "month"}, 404, "by"),
         ("timeseries", {"to": "x"}, 400, "to"),
         ("vaccines", {"denominator": "adult"}, 400, "denominator"),
         ("areas", {"level": "province2025", "area": "01"}, 400, "area"),
