@@ -1,8 +1,9 @@
 """The open-data API, ``/api/v1/`` (a Flask blueprint on the platform's server).
 
 Endpoints (documented for machines at ``/api/v1/openapi.json``, for people at ``/api``):
-``coverage``, ``timeseries``, ``vaccines``, ``areas`` and ``corrections`` (the backlog of
-citizens' correction requests, small counts withheld: :mod:`portal.backlog`). Every
+``coverage``, ``timeseries``, ``vaccines``, ``areas``, ``corrections`` (the backlog of
+citizens' correction requests, small counts withheld: :mod:`portal.backlog`) and ``supply``
+(stock, registrations and doses per province and day: :mod:`portal.supply`). Every
 endpoint answers JSON (``{"data": [...], "meta": {...}}``) or CSV (``format=csv``: the same
 rows and columns).
 Public input is checked by one pure function (:func:`parse_query`) before any query: a bad
@@ -54,6 +55,7 @@ from portal.api_contract import (
     PARAMETERS,
     SAMPLE_HEADER,
     SIMULATED_HEADER,
+    SUPPLY_FIELDS,
     SUPPRESSION,
     TIMESERIES_FIELDS,
     VACCINE_FIELDS,
@@ -183,7 +185,8 @@ def parse_query(endpoint: str, args: Mapping[str, str]) -> Query:
             400, "unknown_parameter",
             f"unknown parameter {unknown[0]!r}; {endpoint} accepts: {', '.join(allowed)}", unknown[0],
         )  # fmt: skip
-    level: Level = _choice("level", args.get("level", "national"), levels_of(endpoint))  # type: ignore[assignment]
+    levels = levels_of(endpoint)
+    level: Level = _choice("level", args.get("level", levels[0]), levels)  # type: ignore[assignment]
     areas = _areas(endpoint, args["area"]) if "area" in args else ()
     day = _date("date", args["date"]) if "date" in args else None
     start = _date("from", args["from"]) if "from" in args else None
@@ -303,12 +306,40 @@ def correction_rows(query: Query) -> list[dict[str, Any]]:
     return [{name: row[name] for name in CORRECTION_FIELDS} for row in rows]
 
 
+def supply_rows(query: Query) -> list[dict[str, Any]]:
+    """Supply, registrations and doses (:func:`portal.data.supply_table`) of the provinces
+    asked (in the order asked, each day by day) between `from` and `to`; a null days of
+    supply (no dose in the window) stays ``None`` (null; empty in CSV)."""
+    table = data.supply_table()
+    codes = list(query.areas or query.all_areas)
+    chosen = table[table["province_code"].isin(codes)]
+    if query.start:
+        chosen = chosen[chosen["day"] >= pd.Timestamp(query.start)]
+    if query.end:
+        chosen = chosen[chosen["day"] <= pd.Timestamp(query.end)]
+    names = metrics.areas("province").set_index("area_code")
+    order = {code: i for i, code in enumerate(codes)}
+    chosen = chosen.assign(
+        date=chosen["day"].dt.strftime("%Y-%m-%d"), level=query.level,
+        area_code=chosen["province_code"],
+        name_vi=chosen["province_code"].map(names["name_vi"]),
+        name_en=chosen["province_code"].map(names["name_en"]),
+        _order=chosen["province_code"].map(order),
+    ).sort_values(["_order", "day"], kind="stable")  # fmt: skip
+    rows = _records(chosen, SUPPLY_FIELDS)
+    for row in rows:
+        if row["days_of_supply"] != row["days_of_supply"]:  # NaN: nothing given in the window
+            row["days_of_supply"] = None
+    return rows
+
+
 ROWS: Final = {
     "coverage": (coverage_rows, COVERAGE_FIELDS),
     "timeseries": (timeseries_rows, TIMESERIES_FIELDS),
     "vaccines": (vaccine_rows, VACCINE_FIELDS),
     "areas": (area_rows, AREA_FIELDS),
     "corrections": (correction_rows, CORRECTION_FIELDS),
+    "supply": (supply_rows, SUPPLY_FIELDS),
 }
 
 
@@ -439,6 +470,11 @@ def areas() -> flask.Response:
 @api.route("/corrections", methods=ENDPOINT_METHODS, provide_automatic_options=False)
 def corrections() -> flask.Response:
     return _serve("corrections")
+
+
+@api.route("/supply", methods=ENDPOINT_METHODS, provide_automatic_options=False)
+def supply() -> flask.Response:
+    return _serve("supply")
 
 
 @api.route("/openapi.json", methods=ENDPOINT_METHODS, provide_automatic_options=False)

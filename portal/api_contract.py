@@ -31,9 +31,13 @@ PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
     "vaccines": ("level", "area", "date", "format"),
     "areas": ("level", "format"),
     "corrections": ("level", "area", "by", "format"),
+    "supply": ("level", "area", "from", "to", "format"),
 }
 #: endpoint -> the levels it answers, where not every level (portal.metrics.LEVELS)
-ENDPOINT_LEVELS: Final[dict[str, tuple[str, ...]]] = {"corrections": ("national", "province")}
+ENDPOINT_LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "corrections": ("national", "province"),
+    "supply": ("province",),  # stock is published per province, never per site
+}
 #: corrections: the whole span per area, or the country per month
 CORRECTION_BY: Final = ("total", "month")
 #: the methods every endpoint answers (the `Allow` header of a 405)
@@ -53,7 +57,7 @@ DATE_PATTERN: Final = (
 
 
 def levels_of(endpoint: str) -> tuple[str, ...]:
-    """The levels `endpoint` answers."""
+    """The levels `endpoint` answers; the first is its default."""
     return ENDPOINT_LEVELS.get(endpoint, LEVELS)
 
 
@@ -99,6 +103,10 @@ CORRECTION_FIELDS: Final = (
     "level", "area_code", "name_vi", "name_en", "period", "received", "approved", "rejected",
     "open", "median_days", "suppressed", "complementary",
 )  # fmt: skip
+SUPPLY_FIELDS: Final = (
+    "date", "level", "area_code", "name_vi", "name_en", "delivered", "on_hand",
+    "days_of_supply", "pending", "doses", "doses_avg7",
+)  # fmt: skip
 #: endpoint -> the columns of its rows (JSON keys, CSV header), in order
 FIELDS: Final = {
     "coverage": COVERAGE_FIELDS,
@@ -106,6 +114,7 @@ FIELDS: Final = {
     "vaccines": VACCINE_FIELDS,
     "areas": AREA_FIELDS,
     "corrections": CORRECTION_FIELDS,
+    "supply": SUPPLY_FIELDS,
 }
 
 #: what /api/v1/corrections withholds and why (its JSON `meta.suppression`; docs/api.md)

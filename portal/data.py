@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from portal import backlog, metrics, queries
+from portal import backlog, metrics, queries, supply
 from portal.metrics import Denominator, Level
 from warehouse.client import Warehouse
 from warehouse.sample import Sample
@@ -24,6 +24,8 @@ from web.cache import memoize_data, memoize_derived
 
 province_daily = memoize_data(queries.province_daily)
 correction_counts = memoize_data(queries.correction_counts)
+supply_stock = memoize_data(queries.supply_stock)
+supply_registrations = memoize_data(queries.supply_registrations)
 
 
 @memoize_data
@@ -98,3 +100,20 @@ def corrections() -> pd.DataFrame:
     then the country per month)."""
     provinces = tuple(metrics.areas("province")["area_code"])
     return backlog.backlog(correction_counts(), provinces)
+
+
+@memoize_derived
+def supply_table() -> pd.DataFrame:
+    """Supply, registrations and doses per province and day (:func:`portal.supply.supply_table`:
+    the 63 provinces over the days with any movement, registration or dose). Counts are the
+    data's own (a sample's, not scaled up)."""
+    provinces = tuple(metrics.areas("province")["area_code"])
+    return supply.supply_table(supply_stock(), supply_registrations(), province_daily(), provinces)
+
+
+def supply_span() -> tuple[date, date] | None:
+    """First and last day of :func:`supply_table` (None: no data yet)."""
+    days = supply_table()["day"]
+    if days.empty:
+        return None
+    return days.min().date(), days.max().date()

@@ -19,6 +19,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "nav.certificate": ("Giấy chứng nhận", "Certificate"),
     "nav.verify": ("Kiểm tra mã QR", "Verify a QR code"),
     "nav.corrections": ("Yêu cầu chỉnh sửa", "Corrections"),
+    "nav.supply": ("Cung ứng vắc xin", "Vaccine supply"),
     "nav.api": ("Dữ liệu mở (API)", "Open data (API)"),
     "nav.status": ("Trạng thái", "Status"),
     "nav.skip": ("Bỏ qua đến nội dung chính", "Skip to main content"),
@@ -40,6 +41,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "stamp.as_of": ("Dữ liệu đến hết ngày", "Data up to and including"),
     "stamp.updated": ("cập nhật lúc", "updated at"),
     "stamp.none": ("Chưa có dữ liệu tiêm chủng.", "No vaccination data yet."),
+    "supply.title": (
+        "Vắc xin, đăng ký và tiêm chủng theo tỉnh",
+        "Vaccine supply, registrations and doses by province",
+    ),
     "home.title": ("Tiêm chủng COVID-19 tại Việt Nam", "COVID-19 vaccination in Viet Nam"),
     "headline.doses": ("Tổng số mũi đã tiêm", "Total doses given"),
     "headline.dose1": ("Người đã tiêm ≥ 1 mũi", "People with ≥ 1 dose"),

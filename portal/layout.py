@@ -37,6 +37,7 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/certificate", "nav.certificate"),
     ("/verify", "nav.verify"),
     ("/corrections", "nav.corrections"),
+    ("/supply", "nav.supply"),
     ("/api", "nav.api"),
     ("/status", "nav.status"),
 )

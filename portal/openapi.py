@@ -48,6 +48,19 @@ SUMMARIES: Final[dict[str, tuple[str, str]]] = {
         "otherwise let a withheld count be worked out (`meta.suppression` says the rule and "
         "why).",
     ),
+    "supply": (
+        "Supply, registrations and doses per province and day",
+        "For each province and local day between `from` and `to`, side by side: doses "
+        "delivered to the province from outside it (transfers from the national store or "
+        "another province, direct deliveries; not moves within the province), the stock "
+        "its store and sites hold at the end of the day (every product), days of supply "
+        "(on hand ÷ the mean doses given a day over the 7 days ending that day; null when "
+        "none was given), app registrations pending (made by the end of the day for a slot "
+        "that day or later, not cancelled: the registry keeps only the current status, so "
+        "for past days a lower bound) and valid doses given that day. Aggregates of the "
+        "province's store and sites together: no site's stock is published. Counts are "
+        "the data's own (not scaled by the sample fraction).",
+    ),
 }
 
 #: What every population and percentage is measured against, said once for the document.
@@ -80,6 +93,15 @@ FIELD_DOCS: Final = {
     "requests (median_days: fewer resolved), space-separated; empty when none",
     "complementary": "the columns withheld so that no small count can be worked out from "
     "the published sums, space-separated; empty when none",
+    "delivered": "supply: doses that reached the province's store and sites that day from "
+    "outside the province (national store, another province, direct deliveries)",
+    "on_hand": "supply: doses held by the province's store and sites at the end of the day, "
+    "every product",
+    "days_of_supply": "supply: on_hand ÷ doses_avg7 (null: no dose given in the 7 days)",
+    "pending": "supply: app registrations made by the end of the day for a slot that day or "
+    "later, not cancelled (current status: a lower bound for past days)",
+    "doses_avg7": "the mean doses a day over the 7 days ending that day (supply: their sum "
+    "÷ 7, from the first day of the data on)",
 }
 
 META: Final[dict[str, Any]] = {
@@ -160,11 +182,14 @@ def _parameter(endpoint: str, name: str) -> dict[str, Any]:
                 "national (VN), region (the six socio-economic regions), province (the 63 "
                 "GSO provinces), province2025 (the 34 provinces from 2025-07-01)"
                 if levels == LEVELS
+                else "province (the 63 GSO provinces) only: stock is published per "
+                "province, never per site"
+                if levels == ("province",)
                 else "national (VN) or province (the 63 GSO provinces); regions and the "
                 "2025 provinces are not offered, so that withheld counts cannot be worked "
                 "out from the differences between levels"
             ),
-            "schema": {"type": "string", "enum": list(levels), "default": "national"},
+            "schema": {"type": "string", "enum": list(levels), "default": levels[0]},
             "example": "province",
         },
         "area": {
@@ -233,6 +258,7 @@ FIELD_TYPES: Final[dict[str, str | list[str]]] = {
     "rejected": ["integer", "null"],
     "open": ["integer", "null"],
     "median_days": ["number", "null"],
+    "days_of_supply": ["number", "null"],
 }
 
 
@@ -410,7 +436,8 @@ def _document() -> dict[str, Any]:
             "title": "VaxViet open data API",
             "version": "1",
             "description": "COVID-19 vaccination coverage of Viet Nam by area and day, "
-            "aggregated from the national dose records, and the backlog of citizens' requests "
+            "aggregated from the national dose records, vaccine supply, registrations and "
+            "doses per province and day, and the backlog of citizens' requests "
             f"to correct their records. {contract.ATTRIBUTION}. No personal data: counts only "
             "(small counts of correction requests withheld). Limits: no key and no rate limit; responses are cached for 5 "
             "minutes and carry an ETag, so please revalidate with If-None-Match. "

@@ -91,6 +91,28 @@ def correction_counts(warehouse: Warehouse) -> pd.DataFrame:
     return frame
 
 
+#: Columns of :func:`supply_stock` and :func:`supply_registrations`.
+SUPPLY_STOCK_COLUMNS = ("day", "province_code", "delivered", "net")
+SUPPLY_REGISTRATION_COLUMNS = ("day", "province_code", "added", "removed")
+
+
+def supply_stock(warehouse: Warehouse) -> pd.DataFrame:
+    """Stock per (day, province_code) of the province's store and sites, every product:
+    ``delivered`` (doses received from outside the province: national -> province or site
+    transfers, transfers from another province, direct deliveries) and ``net`` (the day's
+    change of the stock they hold). :mod:`portal.supply` derives on hand from it."""
+    frame = warehouse.frame(sql_beside(__file__, "supply_stock.sql"))
+    return _typed(frame, SUPPLY_STOCK_COLUMNS, ("delivered", "net"))
+
+
+def supply_registrations(warehouse: Warehouse) -> pd.DataFrame:
+    """App registrations not cancelled, per (day, province_code) of their site: ``added``
+    (registered that day) and ``removed`` (their slot was the day before).
+    :mod:`portal.supply` derives the pending registrations from it."""
+    frame = warehouse.frame(sql_beside(__file__, "supply_registrations.sql"))
+    return _typed(frame, SUPPLY_REGISTRATION_COLUMNS, ("added", "removed"))
+
+
 def _typed(frame: pd.DataFrame, columns: Sequence[str], counts: Sequence[str]) -> pd.DataFrame:
     """`frame` with exactly `columns` (also when empty), counts as int64, codes as str."""
     frame = frame.reindex(columns=list(columns))

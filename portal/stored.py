@@ -4,12 +4,13 @@ Stored per data version, sent with ``Cache-Control: no-cache`` and an ``ETag`` (
 browser asks again and gets ``304 Not Modified`` while the data have not changed):
 
 * the public pages' HTML (server-rendered: ``/``, ``/api``, ``/verify``, ``/certificate``,
-  ``/corrections``, a province's page), in either language, with no other query parameter;
+  ``/corrections``, ``/supply``, a province's page), in either language, with no other
+  query parameter;
 * Dash's ``/_dash-layout`` and ``/_dash-dependencies``;
 * the answers of the public callbacks (:data:`STORED_OUTPUTS`: the home and province
   pages' figures, the page content, the frame's links), keyed by the whole request body —
-  the inputs and states the browser sent. Never a certificate page's callback: those
-  answers carry a citizen's data.
+  the inputs and states the browser sent (the supply page's table too: ``..supply-``).
+  Never a certificate page's callback: those answers carry a citizen's data.
 
 Stored once for the life of the process and kept by browsers for a year (``immutable``):
 Dash's fingerprinted bundles, the assets Dash links with their modification time (``?m=``),
@@ -43,7 +44,7 @@ IMMUTABLE: Final = "public, max-age=31536000, immutable"
 #: Dash's chunks loaded later (async-graph.js, plotly.min.js, …) have no fingerprint: kept
 #: 10 minutes, then revalidated (a 304), so a Dash upgrade reaches every browser that soon
 SHORT: Final = "public, max-age=600"
-PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate", "/corrections"})
+PAGES: Final = frozenset({"/", "/api", "/verify", "/certificate", "/corrections", "/supply"})
 PROVINCE_PAGE: Final = re.compile(r"/province/(\d{2})")
 DASH_JSON: Final = frozenset({"/_dash-layout", "/_dash-dependencies"})
 STATIC_PREFIXES: Final = ("/_dash-component-suites/", "/assets/", "/geo/")
@@ -56,7 +57,7 @@ CALLBACK: Final = "/_dash-update-component"
 VOLATILE: Final = frozenset({"/verify/sw.js", "/verify/trust.json"})
 #: callbacks whose answers are public: the compressed ones and the frame's (language link,
 #: navigation, tagline, stale-data banner: all from the URL, and the banner never stored)
-STORED_OUTPUTS: Final = (*PUBLIC_OUTPUTS, "..lang-link.href...")
+STORED_OUTPUTS: Final = (*PUBLIC_OUTPUTS, "..lang-link.href...", "..supply-")
 LANGUAGES: Final[tuple[dict[str, list[str]], ...]] = ({}, {"lang": ["en"]}, {"lang": ["vi"]})
 
 

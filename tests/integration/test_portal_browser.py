@@ -264,10 +264,59 @@ def test_phone_sized_page(browser: Any, site: str, tmp_path: Path) -> None:
         browser.set_window_size(1280, 1000)
 
 
+SUPPLY_TABLE = """
+return Array.from(document.querySelectorAll('#supply-table-body tr')).map(function (row) {
+    var cells = {};
+    row.querySelectorAll('td[data-column]').forEach(function (cell) {
+        cells[cell.dataset.column] = cell.dataset.value;
+    });
+    return [row.dataset.code, cells];
+});
+"""
+SUPPLY_COLUMNS = ("delivered", "on_hand", "days_of_supply", "pending", "doses")
+SET_DATE = "window.dash_clientside.set_props('supply-date', {date: arguments[0]});"
+
+
+def supply_expected(base: str, day: str) -> list[Any]:
+    """The API's figures of every province on `day`, as the page's cells carry them."""
+    rows = api(base, f"supply?from={day}&to={day}")
+    shown = {
+        row["area_code"]: {c: "" if row[c] is None else str(row[c]) for c in SUPPLY_COLUMNS}
+        for row in rows
+    }
+    return [[code, shown[code]] for code in sorted(shown)]
+
+
+def test_supply_table_shows_the_api_figures(browser: Any, site: str) -> None:
+    """/supply: the table of the 63 provinces equals /api/v1/supply for the day shown, the
+    latest first and then a day picked; a province's name opens its chart."""
+    from selenium.webdriver.common.by import By
+
+    latest = api(site, "supply?area=01")[-1]["date"]
+    open_mounted(browser, site + "/supply")
+    wait_for(lambda: browser.execute_script(SUPPLY_TABLE) == supply_expected(site, latest))
+    table = browser.execute_script(SUPPLY_TABLE)
+    assert len(table) == 63
+    # the seeded registry has stock, registrations and doses: the page shows them
+    assert sum(int(cells["on_hand"]) for _, cells in table) > 0
+    assert any(int(cells["doses"]) > 0 for _, cells in table)
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#supply-chart-01 .main-svg"))
+    browser.execute_script(SET_DATE, "2021-08-04")
+    wait_for(lambda: browser.execute_script(SUPPLY_TABLE) == supply_expected(site, "2021-08-04"))
+    assert "2021" in browser.find_element(By.ID, "supply-table-day").text
+    assert any(int(cells["pending"]) > 0 for _, cells in browser.execute_script(SUPPLY_TABLE))
+    browser.find_element(By.CSS_SELECTOR, "#supply-table-body tr[data-code='79'] a").click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#supply-chart-79 .main-svg"))
+    assert "province=79" in browser.current_url and "date=2021-08-04" in browser.current_url
+    assert not browser.find_elements(By.ID, "supply-chart-01")
+    assert_on_origin(browser, site)
+
+
 #: every public page, in both languages where the page has texts of its own
 PUBLIC_PAGES = (
     "/", "/?lang=en", "/province/79", "/province/79?lang=en", "/api", "/status", "/corrections",
     "/certificate", "/certificate?lang=en", "/certificate/request", "/verify", "/verify?lang=en",
+    "/supply", "/supply?lang=en",
 )  # fmt: skip
 
 

@@ -102,3 +102,24 @@ def test_refusals_name_the_parameter(
 def test_csv_writes_booleans_as_json_does() -> None:
     text = to_csv([{"a": 1, "b": True, "c": 0.5}], ("a", "b", "c"))
     assert text == "a,b,c\n1,true,0.5\n"
+
+
+def test_supply_answers_provinces_only() -> None:
+    """/supply: level `province` (its default and only value), province codes in `area`,
+    `from` and `to`; no country, region, `date` or denominator."""
+    query = parse_query("supply", {"area": "79,01", "from": "2021-08-01", "to": "2021-08-31"})
+    assert (query.level, query.areas, query.start, query.end) == (
+        "province", ("79", "01"), date(2021, 8, 1), date(2021, 8, 31),
+    )  # fmt: skip
+    assert len(parse_query("supply", {}).all_areas) == 63
+    assert parse_query("supply", {"level": "province"}).level == "province"
+    for args, parameter in (
+        ({"level": "national"}, "level"),
+        ({"area": "VN"}, "area"),
+        ({"area": "red-river-delta"}, "area"),
+        ({"date": "2021-08-04"}, "date"),
+        ({"denominator": "adult"}, "denominator"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            parse_query("supply", args)
+        assert (refused.value.status, refused.value.parameter) == (400, parameter), args
