@@ -15,6 +15,7 @@ from datetime import date
 
 import pandas as pd
 
+from geo.calendar import TIME_ZONE
 from portal import backlog, metrics, queries, supply
 from portal.metrics import Denominator, Level
 from warehouse.client import Warehouse
@@ -108,7 +109,10 @@ def supply_table() -> pd.DataFrame:
     the 63 provinces over the days with any movement, registration or dose). Counts are the
     data's own (a sample's, not scaled up)."""
     provinces = tuple(metrics.areas("province")["area_code"])
-    return supply.supply_table(supply_stock(), supply_registrations(), province_daily(), provinces)
+    today = pd.Timestamp.now(tz=TIME_ZONE).tz_localize(None).normalize()
+    return supply.supply_table(
+        supply_stock(), supply_registrations(), province_daily(), provinces, today
+    )
 
 
 def supply_span() -> tuple[date, date] | None:

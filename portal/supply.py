@@ -86,12 +86,18 @@ def _days(frame: pd.DataFrame, column: str | None = None) -> pd.Series:
 
 
 def supply_span(
-    stock: pd.DataFrame, registrations: pd.DataFrame, doses: pd.DataFrame
+    stock: pd.DataFrame,
+    registrations: pd.DataFrame,
+    doses: pd.DataFrame,
+    today: pd.Timestamp | None = None,
 ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The days the view covers: from the first day with a movement, a registration or a
     dose to the last such day (a registration counts on the day it was made, not on its
-    slot's); None when there is none."""
+    slot's), but never past `today` when given: a record dated later is an error of its
+    source (a registration "made" years ahead), not news; None when there is none."""
     days = pd.concat([_days(stock), _days(registrations, "added"), _days(doses)])
+    if today is not None:
+        days = days[days <= today]
     if days.empty:
         return None
     return days.min().normalize(), days.max().normalize()
@@ -115,13 +121,14 @@ def supply_table(
     registrations: pd.DataFrame,
     doses: pd.DataFrame,
     provinces: Sequence[str],
+    today: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """One row per province of `provinces` and day of :func:`supply_span`, ordered by
     province and day: :data:`COLUMNS` (``day`` as ``datetime64``, counts ``int64``,
     ``doses_avg7`` and ``days_of_supply`` float, the latter NaN when no dose was given in
     the window). `stock` has ``day, province_code, delivered, net``; `registrations` ``day,
     province_code, added, removed``; `doses` ``day, province_code, doses``."""
-    span = supply_span(stock, registrations, doses)
+    span = supply_span(stock, registrations, doses, today)
     if span is None:
         return pd.DataFrame({c: pd.Series(dtype="int64") for c in COLUMNS}).assign(
             day=pd.Series(dtype="datetime64[s]"),

@@ -66,7 +66,7 @@ REQUEST_HEAD_SECONDS: Final = 10
 SERVER_SECONDS: Final = 300
 #: what the front sends to the edge (`vaxviet.edge`), when it runs: everything a public page
 #: asks for that the web process may store (`portal.stored`); the rest goes to the web process
-EDGE_PATHS: Final = ("/", "/api", "/verify", "/corrections", "/_dash-layout",
+EDGE_PATHS: Final = ("/", "/api", "/verify", "/corrections", "/supply", "/_dash-layout",
                      "/_dash-dependencies", "/_dash-update-component")  # fmt: skip
 EDGE_PREFIXES: Final = ("/province/", "/_dash-component-suites/", "/assets/", "/geo/", "/api/v1/")
 #: requests in the edge at once (it answers stored ones in a fraction of a millisecond)

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 #: (path, kind) of every page and endpoint walked; the internal ones after a login
 PUBLIC = [
-    "/", "/province/01", "/api", "/status", "/corrections", "/_dash-layout", "/_dash-dependencies",
+    "/", "/province/01", "/api", "/status", "/corrections", "/supply", "/_dash-layout", "/_dash-dependencies",
     "/api/v1/coverage", "/api/v1/coverage?format=csv", "/api/v1/corrections", "/api/v1/openapi.json",
     "/api/v1/timeseries", "/api/v1/trust-list", "/healthz", "/assets/portal.css", "/no-such-page",
 ]  # fmt: skip

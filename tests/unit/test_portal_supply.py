@@ -107,3 +107,17 @@ def test_nothing_at_all() -> None:
     table = supply_table(stock(), registrations(), doses(), ("01",))
     assert table.empty and tuple(table.columns) == COLUMNS
     assert supply_span(stock(), registrations(), doses()) is None
+
+
+def test_never_past_today() -> None:
+    """A registration dated years ahead (an error of the registry) does not stretch the
+    view past today, and counts on no day of it."""
+    table = supply_table(
+        stock(("2021-08-02", "01", 100, 100)),
+        registrations(("2021-08-03", "01", 1, 0), ("2031-05-11", "01", 1, 0)),
+        doses(("2021-08-04", "01", 5)),
+        ("01",),
+        today=pd.Timestamp("2021-08-05"),
+    )
+    assert table["day"].max() == pd.Timestamp("2021-08-04")  # the last day with a record
+    assert by_day(table, "01", "pending") == [0, 1, 1]
