@@ -339,6 +339,31 @@ class CorrectionAudit(Base):
     )
 
 
+class DoseVersion(Base):
+    """A dose's version that a later one superseded (a correction or a void): the OLD row's
+    facts, when that version was recorded (`recorded_at`) and when the next one replaced it
+    (`superseded_at`, the new version's ``recorded_at``). Written only by the database's
+    trigger on ``doses`` (an UPDATE that raises ``version``), with a ``change_seq`` from the
+    change counter; no citizen_id. Append-only: triggers refuse UPDATE and DELETE
+    (migration 0005)."""
+
+    __tablename__ = "dose_versions"
+
+    dose_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(5), nullable=False)
+    province_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    site_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    vaccine_code: Mapped[str] = mapped_column(String(32), nullable=False)
+    dose_number: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    administered_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    superseded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    change_seq: Mapped[int] = change_seq_column()
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 #: Tables the ETL streams, in the order a consistent snapshot should be read.
 STREAMED_TABLES = (
     "citizens",

@@ -70,7 +70,7 @@ def test_migrations_are_idempotent_and_match_the_models(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert migrate(engine) == "0004"
+    assert migrate(engine) == "0005"
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
