@@ -110,6 +110,52 @@ GROUP BY
     vaccine_code,
     age_group;
 
+-- coverage_known (SummingMergeTree)
+CREATE TABLE vax.coverage_known
+(
+    `day` Date,
+    `known_day` Date,
+    `province_code` LowCardinality(String),
+    `dose_number` UInt8,
+    `vaccine_code` LowCardinality(String),
+    `age_group` LowCardinality(String),
+    `doses` Int64
+)
+ENGINE = SummingMergeTree(doses)
+ORDER BY (known_day, day, province_code, dose_number, vaccine_code, age_group)
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192;
+
+-- coverage_known_mv (MaterializedView)
+CREATE MATERIALIZED VIEW vax.coverage_known_mv TO vax.coverage_known
+(
+    `day` Date,
+    `known_day` Date,
+    `province_code` LowCardinality(String),
+    `dose_number` UInt8,
+    `vaccine_code` LowCardinality(String),
+    `age_group` String,
+    `doses` Int64
+)
+AS WITH
+    toInt32(toYear(administered_at)) - toInt32(birth_year) AS age
+SELECT
+    toDate(administered_at) AS day,
+    toDate(recorded_at) AS known_day,
+    province_code,
+    dose_number,
+    vaccine_code,
+    multiIf(birth_year = 0, 'unknown', age < 12, '0-11', age < 18, '12-17', age < 50, '18-49', age < 65, '50-64', '65+') AS age_group,
+    sum(sign) AS doses
+FROM vax.dose_ledger
+WHERE status = 'valid'
+GROUP BY
+    day,
+    known_day,
+    province_code,
+    dose_number,
+    vaccine_code,
+    age_group;
+
 -- dose_ledger (VersionedCollapsingMergeTree)
 CREATE TABLE vax.dose_ledger
 (

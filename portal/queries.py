@@ -55,6 +55,25 @@ def province_daily(warehouse: Warehouse) -> pd.DataFrame:
     return _typed(frame, DAILY_COLUMNS, COUNT_COLUMNS)
 
 
+def province_daily_known(warehouse: Warehouse, known_on: date) -> pd.DataFrame:
+    """:func:`province_daily` as the platform knew it on the local day `known_on`: the same
+    columns and rows, counting only the doses whose *current* state is valid and was recorded
+    (``recorded_at``: for the ETL's loads, when the warehouse loaded it) on or before
+    `known_on` (``coverage_known``, docs/warehouse.md). A dose recorded late
+    counts for its day of administration from the day it was recorded; a dose corrected
+    after `known_on` is missing (its state current on `known_on` is superseded: that part is
+    not in the warehouse), a voided one is missing for every day. So every figure
+    :mod:`portal.metrics` derives from :func:`province_daily` can be derived "as known on
+    `known_on`" from this frame; on or after the latest recording it equals
+    :func:`province_daily`."""
+    codes, lengths = _series_lengths()
+    frame = warehouse.frame(
+        sql_beside(__file__, "province_daily_known.sql"),
+        {"known_on": known_on, "series_codes": list(codes), "series_doses": list(lengths)},
+    )
+    return _typed(frame, DAILY_COLUMNS, COUNT_COLUMNS)
+
+
 def vaccine_mix(warehouse: Warehouse, as_of: date, provinces: Sequence[str] = ()) -> pd.DataFrame:
     """Doses given up to `as_of` per ``province_code``, ``vaccine_code`` and
     ``dose_number`` (all provinces when `provinces` is empty)."""

@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 #: dose_visits, which finds doses by it; dose_state_kv last, so the batch's states are the
 #: last written there). Every materialized view on dose_ledger has its target here (a test
 #: checks).
-HEALED = ("dose_ledger", "citizen_doses", "coverage_daily", "site_hourly", "dose_visits",
-          "site_doses", "dose_state_kv")  # fmt: skip
+HEALED = ("dose_ledger", "citizen_doses", "coverage_daily", "coverage_known", "site_hourly",
+          "dose_visits", "site_doses", "dose_state_kv")  # fmt: skip
 
 STATE_COLUMNS = [
     "dose_id",

@@ -58,6 +58,13 @@ PROBE_QUERIES = {
     "coverage_direct": "SELECT toString(toDate(administered_at)), province_code, dose_number, "
     f"vaccine_code, {AGE_GROUP} AS age_group, count() FROM {{db:Identifier}}.doses_current "
     "GROUP BY ALL ORDER BY ALL",
+    "coverage_known": "SELECT toString(day), toString(known_day), province_code, dose_number, "
+    "vaccine_code, age_group, sum(doses) AS n FROM {db:Identifier}.coverage_known "
+    "GROUP BY ALL HAVING n != 0 ORDER BY ALL",
+    "coverage_known_direct": "SELECT toString(toDate(administered_at)), "
+    "toString(toDate(recorded_at)), province_code, dose_number, vaccine_code, "
+    f"{AGE_GROUP} AS age_group, count() FROM {{db:Identifier}}.doses_current "
+    "GROUP BY ALL ORDER BY ALL",
     "site_hourly": "SELECT toString(hour), site_id, sum(doses) AS n "
     "FROM {db:Identifier}.site_hourly GROUP BY ALL HAVING n != 0 ORDER BY ALL",
     "site_hourly_direct": "SELECT toString(toDateTime(toStartOfHour(administered_at))), "
@@ -261,7 +268,12 @@ def check_aggregates(state: dict[str, Any], clean: dict[str, Any], context: str)
     """The aggregates equal direct counts over the live doses, and the uninterrupted run's."""
     assert clean["coverage"] == clean["coverage_direct"], "uninterrupted run"
     assert clean["site_hourly"] == clean["site_hourly_direct"], "uninterrupted run"
-    pairs = [("coverage", "coverage_direct"), ("site_hourly", "site_hourly_direct")]
+    assert clean["coverage_known"] == clean["coverage_known_direct"], "uninterrupted run"
+    pairs = [
+        ("coverage", "coverage_direct"),
+        ("coverage_known", "coverage_known_direct"),
+        ("site_hourly", "site_hourly_direct"),
+    ]
     for aggregate, direct in pairs:
         assert state[aggregate] == state[direct], (
             f"{aggregate}: {difference(state, aggregate, direct)} {context}"

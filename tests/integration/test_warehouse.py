@@ -49,6 +49,15 @@ SITE_DOSES_AGGREGATE = """
 SELECT province_code, site_id, sum(doses) AS n
 FROM {db:Identifier}.site_doses GROUP BY ALL HAVING n != 0 ORDER BY ALL
 """
+KNOWN_FROM_CURRENT = """
+SELECT toDate(administered_at) AS day, toDate(recorded_at) AS known_day, province_code,
+       dose_number, vaccine_code, count() AS n
+FROM {db:Identifier}.doses_current GROUP BY ALL ORDER BY ALL
+"""
+KNOWN_AGGREGATE = """
+SELECT day, known_day, province_code, dose_number, vaccine_code, sum(doses) AS n
+FROM {db:Identifier}.coverage_known GROUP BY ALL HAVING n != 0 ORDER BY ALL
+"""
 UNINDEXED = """
 SELECT dose_id FROM {db:Identifier}.doses_current
 WHERE (unhex(citizen_key), dose_id) NOT IN
@@ -73,6 +82,7 @@ def current(warehouse: Warehouse) -> list[tuple[str, int, str]]:
 
 def assert_aggregates_match_current(warehouse: Warehouse) -> None:
     assert warehouse.rows(COVERAGE_AGGREGATE) == warehouse.rows(COVERAGE_FROM_CURRENT)
+    assert warehouse.rows(KNOWN_AGGREGATE) == warehouse.rows(KNOWN_FROM_CURRENT)
     assert warehouse.rows(SITES_AGGREGATE) == warehouse.rows(SITES_FROM_CURRENT)
     assert warehouse.rows(VISITS_AGGREGATE) == warehouse.rows(VISITS_FROM_CURRENT)
     assert warehouse.rows(SITE_DOSES_AGGREGATE) == warehouse.rows(SITE_DOSES_FROM_CURRENT)
@@ -81,7 +91,13 @@ def assert_aggregates_match_current(warehouse: Warehouse) -> None:
 
 
 def optimize(warehouse: Warehouse) -> None:
-    for table in ("dose_ledger", "citizen_doses", "coverage_daily", "site_hourly"):
+    for table in (
+        "dose_ledger",
+        "citizen_doses",
+        "coverage_daily",
+        "coverage_known",
+        "site_hourly",
+    ):
         warehouse.command(f"OPTIMIZE TABLE {{db:Identifier}}.{table} FINAL")
 
 
@@ -501,6 +517,8 @@ LOST_PARTS = {
     "citizen_doses": "dose_id IN (SELECT dose_id FROM pending)",
     "coverage_daily": "(day, province_code) IN "
     "(SELECT toDate(administered_at), province_code FROM pending)",
+    "coverage_known": "(day, known_day, province_code) IN "
+    "(SELECT toDate(administered_at), toDate(recorded_at), province_code FROM pending)",
     "site_hourly": "(hour, site_id) IN (SELECT toStartOfHour(administered_at), site_id FROM pending)",
     "dose_visits": "citizen_key IN (SELECT citizen_key FROM pending)",
     "site_doses": "site_id IN (SELECT site_id FROM pending)",
@@ -522,7 +540,10 @@ def test_a_replay_the_engine_drops_as_written_is_healed_from_the_ledger(
     assert set(LOST_PARTS) == set(ledger.HEALED)
     write_states(warehouse, states(dose("a"), dose("b", province_code="79")), "first")
     batch = states(
-        dose("a", version=2, province_code="92", site_id="S92-001"),  # a correction
+        # a correction recorded two days later: its cells are another known_day's
+        dose(
+            "a", version=2, province_code="92", site_id="S92-001", recorded_at="2021-08-06 10:00:00"
+        ),
         dose("b", version=2, status="void"),
         dose("c", province_code="01", dose_number=2),
         dose("d", citizen_key="e" * 32, site_id="S01-002", province_code="01"),

@@ -31,6 +31,7 @@ STORED_TABLES = {
     "registry_sample",
     "schema_repeatables",
     "correction_requests",
+    "coverage_known",
 }
 
 
@@ -176,9 +177,9 @@ def test_cluster_rendering_shape() -> None:
     assert dist_ledger.rstrip().endswith("cityHash64(citizen_key))"), "sharded by citizen key"
 
     views = [s for s in creates if "MATERIALIZED VIEW" in s]
-    # the ledger's five (citizen index, coverage, site hours, the dashboards' two) and the
-    # lookup's key-value copies
-    assert len(views) == 7
+    # the ledger's six (citizen index, coverage, coverage by known day, site hours, the
+    # dashboards' two) and the lookup's key-value copies
+    assert len(views) == 8
     for view in views:  # materialized views read and write the shard's own tables
         assert re.search(r"TO vax\.\w+_local", view)
         assert re.search(r"FROM vax\.(dose_ledger|citizen_identity)_local", view)
