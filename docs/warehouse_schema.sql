@@ -181,6 +181,25 @@ PARTITION BY toYear(administered_at)
 ORDER BY dose_id
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192, merge_selector_base = 20;
 
+-- dose_revisions (ReplacingMergeTree)
+CREATE TABLE vax.dose_revisions
+(
+    `dose_id` String,
+    `version` UInt32,
+    `status` LowCardinality(String),
+    `province_code` LowCardinality(String),
+    `site_id` LowCardinality(String),
+    `vaccine_code` LowCardinality(String),
+    `dose_number` UInt8,
+    `administered_at` DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    `recorded_at` DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    `superseded_at` DateTime64(3, 'Asia/Ho_Chi_Minh'),
+    `change_seq` UInt64
+)
+ENGINE = ReplacingMergeTree(change_seq)
+ORDER BY (dose_id, version)
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192;
+
 -- dose_state_kv (EmbeddedRocksDB)
 CREATE TABLE vax.dose_state_kv
 (

@@ -1,9 +1,12 @@
 """The registry's operational records, streamed beside the doses: vaccination sites, stock
 movements, app registrations and desk check-ins (the internal dashboards read them), the
 registry's sample fraction (``registry_sample``: the share of the country a simulated
-registry stands for, which every denominator of the portal uses; a real registry has no row)
-and citizens' correction requests (``correction_requests``: only their kind, province, state
-and times, for the public backlog; the citizen, the claim and the reason stay in the registry).
+registry stands for, which every denominator of the portal uses; a real registry has no row),
+citizens' correction requests (``correction_requests``: only their kind, province, state
+and times, for the public backlog; the citizen, the claim and the reason stay in the registry)
+and the doses' superseded versions (the registry's append-only ``dose_versions``, landing in
+``dose_revisions``: what a dose said before a correction or a void, for the figures as
+published on a past day; no citizen).
 
 Each table flows by its own change sequence (source ``registry:<table>``), in batches, with
 its own checkpoint committed after the batch's rows are in, like the doses. The registry's
@@ -69,10 +72,17 @@ class Flow:
     table: str
     columns: dict[str, Callable[[tuple[object, ...]], pa.Array]]
     via_scratch: bool = False
+    #: the warehouse table, when its name is not the registry's
+    target: str = ""
 
     @property
     def source(self) -> str:
         return f"registry:{self.table}"
+
+    @property
+    def landing(self) -> str:
+        """The warehouse table the flow's rows land in."""
+        return self.target or self.table
 
 
 _SCRATCH = {
@@ -141,6 +151,23 @@ FLOWS = (
             "change_seq": _typed(pa.uint64()),
         },
     ),
+    Flow(
+        "dose_versions",
+        {
+            "dose_id": _STRING,
+            "version": _typed(pa.uint32()),
+            "status": _STRING,
+            "province_code": _STRING,
+            "site_id": _STRING,
+            "vaccine_code": _STRING,
+            "dose_number": _typed(pa.uint8()),
+            "administered_at": _instants,
+            "recorded_at": _instants,
+            "superseded_at": _instants,
+            "change_seq": _typed(pa.uint64()),
+        },
+        target="dose_revisions",
+    ),
 )
 
 
@@ -202,19 +229,19 @@ def load_flow_batch(
                 dedup_token=token,
             )
         else:
-            warehouse.insert_arrow(flow.table, table, dedup_token=token)
+            warehouse.insert_arrow(flow.landing, table, dedup_token=token)
 
     if flow.via_scratch:
         warehouse.command("TRUNCATE TABLE {db:Identifier}.etl_ops_raw")
         warehouse.insert_arrow("etl_ops_raw", table, dedup_token=f"{token}:raw")
-    before = _rows(warehouse, flow.table)
+    before = _rows(warehouse, flow.landing)
     insert(token)
     # The table grew: the batch's part is in (one part: the tables are not partitioned).
     # It did not (dropped as a repeat, or a merge folded as many rows meanwhile): look for
     # the batch's rows, a scan of change_seq kept off the usual path.
     if (
-        _rows(warehouse, flow.table) <= before
-        and (landed := _landed(warehouse, flow.table, after, position)) < expected
+        _rows(warehouse, flow.landing) <= before
+        and (landed := _landed(warehouse, flow.landing, after, position)) < expected
     ):
         # A replay under the batch's token was dropped although rows of the batch are
         # missing: a kill while the engine committed the earlier attempt's part left its
@@ -222,7 +249,7 @@ def load_flow_batch(
         # attempt (rows that are there land twice; the table keeps one per id).
         log.warning(
             "%s rows after change_seq %d: %d of %d missing after the insert; inserting again",
-            flow.table, after, expected - landed, expected,
+            flow.landing, after, expected - landed, expected,
         )  # fmt: skip
         insert(f"{token}:again:{uuid.uuid4().hex}")
     if flow.via_scratch:
@@ -247,8 +274,8 @@ def stream_operations(
     rows: int = 200_000,
     tables: tuple[str, ...] | None = None,
 ) -> dict[str, int]:
-    """Bring the operational tables (all, or those named in `tables`) up to the registry;
-    rows loaded per table."""
+    """Bring the operational tables (all, or the registry tables named in `tables`) up to
+    the registry; rows loaded per warehouse table."""
     loaded: dict[str, int] = {}
     for flow in FLOWS:
         if tables is not None and flow.table not in tables:
@@ -259,6 +286,6 @@ def stream_operations(
             after = load_flow_batch(warehouse, flow, table, after, key)
             count += table.num_rows
         if count:
-            log.info("stream %s: %d rows up to change_seq %d", flow.table, count, after)
-        loaded[flow.table] = count
+            log.info("stream %s: %d rows up to change_seq %d", flow.landing, count, after)
+        loaded[flow.landing] = count
     return loaded

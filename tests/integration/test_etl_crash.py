@@ -65,6 +65,9 @@ PROBE_QUERIES = {
     "toString(toDate(recorded_at)), province_code, dose_number, vaccine_code, "
     f"{AGE_GROUP} AS age_group, count() FROM {{db:Identifier}}.doses_current "
     "GROUP BY ALL ORDER BY ALL",
+    "dose_revisions": "SELECT dose_id, version, status, change_seq "
+    "FROM {db:Identifier}.dose_revisions FINAL ORDER BY ALL",
+    "dose_revisions_physical": "SELECT count() FROM {db:Identifier}.dose_revisions",
     "site_hourly": "SELECT toString(hour), site_id, sum(doses) AS n "
     "FROM {db:Identifier}.site_hourly GROUP BY ALL HAVING n != 0 ORDER BY ALL",
     "site_hourly_direct": "SELECT toString(toDateTime(toStartOfHour(administered_at))), "
@@ -311,6 +314,13 @@ def test_stream_survives_kill_9(registry_dsn: str, tmp_path: Path) -> None:
     migrate(engine)
     seed(engine, SeedOptions(scale=0.0005, until=date(2021, 7, 31), seed=11, error_rate=0.05))
     doses = registry_doses(engine)
+    with engine.connect() as connection:
+        revisions = sorted(
+            (str(d), int(v), str(s), int(q))
+            for d, v, s, q in connection.execute(
+                text("SELECT dose_id, version, status, change_seq FROM dose_versions")
+            )
+        )
     engine.dispose()
     command = [sys.executable, "-m", "etl", "stream", "--once", "--batch-rows", "200"]
 
@@ -337,6 +347,12 @@ def test_stream_survives_kill_9(registry_dsn: str, tmp_path: Path) -> None:
     for name in ("live", "rejects", "identity_rows"):
         assert state[name] == clean[name], f"{name} differs: {context}"
     check_aggregates(state, clean, context)
+
+    # the superseded versions (an operational flow after the doses): each landed once
+    found = [(str(d), int(v), str(s), int(q)) for d, v, s, q in state["dose_revisions"]]
+    assert found == revisions and len(revisions) > 10, context
+    assert state["dose_revisions_physical"] == [(len(revisions),)], context
+    assert state["dose_revisions"] == clean["dose_revisions"], context
 
 
 # -- file drops --------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_operational_tables_follow_the_registry(warehouse: Warehouse, registry_d
     first = stream_once(warehouse, engine, KEY, rows=3000)
     assert set(first.operations) == {
         "sites", "stock_movements", "registrations", "checkins", "registry_sample",
-        "correction_requests",
+        "correction_requests", "dose_revisions",
     }  # fmt: skip
     assert all(first.operations.values()), first.operations
     assert_same(engine, warehouse)

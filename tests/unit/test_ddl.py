@@ -32,6 +32,7 @@ STORED_TABLES = {
     "schema_repeatables",
     "correction_requests",
     "coverage_known",
+    "dose_revisions",
 }
 
 
