@@ -144,7 +144,9 @@ def test_an_existing_warehouse_is_filled_from_its_ledger_and_fed_from_then_on(
     assert ledger == empty.rows(KNOWN_FROM_CURRENT) and ledger
 
     report = migrate(empty)
-    assert report.applied == ["0023_coverage_known.sql"] and report.views == ["coverage_known_mv"]
+    # 0023 and the files numbered after it (0024, dose_revisions, creates a table only)
+    assert report.applied[0] == "0023_coverage_known.sql"
+    assert report.views == ["coverage_known_mv"]
     assert known_rows(empty) == ledger
 
     # the numbered file's statements again (a run cut off before its record): the same rows
