@@ -21,17 +21,14 @@ import datetime as dt
 import json
 import statistics
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from certificates import browser, issue
 from certificates.keys import SigningKey, generate
 from certificates.trust import Signer, TrustList
-from tests.integration.browser import start_chromium
+from tests.integration.browser import serve_files, start_chromium
 
 SCRIPT = Path(__file__).resolve().parent.parent / "certificates" / "browser" / "verifier.js"
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -57,30 +54,11 @@ const [text, trust, rules, now, count, warmup, done] = arguments;
 """
 
 
-@contextmanager
-def serve() -> Iterator[str]:
+def serve() -> AbstractContextManager[str]:
     """The blank page and the script on 127.0.0.1, for as long as the block runs."""
-    files = {"/": (PAGE, "text/html"), "/verifier.js": (SCRIPT.read_bytes(), "text/javascript")}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body, kind = files.get(self.path, (b"", "text/plain"))
-            self.send_response(200 if self.path in files else 404)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve_files(
+        {"/": (PAGE, "text/html"), "/verifier.js": (SCRIPT.read_bytes(), "text/javascript")}
+    )
 
 
 def green_certificate() -> tuple[str, TrustList]:

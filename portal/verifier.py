@@ -253,9 +253,11 @@ def _body(lang: Lang) -> str:
 Frame = Callable[[Lang, str, Any, Any], Component]
 
 
+@functools.cache
 def page_html(lang: Lang, frame: Frame) -> str:
     """The whole page in `lang`: the portal's `frame` (header, navigation, language link,
-    footer) around the verifier, its texts and settings, its three scripts."""
+    footer) around the verifier, its texts and settings, its three scripts (built once per
+    process and language: nothing in it depends on the data)."""
     marker = "\x00page\x00"
     outside = prerender.to_html(frame(lang, PATH, marker, None))
     urls = _asset_urls()
@@ -287,8 +289,10 @@ def page_html(lang: Lang, frame: Frame) -> str:
     )
 
 
+@functools.cache
 def worker_script() -> str:
-    """The service worker, with this build's cache name and the files it keeps."""
+    """The service worker, with this build's cache name and the files it keeps (read and
+    filled once per process, like the scripts it names)."""
     urls = _asset_urls()
     version = hashlib.sha256("".join(sorted(urls.values())).encode()).hexdigest()[:16]
     keep = [PATH, layout.href(PATH, "en"), TRUST_PATH, *urls.values()]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +160,30 @@ def axe_violations(browser: Any) -> list[str]:
         browser.execute_script(AXE.read_text(encoding="utf-8"))
     found: list[str] = browser.execute_async_script(RUN_AXE, list(WCAG_TAGS))
     return found
+
+
+@contextmanager
+def serve_files(files: Mapping[str, tuple[bytes, str]]) -> Iterator[str]:
+    """`files` (path → body, content type) on 127.0.0.1, a secure context for WebCrypto,
+    for as long as the block runs; yields the base URL (ending in ``/``)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = files.get(self.path, (b"not found", "text/plain"))
+            self.send_response(200 if self.path in files else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,10 +16,8 @@ import datetime as dt
 import json
 import random
 import re
-import threading
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import base45
@@ -36,7 +34,7 @@ from certificates import browser, cose, hcert, issue, schema, verify
 from certificates.keys import SigningKey, generate
 from certificates.trust import Signer, TrustList
 from tests.conftest import ROOT
-from tests.integration.browser import start_chromium
+from tests.integration.browser import serve_files, start_chromium
 
 pytestmark = pytest.mark.integration
 
@@ -101,24 +99,8 @@ def site() -> Iterator[str]:
         ),
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body, kind = files.get(self.path, (b"not found", "text/plain"))
-            self.send_response(200 if self.path in files else 404)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_files(files) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
